@@ -96,7 +96,7 @@ public class ASoftmaxHead extends MarginHead {
     }
 
     @Override
-    protected SDVariable logits(SameDiff sd, SDVariable x, SDVariable labels, Map<String, SDVariable> p) {
+    protected SDVariable[] logits(SameDiff sd, SDVariable x, SDVariable labels, Map<String, SDVariable> p) {
         SDVariable xNorm = norm(sd, x, 1);
         SDVariable cos = cosine(sd, x, p.get(WEIGHT), xNorm);
         SDVariable k = sd.zerosLike(cos);
@@ -109,7 +109,7 @@ public class ASoftmaxHead extends MarginHead {
         SDVariable psi = sign.mul(chebyshev(cos, m)).sub(k.mul(2.0));
         SDVariable lambda = p.get(LAMBDA);
         SDVariable target = psi.sub(cos).div(lambda.add(1.0)); // (λc+ψ)/(1+λ) − c
-        return cos.add(labels.mul(target)).mul(xNorm);
+        return new SDVariable[]{cos.add(labels.mul(target)).mul(xNorm), cos.mul(xNorm)};
     }
 
     @Override

@@ -59,18 +59,20 @@ public abstract class MarginHead extends SameDiffOutputLayer {
      * @param x      embeddings {@code [B, D]}
      * @param labels one-hot {@code [B, C]}
      * @param p      parameter table
-     * @return logits {@code [B, C]}
+     * @return {training logits {@code [B, C]} (margin applied to the target class),
+     *         inference logits {@code [B, C]} (no labels, no margin)}
      */
-    protected abstract SDVariable logits(SameDiff sd, SDVariable x, SDVariable labels, Map<String, SDVariable> p);
+    protected abstract SDVariable[] logits(SameDiff sd, SDVariable x, SDVariable labels, Map<String, SDVariable> p);
 
     @Override
     public SDVariable defineLayer(SameDiff sd, SDVariable x, SDVariable labels, Map<String, SDVariable> p) {
-        SDVariable z = logits(sd, x, labels, p);
+        SDVariable[] both = logits(sd, x, labels, p);
+        SDVariable z = both[0];
         SDVariable max = z.max(true, 1);
         SDVariable shifted = z.sub(max);
         SDVariable lse = sd.math.log(sd.math.exp(shifted).sum(true, 1));
         SDVariable logProb = shifted.sub(lse);
-        sd.nn.softmax("probabilities", z, 1);
+        sd.nn.softmax("probabilities", both[1], 1);
         SDVariable loss = logProb.mul(labels).sum().neg();
         loss.markAsLoss(); // DL4J M2.1 does not infer it: "No loss variables" otherwise
         return loss;

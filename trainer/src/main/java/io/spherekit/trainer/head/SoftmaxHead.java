@@ -41,7 +41,8 @@ public class SoftmaxHead extends MarginHead {
     }
 
     @Override
-    protected SDVariable logits(SameDiff sd, SDVariable x, SDVariable labels, Map<String, SDVariable> p) {
-        return x.mmul(p.get(WEIGHT)).add(p.get(BIAS));
+    protected SDVariable[] logits(SameDiff sd, SDVariable x, SDVariable labels, Map<String, SDVariable> p) {
+        SDVariable z = x.mmul(p.get(WEIGHT)).add(p.get(BIAS));
+        return new SDVariable[]{z, z};
     }
 }

@@ -1,0 +1,24 @@
+package io.spherekit.runtime;
+
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** Public bridge to the package-private {@link TestModels} for tests in other packages. */
+public final class TestModelsAccess {
+
+    private TestModelsAccess() {
+    }
+
+    /** The standard tiny model with input {@code [batch,3,h,w]} and output {@code [batch,d]}. */
+    public static Path standard(Path file, int h, int w, int d, Map<String, String> metadata) throws IOException {
+        return TestModels.standard(file, new Object[] {"batch", 3, h, w}, h, w, d, metadata);
+    }
+
+    /** Expected embedding of a solid colour with (p − 127.5)/128 normalisation. */
+    public static double[] expected(Color c, int d) {
+        return TestModels.expected((c.getRed() - 127.5f) / 128f, (c.getGreen() - 127.5f) / 128f,
+                (c.getBlue() - 127.5f) / 128f, d);
+    }
+}

@@ -1,0 +1,185 @@
+package io.spherekit.trainer;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code train}: fits SphereFace + a margin head on LFW View-1 DevTrain (or any person-per-folder set) and writes
+ * {@code <out>/model.zip} and {@code <out>/train-report.json}. Exit codes: 0 ok, 1 failure, 2 usage.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Train SphereFace with an A-Softmax (or softmax) head in DL4J.")
+public final class TrainCli implements Callable<Integer> {
+
+    @Option(names = "--lfw", description = "LFW folder (lfw-deepfunneled/ + protocol files). Default: $SPHEREKIT_LFW, else ../shared/data/lfw")
+    Path lfw;
+    @Option(names = "--images", description = "Person-per-folder image root (default: <lfw>/lfw-deepfunneled)")
+    Path images;
+    @Option(names = "--people", description = "People list restricting identities (default: <lfw>/peopleDevTrain.txt; 'none' for all folders)")
+    String people;
+    @Option(names = "--min-images", defaultValue = "2") int minImages;
+    @Option(names = "--max-identities", defaultValue = "0", description = "Use only the first N identities (0 = all)") int maxIdentities;
+    @Option(names = "--out", defaultValue = "runs/train", description = "Run directory (default: ${DEFAULT-VALUE})") Path out;
+    @Option(names = "--depth", defaultValue = "4", description = "SphereFace depth 4|10|20|36|64 (default: ${DEFAULT-VALUE})") int depth;
+    @Option(names = "--width", defaultValue = "0.5", description = "Width multiplier on 64/128/256/512 channels (default: ${DEFAULT-VALUE})") double width;
+    @Option(names = "--embedding-dim", defaultValue = "512") int embeddingDim;
+    @Option(names = "--head", defaultValue = "asoftmax", description = "asoftmax|softmax") String head;
+    @Option(names = "--m", defaultValue = "4", description = "A-Softmax margin m (1..4)") int m;
+    @Option(names = "--lambda-base", defaultValue = "1000") double lambdaBase;
+    @Option(names = "--lambda-gamma", defaultValue = "0.12") double lambdaGamma;
+    @Option(names = "--lambda-power", defaultValue = "1") double lambdaPower;
+    @Option(names = "--lambda-min", defaultValue = "5") double lambdaMin;
+    @Option(names = "--epochs", defaultValue = "8") int epochs;
+    @Option(names = "--batch", defaultValue = "32") int batch;
+    @Option(names = "--lr", defaultValue = "0.01") double lr;
+    @Option(names = "--lr-schedule", defaultValue = "step", description = "step|cosine") String lrSchedule;
+    @Option(names = "--warmup", defaultValue = "0") int warmup;
+    @Option(names = "--momentum", defaultValue = "0.9") double momentum;
+    @Option(names = "--weight-decay", defaultValue = "5e-4") double weightDecay;
+    @Option(names = "--no-flip", description = "Disable random horizontal flips") boolean noFlip;
+    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Option(names = "--threads", defaultValue = "2", description = "Image decoding threads") int threads;
+
+    private final PrintStream out0;
+    private final PrintStream err0;
+
+    TrainCli(PrintStream out, PrintStream err) {
+        this.out0 = out;
+        this.err0 = err;
+    }
+
+    /** Locates the LFW folder: the flag, then $SPHEREKIT_LFW, then ../shared/data/lfw. */
+    static Path resolveLfw(Path flag) {
+        if (flag != null) {
+            return flag;
+        }
+        String env = System.getenv("SPHEREKIT_LFW");
+        return env != null && !env.isBlank() ? Path.of(env) : Path.of("../shared/data/lfw");
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Path root = resolveLfw(lfw);
+        Path imageRoot = images != null ? images : root.resolve("lfw-deepfunneled");
+        Path peopleFile = people == null ? root.resolve("peopleDevTrain.txt")
+                : people.equals("none") ? null : Path.of(people);
+        TrainConfig cfg;
+        try {
+            cfg = new TrainConfig(imageRoot, peopleFile, minImages, maxIdentities, out, depth, width, embeddingDim,
+                    head, m, lambdaBase, lambdaGamma, lambdaPower, lambdaMin, epochs, batch, lr, lrSchedule, warmup,
+                    momentum, weightDecay, !noFlip, seed, threads);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+        }
+        Trainer.Result r = new Trainer(cfg, err0).run();
+        Path model = out.resolve("model.zip");
+        ModelIO.save(r.net(), r.metadata(), model, true);
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("config", cfg);
+        report.put("identities", r.numClasses());
+        report.put("images", r.numImages());
+        report.put("iterations", r.iterations());
+        report.put("final_loss_ema", r.finalLoss());
+        report.put("train_seconds", r.trainSeconds());
+        report.put("images_per_second", r.imagesPerSecond());
+        report.put("parameters", r.net().numParams());
+        report.put("model", model.toString());
+        report.put("metadata", r.metadata());
+        writeJsonAtomic(report, out.resolve("train-report.json"));
+        out0.printf(Locale.ROOT, "trained %d iterations in %.1f s (%.1f img/s), final loss %.4f%nmodel: %s%n",
+                r.iterations(), r.trainSeconds(), r.imagesPerSecond(), r.finalLoss(), model);
+        return 0;
+    }
+
+    static void writeJsonAtomic(Object value, Path target) throws java.io.IOException {
+        ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        om.findAndRegisterModules();
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, target.getFileName().toString(), ".tmp");
+        try {
+            Files.writeString(tmp, om.writerWithDefaultPrettyPrinter().writeValueAsString(jsonSafe(value)));
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static Object jsonSafe(Object v) {
+        if (v instanceof TrainConfig c) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            for (var comp : TrainConfig.class.getRecordComponents()) {
+                try {
+                    Object x = comp.getAccessor().invoke(c);
+                    m.put(comp.getName(), x instanceof Path p ? p.toString() : x);
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            return m;
+        }
+        if (v instanceof Map<?, ?> map) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            map.forEach((k, x) -> m.put(String.valueOf(k), jsonSafe(x)));
+            return m;
+        }
+        return v;
+    }
+
+    /** Builds the command line with injectable streams (tests drive the real CLI). */
+    public static CommandLine create(PrintStream out, PrintStream err) {
+        CommandLine cl = new CommandLine(new TrainCli(out, err));
+        cl.setOut(new java.io.PrintWriter(out, true));
+        cl.setErr(new java.io.PrintWriter(err, true));
+        cl.setExecutionExceptionHandler((ex, c, parse) -> {
+            err.println("error: " + ex.getMessage());
+            return 1;
+        });
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        PrintStream realOut = System.out;
+        // SameDiff prints ~100 "Added differentiated op" lines per layer to stdout, outside slf4j: drop them.
+        System.setOut(new PrintStream(new QuietFilter(realOut), true, StandardCharsets.UTF_8));
+        int code = create(realOut, System.err).execute(args);
+        System.exit(code);
+    }
+
+    /** Line filter that drops SameDiff's gradient-construction chatter. */
+    static final class QuietFilter extends OutputStream {
+        private final PrintStream target;
+        private final StringBuilder line = new StringBuilder();
+
+        QuietFilter(PrintStream target) {
+            this.target = target;
+        }
+
+        @Override
+        public synchronized void write(int b) {
+            if (b == '\n') {
+                String s = line.toString();
+                line.setLength(0);
+                if (!s.startsWith("Added differentiated op")) {
+                    target.println(s);
+                }
+            } else {
+                line.append((char) b);
+            }
+        }
+    }
+}

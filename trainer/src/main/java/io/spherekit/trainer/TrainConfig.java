@@ -1,0 +1,57 @@
+package io.spherekit.trainer;
+
+import java.nio.file.Path;
+
+/**
+ * Every training hyper-parameter, with the defaults of the end-to-end demo. Defaults follow the paper where the CPU
+ * budget allows and say so where they do not.
+ *
+ * @param imageRoot      person-per-folder image root (LFW: {@code lfw-deepfunneled})
+ * @param peopleFile     optional LFW people list restricting identities ({@code peopleDevTrain.txt}); may be null
+ * @param minImages      identities with fewer images are dropped (2: 1184 DevTrain people, 6671 images)
+ * @param maxIdentities  0 = all; otherwise only the first N identities (tiny runs, tests)
+ * @param outputDir      run directory: model, report, log
+ * @param depth          SphereFace depth: 4, 10, 20, 36 or 64
+ * @param widthMultiplier channel multiplier on 64/128/256/512 ({@code width} in the CLI)
+ * @param embeddingDim   fc5 size (paper: 512)
+ * @param head           {@code asoftmax} or {@code softmax}
+ * @param m              A-Softmax angular margin (paper: 4)
+ * @param lambdaBase     λ schedule base (1000), see {@link io.spherekit.trainer.head.LambdaSchedule}
+ * @param lambdaGamma    λ schedule γ (0.12)
+ * @param lambdaPower    λ schedule power (1)
+ * @param lambdaMin      λ floor (5)
+ * @param epochs         passes over the training set
+ * @param batchSize      images per iteration
+ * @param lr             base learning rate for weights (biases get 2×, Caffe lr_mult 2)
+ * @param lrSchedule     {@code step} (×0.1 at 60% and 85% of training) or {@code cosine}
+ * @param warmup         linear warm-up iterations (0 = none)
+ * @param momentum       Nesterov momentum (paper: 0.9 classic momentum; DL4J offers Nesterov only)
+ * @param weightDecay    L2 on weights (paper: 5e-4)
+ * @param flip           random horizontal flip
+ * @param seed           RNG seed: init, shuffling and flips
+ * @param threads        image decoding threads
+ */
+public record TrainConfig(Path imageRoot, Path peopleFile, int minImages, int maxIdentities, Path outputDir,
+                          int depth, double widthMultiplier, int embeddingDim, String head, int m,
+                          double lambdaBase, double lambdaGamma, double lambdaPower, double lambdaMin,
+                          int epochs, int batchSize, double lr, String lrSchedule, int warmup, double momentum,
+                          double weightDecay, boolean flip, long seed, int threads) {
+
+    public TrainConfig {
+        if (epochs < 1) {
+            throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+        }
+        if (batchSize < 2) {
+            throw new IllegalArgumentException("batch size must be >= 2, got " + batchSize);
+        }
+        if (!head.equals("asoftmax") && !head.equals("softmax")) {
+            throw new IllegalArgumentException("head must be asoftmax or softmax, got '" + head + "'");
+        }
+        if (head.equals("softmax") && m != 4) {
+            throw new IllegalArgumentException("--m applies to the asoftmax head only, got head=softmax m=" + m);
+        }
+        if (minImages < 1) {
+            throw new IllegalArgumentException("min images must be >= 1, got " + minImages);
+        }
+    }
+}
