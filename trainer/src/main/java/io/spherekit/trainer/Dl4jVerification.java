@@ -1,0 +1,64 @@
+package io.spherekit.trainer;
+
+import io.spherekit.runtime.Preprocessing;
+import io.spherekit.runtime.Similarity;
+import io.spherekit.runtime.eval.PairList;
+import io.spherekit.runtime.eval.VerificationEvaluation;
+import io.spherekit.trainer.model.SphereFaceNet;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Verification accuracy of a DL4J network on a pair list, with the same preprocessing and scoring (cosine of fc5
+ * embeddings) as the runtime. The trainer uses it for the held-out check during training; the reported numbers
+ * always come from ONNX Runtime through the runtime module.
+ */
+public final class Dl4jVerification {
+    private Dl4jVerification() {
+    }
+
+    /** Embeds pre-cropped images (uint8 HWC from {@link Preprocessing#cropResize}) with the net's fc5. */
+    public static float[][] embed(ComputationGraph net, Preprocessing pre, List<byte[]> images, int batch) {
+        int sz = pre.tensorSize();
+        float[][] out = new float[images.size()][];
+        for (int s = 0; s < images.size(); s += batch) {
+            int n = Math.min(batch, images.size() - s);
+            float[] buf = new float[n * sz];
+            for (int j = 0; j < n; j++) {
+                pre.normalizeInto(images.get(s + j), false, buf, j * sz);
+            }
+            INDArray x = Nd4j.create(buf, new long[]{n, 3, pre.height(), pre.width()}, 'c');
+            INDArray e = net.feedForward(x, false).get(SphereFaceNet.EMBEDDING);
+            for (int j = 0; j < n; j++) {
+                out[s + j] = e.getRow(j).toFloatVector();
+            }
+        }
+        return out;
+    }
+
+    /** Scores every pair by cosine and runs the LFW 10-fold protocol. */
+    public static VerificationEvaluation.Result evaluate(ComputationGraph net, Preprocessing pre, PairList pairs)
+            throws java.io.IOException {
+        List<java.nio.file.Path> files = pairs.distinctImages();
+        List<byte[]> px = new java.util.ArrayList<>();
+        for (var f : files) {
+            px.add(pre.cropResize(io.spherekit.runtime.Images.read(f)));
+        }
+        float[][] emb = embed(net, pre, px, 64);
+        Map<java.nio.file.Path, float[]> byFile = new HashMap<>();
+        for (int i = 0; i < files.size(); i++) {
+            byFile.put(files.get(i), emb[i]);
+        }
+        double[] scores = new double[pairs.size()];
+        for (int i = 0; i < pairs.size(); i++) {
+            var p = pairs.pairs().get(i);
+            scores[i] = Similarity.cosine(byFile.get(p.first()), byFile.get(p.second()));
+        }
+        return VerificationEvaluation.evaluate(scores, pairs.genuine(), pairs.foldIndices());
+    }
+}
