@@ -53,6 +53,7 @@ public final class TrainCli implements Callable<Integer> {
     @Option(names = "--no-flip", description = "Disable random horizontal flips") boolean noFlip;
     @Option(names = "--seed", defaultValue = "42") long seed;
     @Option(names = "--threads", defaultValue = "2", description = "Image decoding threads") int threads;
+    @Option(names = "--val-fraction", defaultValue = "0.1", description = "Identities held out for the per-epoch 10-fold check (default: ${DEFAULT-VALUE}; 0 = train on all)") double valFraction;
 
     private final PrintStream out0;
     private final PrintStream err0;
@@ -81,7 +82,7 @@ public final class TrainCli implements Callable<Integer> {
         try {
             cfg = new TrainConfig(imageRoot, peopleFile, minImages, maxIdentities, out, depth, width, embeddingDim,
                     head, m, lambdaBase, lambdaGamma, lambdaPower, lambdaMin, epochs, batch, lr, lrSchedule, warmup,
-                    momentum, weightDecay, !noFlip, seed, threads);
+                    momentum, weightDecay, !noFlip, seed, threads, valFraction);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
@@ -98,6 +99,7 @@ public final class TrainCli implements Callable<Integer> {
         report.put("images_per_second", r.imagesPerSecond());
         report.put("parameters", r.net().numParams());
         report.put("model", model.toString());
+        report.put("heldout", r.heldout());
         report.put("metadata", r.metadata());
         writeJsonAtomic(report, out.resolve("train-report.json"));
         out0.printf(Locale.ROOT, "trained %d iterations in %.1f s (%.1f img/s), final loss %.4f%nmodel: %s%n",

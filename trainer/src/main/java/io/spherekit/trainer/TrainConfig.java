@@ -30,12 +30,13 @@ import java.nio.file.Path;
  * @param flip           random horizontal flip
  * @param seed           RNG seed: init, shuffling and flips
  * @param threads        image decoding threads
+ * @param valFraction    fraction of identities held out (never trained) for the per-epoch 10-fold check; 0 = none
  */
 public record TrainConfig(Path imageRoot, Path peopleFile, int minImages, int maxIdentities, Path outputDir,
                           int depth, double widthMultiplier, int embeddingDim, String head, int m,
                           double lambdaBase, double lambdaGamma, double lambdaPower, double lambdaMin,
                           int epochs, int batchSize, double lr, String lrSchedule, int warmup, double momentum,
-                          double weightDecay, boolean flip, long seed, int threads) {
+                          double weightDecay, boolean flip, long seed, int threads, double valFraction) {
 
     public TrainConfig {
         if (epochs < 1) {
@@ -49,6 +50,9 @@ public record TrainConfig(Path imageRoot, Path peopleFile, int minImages, int ma
         }
         if (head.equals("softmax") && m != 4) {
             throw new IllegalArgumentException("--m applies to the asoftmax head only, got head=softmax m=" + m);
+        }
+        if (!(valFraction >= 0 && valFraction < 0.5)) {
+            throw new IllegalArgumentException("val fraction must be in [0, 0.5), got " + valFraction);
         }
         if (minImages < 1) {
             throw new IllegalArgumentException("min images must be >= 1, got " + minImages);

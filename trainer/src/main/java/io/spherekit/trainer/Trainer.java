@@ -30,7 +30,8 @@ public final class Trainer {
 
     /** What a run produced. */
     public record Result(ComputationGraph net, Map<String, String> metadata, int iterations, double finalLoss,
-                         double trainSeconds, double imagesPerSecond, int numClasses, int numImages) {
+                         double trainSeconds, double imagesPerSecond, int numClasses, int numImages,
+                         Map<String, Object> heldout) {
     }
 
     private final TrainConfig cfg;
@@ -58,11 +59,38 @@ public final class Trainer {
         if (data.size() < cfg.batchSize()) {
             throw new IOException("dataset has " + data.size() + " images, fewer than one batch of " + cfg.batchSize());
         }
-        return train(data);
+        if (cfg.valFraction() > 0) {
+            int n = data.numClasses();
+            int nVal = Math.max(2, (int) Math.round(cfg.valFraction() * n));
+            if (n - nVal < 2) {
+                throw new IOException("val fraction " + cfg.valFraction() + " leaves fewer than 2 training identities of " + n);
+            }
+            int[] perm = new int[n];
+            for (int i = 0; i < n; i++) {
+                perm[i] = i;
+            }
+            shuffle(perm, new Random(cfg.seed() ^ 0x5EEDL));
+            int[] val = java.util.Arrays.copyOf(perm, nVal);
+            int[] tr = java.util.Arrays.copyOfRange(perm, nVal, n);
+            java.util.Arrays.sort(val);
+            java.util.Arrays.sort(tr);
+            FaceDataset valData = data.subset(val);
+            FaceDataset trainData = data.subset(tr);
+            HeldOutCheck check = new HeldOutCheck(valData, 5, cfg.seed());
+            log.printf(Locale.ROOT, "held out %d identities (%d images, %d pairs) for the per-epoch check; training on %d identities, %d images%n",
+                    valData.numClasses(), valData.size(), check.pairCount(), trainData.numClasses(), trainData.size());
+            return train(trainData, check);
+        }
+        return train(data, null);
     }
 
-    /** Trains on an already decoded dataset. */
+    /** Trains on an already decoded dataset (no held-out check). */
     public Result train(FaceDataset data) {
+        return train(data, null);
+    }
+
+    /** Trains on an already decoded dataset; {@code check} (may be null) runs after every epoch. */
+    public Result train(FaceDataset data, HeldOutCheck check) {
         Nd4j.getRandom().setSeed(cfg.seed());
         int classes = data.numClasses();
         int perEpoch = data.size() / cfg.batchSize(); // the last partial batch is dropped
@@ -94,6 +122,13 @@ public final class Trainer {
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
+        TrainingLog tlog;
+        try {
+            tlog = new TrainingLog(cfg.outputDir(), false);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write the training log in " + cfg.outputDir(), e);
+        }
+        Map<String, Object> heldout = new LinkedHashMap<>();
         double ema = Double.NaN;
         double lastLoss = Double.NaN;
         long start = System.nanoTime();
@@ -127,12 +162,42 @@ public final class Trainer {
                     double el = (System.nanoTime() - start) / 1e9;
                     double ips = iter * b / el;
                     double eta = (totalIters - iter) * el / iter;
+                    logIteration(tlog, iter, epoch + 1, ema, lam, lr.valueAt(global, epoch), ips);
                     log.printf(Locale.ROOT, "\riter %5d/%d  epoch %d  loss %.4f  λ %7.2f  lr %.2e  %5.1f img/s  ETA %s   ",
                             iter, totalIters, epoch + 1, ema, lam, lr.valueAt(global, epoch), ips, hms(eta));
                 }
             }
             net.getConfiguration().setEpochCount(epoch + 1);
-            log.printf(Locale.ROOT, "%nepoch %d done: loss (EMA) %.4f%n", epoch + 1, ema);
+            Map<String, Object> ev = new LinkedHashMap<>();
+            ev.put("loss", ema);
+            String extra = "";
+            if (check != null) {
+                var r = check.evaluate(net);
+                ev.put("heldout_accuracy", r.meanAccuracy());
+                ev.put("heldout_accuracy_std", r.stdAccuracy());
+                ev.put("heldout_auc", r.auc());
+                ev.put("heldout_threshold", r.meanThreshold());
+                heldout.clear();
+                heldout.put("identities", check.identityCount());
+                heldout.put("pairs", check.pairCount());
+                heldout.put("accuracy", r.meanAccuracy());
+                heldout.put("accuracy_std", r.stdAccuracy());
+                heldout.put("auc", r.auc());
+                heldout.put("threshold", r.meanThreshold());
+                extra = String.format(Locale.ROOT, ", held-out 10-fold accuracy %.2f%% ± %.2f%%, AUC %.4f",
+                        100 * r.meanAccuracy(), 100 * r.stdAccuracy(), r.auc());
+            }
+            try {
+                tlog.epoch(iter, epoch + 1, ev);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("cannot write the training log in " + cfg.outputDir(), e);
+            }
+            log.printf(Locale.ROOT, "%nepoch %d done: loss (EMA) %.4f%s%n", epoch + 1, ema, extra);
+        }
+        try {
+            tlog.close();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
         double secs = (System.nanoTime() - start) / 1e9;
         Map<String, String> meta = new LinkedHashMap<>(pre.toMetadata());
@@ -151,7 +216,19 @@ public final class Trainer {
         meta.put("spherekit.training.images", Integer.toString(data.size()));
         meta.put("spherekit.training.iterations", Integer.toString(net.getConfiguration().getIterationCount()));
         meta.put("spherekit.training.epochs", Integer.toString(cfg.epochs()));
-        return new Result(net, meta, iter, ema, secs, iter * (double) b / secs, classes, data.size());
+        if (heldout.containsKey("threshold")) {
+            meta.put("spherekit.threshold", Double.toString((Double) heldout.get("threshold")));
+            meta.put("spherekit.threshold.source", "held-out DevTrain identities, 10-fold mean threshold");
+        }
+        return new Result(net, meta, iter, ema, secs, iter * (double) b / secs, classes, data.size(), heldout);
+    }
+
+    private static void logIteration(TrainingLog tlog, int iter, int epoch, double loss, double lam, double lr, double ips) {
+        try {
+            tlog.iteration(iter, epoch, loss, lam, lr, ips);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static void shuffle(int[] a, Random r) {

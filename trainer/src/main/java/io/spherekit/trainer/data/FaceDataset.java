@@ -189,6 +189,37 @@ public final class FaceDataset {
                 keptPx.toArray(new byte[0][]), keptFiles, pre, skipped);
     }
 
+    /**
+     * The images of the given identities, relabelled 0..n−1 in the given order (no pixel copies).
+     *
+     * @param identityIds indices into {@link #identities()}
+     */
+    public FaceDataset subset(int[] identityIds) {
+        int[] remap = new int[identities.size()];
+        java.util.Arrays.fill(remap, -1);
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < identityIds.length; i++) {
+            remap[identityIds[i]] = i;
+            names.add(identities.get(identityIds[i]));
+        }
+        List<Integer> keep = new ArrayList<>();
+        for (int i = 0; i < labels.length; i++) {
+            if (remap[labels[i]] >= 0) {
+                keep.add(i);
+            }
+        }
+        int[] lab = new int[keep.size()];
+        byte[][] px = new byte[keep.size()][];
+        List<Path> fs = new ArrayList<>();
+        for (int j = 0; j < keep.size(); j++) {
+            int i = keep.get(j);
+            lab[j] = remap[labels[i]];
+            px[j] = pixels[i];
+            fs.add(files.get(i));
+        }
+        return new FaceDataset(names, lab, px, fs, preprocessing, 0);
+    }
+
     private static byte[] decode(Path p, Preprocessing pre) {
         try {
             BufferedImage img = ImageIO.read(p.toFile());

@@ -1,0 +1,346 @@
+package io.spherekit.exporter;
+
+import ai.onnx.proto.OnnxMl;
+import io.spherekit.onnx.OnnxGraphBuilder;
+import io.spherekit.onnx.OnnxModels;
+import io.spherekit.onnx.OnnxOp;
+import io.spherekit.onnx.OnnxValue;
+import io.spherekit.trainer.ModelIO;
+import io.spherekit.trainer.head.MarginHead;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * Converts a SphereFace DL4J {@link ComputationGraph} to ONNX: the backbone up to the embedding, the margin head
+ * dropped.
+ *
+ * <p>The graph is walked in DL4J's topological order, and each vertex goes to the one {@link VertexMapper} that
+ * supports it: {@code SdConv2D → Conv}, {@code ChannelPReLU → PRelu}, {@code ElementWiseVertex(Add) → Add},
+ * {@code CnnToFeedForwardPreProcessor → Flatten(axis=1)}, {@code DenseLayer(identity) → Gemm},
+ * {@code BatchNormalization → BatchNormalization} (inference form); any {@link MarginHead} output is dropped and its
+ * input becomes the embedding. Other layers fail with an {@link ExportException} naming the layer, its class and
+ * the supported list.
+ *
+ * <p>The ONNX model has input {@value #INPUT} {@code float[batch,C,H,W]} and output {@value #OUTPUT}
+ * {@code float[batch,D]}; with {@link Options#l2norm()} a second output {@value #OUTPUT_NORM}, the embedding
+ * divided by its L2 norm ({@code LpNormalization}, p=2; a zero row stays zero). The {@code spherekit.*}
+ * metadata keys are copied into {@code metadata_props}.
+ *
+ * <p><b>Non-finite weights are refused</b>: a NaN or infinite parameter (after conversion to float32) fails the
+ * export with an error naming the layer and parameter. Such a model is broken (diverged training), every embedding
+ * would be NaN, and an ONNX file that loads fine but answers NaN is worse than no file.
+ */
+public final class Dl4jToOnnx {
+
+    public static final String INPUT = "input";
+    public static final String OUTPUT = "embedding";
+    public static final String OUTPUT_NORM = "embedding_norm";
+    /** Metadata keys copied into the ONNX model start with this. */
+    public static final String METADATA_PREFIX = "spherekit.";
+    /** Input size assumed when the metadata does not give {@code spherekit.input.height/width}. */
+    public static final int DEFAULT_HEIGHT = 112;
+    public static final int DEFAULT_WIDTH = 96;
+
+    /**
+     * Export options.
+     *
+     * @param opset     default-domain opset, {@value OnnxModels#MIN_OPSET}–{@value OnnxModels#MAX_OPSET}
+     * @param l2norm    add the {@value #OUTPUT_NORM} output
+     * @param precision how weights are stored (FLOAT16 halves the file; the graph still computes in float32)
+     * @param batch     {@link OnnxGraphBuilder#BATCH} for a symbolic batch dim, or a fixed batch size &gt; 0
+     */
+    public record Options(int opset, boolean l2norm, OnnxGraphBuilder.WeightPrecision precision, long batch) {
+        public Options {
+            OnnxModels.checkOpset(opset);
+            Objects.requireNonNull(precision, "precision");
+            if (batch != OnnxGraphBuilder.BATCH && batch < 1) {
+                throw new IllegalArgumentException("batch must be >= 1 or symbolic, got " + batch);
+            }
+        }
+
+        public static Options defaults() {
+            return new Options(OnnxModels.DEFAULT_OPSET, false, OnnxGraphBuilder.WeightPrecision.FLOAT32, OnnxGraphBuilder.BATCH);
+        }
+
+        public Options withOpset(int v) { return new Options(v, l2norm, precision, batch); }
+        public Options withL2norm(boolean v) { return new Options(opset, v, precision, batch); }
+        public Options withPrecision(OnnxGraphBuilder.WeightPrecision v) { return new Options(opset, l2norm, v, batch); }
+        public Options withBatch(long v) { return new Options(opset, l2norm, precision, v); }
+    }
+
+    /**
+     * A converted model.
+     *
+     * @param model           the ONNX model
+     * @param embeddingVertex the DL4J vertex whose output is {@value #OUTPUT}
+     * @param dropped         DL4J vertices left out (the margin head)
+     * @param inputShape      {@code [C, H, W]}
+     * @param embeddingDim    D
+     */
+    public record Conversion(OnnxMl.ModelProto model, String embeddingVertex, List<String> dropped,
+                             long[] inputShape, long embeddingDim) {
+    }
+
+    private Dl4jToOnnx() {
+    }
+
+    /** The SphereKit version, stamped as ONNX producer_version. */
+    public static String producerVersion() {
+        try (InputStream in = Dl4jToOnnx.class.getResourceAsStream("exporter.properties")) {
+            if (in != null) {
+                Properties p = new Properties();
+                p.load(in);
+                String v = p.getProperty("version");
+                if (v != null && !v.startsWith("$")) {
+                    return v;
+                }
+            }
+        } catch (IOException ignored) {
+            // fall through
+        }
+        return "unknown";
+    }
+
+    /** The layers and vertices this converter handles, for messages. */
+    public static String supportedList() {
+        List<String> all = new ArrayList<>();
+        Mappers.ALL.forEach(m -> all.add(m.description()));
+        all.add("CnnToFeedForwardPreProcessor(NCHW) -> Flatten");
+        all.add(MarginHead.class.getSimpleName() + " (any subclass) -> dropped");
+        return String.join(", ", all);
+    }
+
+    /**
+     * Converts {@code graph}.
+     *
+     * @param metadata model metadata; the {@code spherekit.*} entries go into {@code metadata_props}, and
+     *                 {@code spherekit.input.height/width} give the input size (default 112×96)
+     * @throws ExportException on an unsupported layer, a non-finite weight, or a graph without one embedding
+     */
+    public static Conversion convert(ComputationGraph graph, Map<String, String> metadata, Options options) {
+        Objects.requireNonNull(graph, "graph");
+        Map<String, String> meta = metadata == null ? Map.of() : metadata;
+        ComputationGraphConfiguration conf = graph.getConfiguration();
+        if (conf.getNetworkInputs().size() != 1) {
+            throw new ExportException("expected one network input, got " + conf.getNetworkInputs());
+        }
+        String dlInput = conf.getNetworkInputs().get(0);
+        String embedding = findEmbeddingVertex(conf);
+        Set<String> needed = ancestors(conf, embedding);
+
+        long[] chw = inputShape(conf, meta);
+        Map<String, InputType> types;
+        try {
+            // On a clone: DL4J's type propagation may set preprocessors and nIn on the configuration it walks.
+            types = new HashMap<>(conf.clone().getLayerActivationTypes(true, false,
+                    InputType.convolutional(chw[1], chw[2], chw[0])));
+        } catch (RuntimeException e) {
+            throw new ExportException("input " + chw[0] + "x" + chw[1] + "x" + chw[2]
+                    + " (CxHxW) does not fit the network: " + e.getMessage(), e);
+        }
+        types.put(dlInput, InputType.convolutional(chw[1], chw[2], chw[0]));
+        InputType embType = types.get(embedding);
+        if (!(embType instanceof InputType.InputTypeFeedForward ff)) {
+            throw new ExportException("embedding vertex '" + embedding + "' outputs " + embType + ", expected a vector");
+        }
+        long dim = ff.getSize();
+
+        OnnxGraphBuilder onnx = new OnnxGraphBuilder("spherekit_embedding", options.precision());
+        MappingContext ctx = new MappingContext(onnx, graph, types, conf.getVertexInputs(), embedding, OUTPUT);
+        Map<String, OnnxValue> values = new HashMap<>();
+        values.put(dlInput, onnx.input(INPUT, OnnxMl.TensorProto.DataType.FLOAT, options.batch(), chw[0], chw[1], chw[2]));
+
+        List<String> dropped = new ArrayList<>();
+        for (int idx : graph.topologicalSortOrder()) {
+            String name = graph.getVertices()[idx].getVertexName();
+            if (name.equals(dlInput)) {
+                continue;
+            }
+            if (!needed.contains(name)) {
+                dropped.add(name);
+                continue;
+            }
+            GraphVertex v = conf.getVertices().get(name);
+            List<OnnxValue> inputs = new ArrayList<>();
+            for (String src : conf.getVertexInputs().get(name)) {
+                inputs.add(Objects.requireNonNull(values.get(src), () -> "vertex " + src + " not mapped before " + name));
+            }
+            if (v instanceof LayerVertex lv && lv.getPreProcessor() != null) {
+                inputs = List.of(preprocess(ctx, name, lv.getPreProcessor(), inputs));
+            }
+            VertexMapper mapper = Mappers.ALL.stream().filter(m -> m.supports(v)).findFirst()
+                    .orElseThrow(() -> unsupported(name, v));
+            values.put(name, mapper.map(ctx, name, v, inputs));
+        }
+
+        OnnxValue out = values.get(embedding);
+        onnx.output(out, OnnxMl.TensorProto.DataType.FLOAT, options.batch(), dim);
+        if (options.l2norm()) {
+            OnnxValue norm = onnx.node(OnnxOp.LP_NORMALIZATION, OUTPUT_NORM, List.of(out), Map.of("axis", 1L, "p", 2L),
+                    List.of(OUTPUT_NORM)).get(0);
+            onnx.output(norm, OnnxMl.TensorProto.DataType.FLOAT, options.batch(), dim);
+        }
+        Map<String, String> props = meta.entrySet().stream()
+                .filter(e -> e.getKey().startsWith(METADATA_PREFIX) && e.getValue() != null)
+                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, (a, b) -> a, TreeMap::new));
+        String doc = "SphereKit face embedding (DL4J vertex '" + embedding + "', " + dim + "-d); margin head "
+                + dropped + " dropped." + (options.l2norm() ? " Output " + OUTPUT_NORM + " is L2-normalised." : "");
+        OnnxMl.ModelProto model = OnnxModels.stamp(onnx.build(), options.opset(), producerVersion(), doc, props);
+        return new Conversion(model, embedding, List.copyOf(dropped), chw, dim);
+    }
+
+    private static OnnxValue preprocess(MappingContext ctx, String name, InputPreProcessor p, List<OnnxValue> inputs) {
+        if (p instanceof CnnToFeedForwardPreProcessor c) {
+            if (c.getFormat() != null && c.getFormat() != CNN2DFormat.NCHW) {
+                throw new ExportException("layer '" + name + "': CnnToFeedForwardPreProcessor with format " + c.getFormat()
+                        + " is not supported (only NCHW, which flattens over [C,H,W] like ONNX Flatten)");
+            }
+            return ctx.onnx().node(OnnxOp.FLATTEN, name + "_flatten", inputs, Map.of("axis", 1L));
+        }
+        throw new ExportException("layer '" + name + "' has input preprocessor " + p.getClass().getName()
+                + ", which is not supported; supported: " + supportedList());
+    }
+
+    private static ExportException unsupported(String name, GraphVertex v) {
+        Object what = Mappers.layerOf(v) != null ? Mappers.layerOf(v) : v;
+        return new ExportException("cannot export vertex '" + name + "': " + what.getClass().getName()
+                + " is not supported; supported: " + supportedList());
+    }
+
+    /** The vertex whose output is the embedding: the input of the margin head, or the single non-head output. */
+    static String findEmbeddingVertex(ComputationGraphConfiguration conf) {
+        Set<String> candidates = new LinkedHashSet<>();
+        for (String out : conf.getNetworkOutputs()) {
+            GraphVertex v = conf.getVertices().get(out);
+            if (Mappers.layerOf(v) instanceof MarginHead) {
+                List<String> in = conf.getVertexInputs().get(out);
+                if (in.size() != 1) {
+                    throw new ExportException("margin head '" + out + "' has " + in.size() + " inputs, expected 1");
+                }
+                candidates.add(in.get(0));
+            } else {
+                candidates.add(out);
+            }
+        }
+        if (candidates.size() != 1) {
+            throw new ExportException("expected exactly one embedding (the input of the margin head), found " + candidates);
+        }
+        String e = candidates.iterator().next();
+        if (conf.getNetworkInputs().contains(e)) {
+            throw new ExportException("the margin head reads the network input directly: there is no backbone to export");
+        }
+        return e;
+    }
+
+    private static Set<String> ancestors(ComputationGraphConfiguration conf, String vertex) {
+        Set<String> seen = new HashSet<>();
+        Deque<String> todo = new ArrayDeque<>(List.of(vertex));
+        while (!todo.isEmpty()) {
+            String v = todo.pop();
+            if (seen.add(v)) {
+                List<String> in = conf.getVertexInputs().get(v);
+                if (in != null) {
+                    todo.addAll(in);
+                }
+            }
+        }
+        return seen;
+    }
+
+    /** {@code [C, H, W]}: C from the first conv's nIn (3 if unknown), H/W from metadata or 112×96. */
+    private static long[] inputShape(ComputationGraphConfiguration conf, Map<String, String> meta) {
+        long h = parsePositive(meta, "spherekit.input.height", DEFAULT_HEIGHT);
+        long w = parsePositive(meta, "spherekit.input.width", DEFAULT_WIDTH);
+        long c = 3;
+        String in = conf.getNetworkInputs().get(0);
+        for (Map.Entry<String, List<String>> e : conf.getVertexInputs().entrySet()) {
+            if (e.getValue().contains(in) && Mappers.layerOf(conf.getVertices().get(e.getKey()))
+                    instanceof io.spherekit.trainer.model.SdConv2D sc && sc.getNIn() > 0) {
+                c = sc.getNIn();
+            }
+        }
+        return new long[]{c, h, w};
+    }
+
+    private static long parsePositive(Map<String, String> meta, String key, long dflt) {
+        String v = meta.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            long n = Long.parseLong(v.trim());
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException ignored) {
+            // fall through
+        }
+        throw new ExportException("metadata " + key + " must be a positive integer, got '" + v + "'");
+    }
+
+    /** Loads a SphereKit model file and converts it. */
+    public static Conversion convert(Path modelFile, Options options) throws IOException {
+        ModelIO.TrainedModel m = ModelIO.load(modelFile, false);
+        return convert(m.graph(), m.metadata(), options);
+    }
+
+    /**
+     * Writes {@code model} atomically: to a temporary file in the target's directory, then moved into place. On
+     * any failure the temporary file is deleted and an existing target is left untouched.
+     *
+     * @return the file size in bytes
+     */
+    public static long write(OnnxMl.ModelProto model, Path target) throws IOException {
+        return writeBytes(model.toByteArray(), target);
+    }
+
+    static long writeBytes(byte[] bytes, Path target) throws IOException {
+        Path abs = target.toAbsolutePath();
+        Path dir = abs.getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new IOException("output directory does not exist: " + dir);
+        }
+        Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
+        try {
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                out.write(bytes);
+            }
+            try {
+                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw new IOException("cannot write " + target + ": " + e.getMessage(), e);
+        }
+        return bytes.length;
+    }
+}

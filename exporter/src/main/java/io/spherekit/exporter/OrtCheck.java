@@ -1,0 +1,97 @@
+package io.spherekit.exporter;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.nio.FloatBuffer;
+import java.util.Map;
+import java.util.Random;
+
+/** Runs an exported model in ONNX Runtime (CPU) and compares it with DL4J on the same random batch. */
+public final class OrtCheck {
+
+    /** Default tolerance of {@code --check}: max abs difference of the embeddings. */
+    public static final double DEFAULT_TOLERANCE = 1e-4;
+
+    /** @param maxAbsDiff max |ORT − DL4J| over all embedding elements; {@code maxAbs} the largest |DL4J| value */
+    public record Result(int batch, double maxAbsDiff, double maxAbs) {
+    }
+
+    private OrtCheck() {
+    }
+
+    /** A batch of {@code n} inputs {@code [n,C,H,W]}, uniform in [-1, 1) (the range of normalised face pixels). */
+    public static float[] randomBatch(int n, long[] chw, long seed) {
+        Random r = new Random(seed);
+        float[] x = new float[(int) (n * chw[0] * chw[1] * chw[2])];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = r.nextFloat() * 2f - 1f;
+        }
+        return x;
+    }
+
+    /** DL4J's output of {@code vertex} on {@code x} ({@code [n,C,H,W]}), as {@code [n][D]}. */
+    public static float[][] dl4j(ComputationGraph graph, String vertex, float[] x, int n, long[] chw) {
+        INDArray in = Nd4j.create(x, new long[]{n, chw[0], chw[1], chw[2]}, 'c');
+        INDArray out = graph.feedForward(in, false).get(vertex).castTo(DataType.FLOAT);
+        return out.toFloatMatrix();
+    }
+
+    /** Runs ONNX model bytes on {@code x}; returns the named output as {@code [n][D]}. */
+    public static float[][] ort(byte[] model, String output, float[] x, int n, long[] chw) throws OrtException {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
+             OrtSession session = env.createSession(model, opts);
+             OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[]{n, chw[0], chw[1], chw[2]});
+             OrtSession.Result r = session.run(Map.of(Dl4jToOnnx.INPUT, t))) {
+            return (float[][]) r.get(output).orElseThrow(() -> new IllegalStateException("no output " + output)).getValue();
+        }
+    }
+
+    /** Compares ORT and DL4J on a random batch of {@code n}. */
+    public static Result compare(ComputationGraph graph, Dl4jToOnnx.Conversion conv, byte[] model, int n, long seed)
+            throws OrtException {
+        float[] x = randomBatch(n, conv.inputShape(), seed);
+        float[][] expected = dl4j(graph, conv.embeddingVertex(), x, n, conv.inputShape());
+        float[][] actual = ort(model, Dl4jToOnnx.OUTPUT, x, n, conv.inputShape());
+        return new Result(n, maxAbsDiff(expected, actual), maxAbs(expected));
+    }
+
+    public static double maxAbsDiff(float[][] a, float[][] b) {
+        if (a.length != b.length) {
+            throw new IllegalArgumentException("row counts differ: " + a.length + " vs " + b.length);
+        }
+        double m = 0;
+        for (int i = 0; i < a.length; i++) {
+            if (a[i].length != b[i].length) {
+                throw new IllegalArgumentException("row " + i + " lengths differ: " + a[i].length + " vs " + b[i].length);
+            }
+            for (int j = 0; j < a[i].length; j++) {
+                double d = Math.abs((double) a[i][j] - b[i][j]);
+                if (!(d <= m)) {
+                    m = Double.isNaN(d) ? Double.NaN : d;
+                    if (Double.isNaN(m)) {
+                        return m;
+                    }
+                }
+            }
+        }
+        return m;
+    }
+
+    private static double maxAbs(float[][] a) {
+        double m = 0;
+        for (float[] row : a) {
+            for (float v : row) {
+                m = Math.max(m, Math.abs(v));
+            }
+        }
+        return m;
+    }
+}

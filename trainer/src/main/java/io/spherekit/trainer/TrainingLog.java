@@ -1,0 +1,99 @@
+package io.spherekit.trainer;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.plot.CombinedDomainXYPlot;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+
+/**
+ * The run directory's {@code train-log.jsonl} (one JSON object per line: iteration records and per-epoch held-out
+ * records) and {@code loss.png} (loss curve above the held-out 10-fold accuracy), rewritten atomically after
+ * every epoch.
+ */
+final class TrainingLog implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final Path dir;
+    private final BufferedWriter jsonl;
+    private final XYSeries loss = new XYSeries("training loss (EMA)");
+    private final XYSeries valAcc = new XYSeries("held-out 10-fold accuracy");
+
+    TrainingLog(Path dir, boolean append) throws IOException {
+        this.dir = Files.createDirectories(dir);
+        this.jsonl = Files.newBufferedWriter(dir.resolve("train-log.jsonl"), StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE);
+    }
+
+    void iteration(int iter, int epoch, double lossEma, double lambda, double lr, double imgPerSec) throws IOException {
+        loss.add(iter, lossEma);
+        write(Map.of("type", "iteration", "iteration", iter, "epoch", epoch, "loss", lossEma, "lambda", lambda,
+                "lr", lr, "images_per_second", imgPerSec));
+    }
+
+    void epoch(int iter, int epoch, Map<String, Object> values) throws IOException {
+        if (values.get("heldout_accuracy") instanceof Double acc) {
+            valAcc.add(iter, acc);
+        }
+        java.util.LinkedHashMap<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("type", "epoch");
+        m.put("iteration", iter);
+        m.put("epoch", epoch);
+        m.putAll(values);
+        write(m);
+        plot();
+    }
+
+    private void write(Map<String, ?> m) throws IOException {
+        jsonl.write(JSON.writeValueAsString(m));
+        jsonl.newLine();
+        jsonl.flush();
+    }
+
+    void plot() throws IOException {
+        XYPlot lossPlot = new XYPlot(new XYSeriesCollection(loss), null, new NumberAxis("loss"),
+                new XYLineAndShapeRenderer(true, false));
+        CombinedDomainXYPlot combined = new CombinedDomainXYPlot(new NumberAxis("iteration"));
+        combined.add(lossPlot, 2);
+        if (valAcc.getItemCount() > 0) {
+            NumberAxis accAxis = new NumberAxis("held-out accuracy");
+            accAxis.setAutoRangeIncludesZero(false);
+            combined.add(new XYPlot(new XYSeriesCollection(valAcc), null, accAxis,
+                    new XYLineAndShapeRenderer(true, true)), 1);
+        }
+        combined.setOrientation(PlotOrientation.VERTICAL);
+        JFreeChart chart = new JFreeChart("SphereKit training", JFreeChart.DEFAULT_TITLE_FONT, combined, true);
+        Path tmp = Files.createTempFile(dir, "loss", ".png.tmp");
+        try {
+            ChartUtils.saveChartAsPNG(tmp.toFile(), chart, 900, 600);
+            Files.move(tmp, dir.resolve("loss.png"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        jsonl.close();
+    }
+
+    /** Unused helper kept private to the package for chart creation in tests. */
+    static JFreeChart emptyChart() {
+        return ChartFactory.createXYLineChart("", "", "", new XYSeriesCollection());
+    }
+}
