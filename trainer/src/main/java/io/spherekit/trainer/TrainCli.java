@@ -37,7 +37,9 @@ public final class TrainCli implements Callable<Integer> {
     @Option(names = "--depth", defaultValue = "4", description = "SphereFace depth 4|10|20|36|64 (default: ${DEFAULT-VALUE})") int depth;
     @Option(names = "--width", defaultValue = "0.5", description = "Width multiplier on 64/128/256/512 channels (default: ${DEFAULT-VALUE})") double width;
     @Option(names = "--embedding-dim", defaultValue = "512") int embeddingDim;
-    @Option(names = "--head", defaultValue = "asoftmax", description = "asoftmax|softmax") String head;
+    @Option(names = "--head", defaultValue = "asoftmax", description = "asoftmax|amsoftmax|arcface|softmax (default: ${DEFAULT-VALUE})") String head;
+    @Option(names = "--scale", description = "s for amsoftmax (default 30) / arcface (default 64)") Double scale;
+    @Option(names = "--margin", description = "m for amsoftmax (cosine, default 0.35) / arcface (radians, default 0.5)") Double margin;
     @Option(names = "--m", defaultValue = "4", description = "A-Softmax margin m (1..4)") int m;
     @Option(names = "--lambda-base", defaultValue = "1000") double lambdaBase;
     @Option(names = "--lambda-gamma", defaultValue = "0.12") double lambdaGamma;
@@ -82,7 +84,8 @@ public final class TrainCli implements Callable<Integer> {
         try {
             cfg = new TrainConfig(imageRoot, peopleFile, minImages, maxIdentities, out, depth, width, embeddingDim,
                     head, m, lambdaBase, lambdaGamma, lambdaPower, lambdaMin, epochs, batch, lr, lrSchedule, warmup,
-                    momentum, weightDecay, !noFlip, seed, threads, valFraction);
+                    momentum, weightDecay, !noFlip, seed, threads, valFraction,
+                    scale == null ? Double.NaN : scale, margin == null ? Double.NaN : margin);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }

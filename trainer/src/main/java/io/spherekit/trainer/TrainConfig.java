@@ -31,12 +31,16 @@ import java.nio.file.Path;
  * @param seed           RNG seed: init, shuffling and flips
  * @param threads        image decoding threads
  * @param valFraction    fraction of identities held out (never trained) for the per-epoch 10-fold check; 0 = none
+ * @param scale          s of AM-Softmax (default 30) and ArcFace (default 64); NaN = the head's default
+ * @param margin         m of AM-Softmax (cosine margin, default 0.35) and ArcFace (angular margin, default 0.5);
+ *                       NaN = the head's default
  */
 public record TrainConfig(Path imageRoot, Path peopleFile, int minImages, int maxIdentities, Path outputDir,
                           int depth, double widthMultiplier, int embeddingDim, String head, int m,
                           double lambdaBase, double lambdaGamma, double lambdaPower, double lambdaMin,
                           int epochs, int batchSize, double lr, String lrSchedule, int warmup, double momentum,
-                          double weightDecay, boolean flip, long seed, int threads, double valFraction) {
+                          double weightDecay, boolean flip, long seed, int threads, double valFraction,
+                          double scale, double margin) {
 
     public TrainConfig {
         if (epochs < 1) {
@@ -45,11 +49,17 @@ public record TrainConfig(Path imageRoot, Path peopleFile, int minImages, int ma
         if (batchSize < 2) {
             throw new IllegalArgumentException("batch size must be >= 2, got " + batchSize);
         }
-        if (!head.equals("asoftmax") && !head.equals("softmax")) {
-            throw new IllegalArgumentException("head must be asoftmax or softmax, got '" + head + "'");
+        if (!java.util.List.of("asoftmax", "amsoftmax", "arcface", "softmax").contains(head)) {
+            throw new IllegalArgumentException("head must be asoftmax, amsoftmax, arcface or softmax, got '" + head + "'");
         }
-        if (head.equals("softmax") && m != 4) {
-            throw new IllegalArgumentException("--m applies to the asoftmax head only, got head=softmax m=" + m);
+        if (!head.equals("asoftmax") && m != 4) {
+            throw new IllegalArgumentException("--m (integer A-Softmax margin) applies to the asoftmax head only; "
+                    + "use --margin for " + head);
+        }
+        if (head.equals("asoftmax") || head.equals("softmax")) {
+            if (!Double.isNaN(scale) || !Double.isNaN(margin)) {
+                throw new IllegalArgumentException("--scale/--margin apply to amsoftmax and arcface only, not " + head);
+            }
         }
         if (!(valFraction >= 0 && valFraction < 0.5)) {
             throw new IllegalArgumentException("val fraction must be in [0, 0.5), got " + valFraction);
@@ -57,5 +67,17 @@ public record TrainConfig(Path imageRoot, Path peopleFile, int minImages, int ma
         if (minImages < 1) {
             throw new IllegalArgumentException("min images must be >= 1, got " + minImages);
         }
+    }
+
+    /** The margin head this configuration asks for. */
+    public io.spherekit.trainer.head.MarginHead buildHead(int numClasses) {
+        return switch (head) {
+            case "asoftmax" -> new io.spherekit.trainer.head.ASoftmaxHead(0, numClasses, m);
+            case "amsoftmax" -> new io.spherekit.trainer.head.AmSoftmaxHead(0, numClasses,
+                    Double.isNaN(scale) ? 30 : scale, Double.isNaN(margin) ? 0.35 : margin);
+            case "arcface" -> new io.spherekit.trainer.head.ArcFaceHead(0, numClasses,
+                    Double.isNaN(scale) ? 64 : scale, Double.isNaN(margin) ? 0.5 : margin);
+            default -> new io.spherekit.trainer.head.SoftmaxHead(0, numClasses);
+        };
     }
 }

@@ -96,9 +96,7 @@ public final class Trainer {
         int perEpoch = data.size() / cfg.batchSize(); // the last partial batch is dropped
         int totalIters = perEpoch * cfg.epochs();
         LambdaSchedule lambda = new LambdaSchedule(cfg.lambdaBase(), cfg.lambdaGamma(), cfg.lambdaPower(), cfg.lambdaMin());
-        MarginHead head = cfg.head().equals("asoftmax")
-                ? new ASoftmaxHead(0, classes, cfg.m())
-                : new SoftmaxHead(0, classes);
+        MarginHead head = cfg.buildHead(classes);
         LrSchedule lr = new LrSchedule(cfg.lrSchedule(), cfg.lr(),
                 new int[]{(int) (0.6 * totalIters), (int) (0.85 * totalIters)}, totalIters, cfg.warmup(), 1.0);
         Preprocessing pre = data.preprocessing();

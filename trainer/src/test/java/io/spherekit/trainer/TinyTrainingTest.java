@@ -50,7 +50,7 @@ class TinyTrainingTest {
     void lossDecreasesOnATinySet(@TempDir Path tmp) throws Exception {
         Path root = makeDataset(tmp.resolve("faces"), 4, 8, 1);
         TrainConfig cfg = new TrainConfig(root, null, 2, 0, tmp.resolve("run"), 4, 0.125, 32, "asoftmax", 4,
-                1000, 0.12, 1, 5, 12, 8, 0.01, "step", 0, 0.9, 5e-4, true, 7, 1, 0.0);
+                1000, 0.12, 1, 5, 12, 8, 0.01, "step", 0, 0.9, 5e-4, true, 7, 1, 0.0, Double.NaN, Double.NaN);
         var ids = FaceDataset.list(root, null, 2, 0);
         FaceDataset data = FaceDataset.load(ids, Preprocessing.LFW_SPHEREFACE, 1, null);
         assertEquals(32, data.size());

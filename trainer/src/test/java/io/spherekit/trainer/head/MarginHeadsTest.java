@@ -1,0 +1,248 @@
+package io.spherekit.trainer.head;
+
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Sgd;
+
+import java.util.Random;
+import java.util.function.Supplier;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * AM-Softmax, ArcFace and softmax heads against scalar references (loss and gradients by finite differences), and
+ * every head (A-Softmax included) on the edge inputs: x parallel to a class weight, x = 0, huge ‖x‖, and a class
+ * weight with zero norm.
+ */
+class MarginHeadsTest {
+    static final int D = 5;
+    static final int C = 4;
+
+    interface Logit {
+        double target(double cos, double xNorm);
+
+        double other(double cos, double xNorm);
+    }
+
+    static double norm(double[] v) {
+        double s = 0;
+        for (double a : v) {
+            s += a * a;
+        }
+        return Math.sqrt(s + 1e-12);
+    }
+
+    static double refLoss(double[][] x, double[][] w, int[] y, Logit f) {
+        double total = 0;
+        for (int b = 0; b < x.length; b++) {
+            double xn = norm(x[b]);
+            double[] z = new double[C];
+            for (int c = 0; c < C; c++) {
+                double[] col = new double[D];
+                double dot = 0;
+                for (int d = 0; d < D; d++) {
+                    col[d] = w[d][c];
+                    dot += w[d][c] * x[b][d];
+                }
+                double cos = Math.max(-1, Math.min(1, dot / (norm(col) * xn)));
+                z[c] = c == y[b] ? f.target(cos, xn) : f.other(cos, xn);
+            }
+            double mx = Double.NEGATIVE_INFINITY;
+            for (double v : z) {
+                mx = Math.max(mx, v);
+            }
+            double s = 0;
+            for (double v : z) {
+                s += Math.exp(v - mx);
+            }
+            total += mx + Math.log(s) - z[y[b]];
+        }
+        return total / x.length;
+    }
+
+    static final Logit AM = new Logit() {
+        public double target(double c, double n) { return 30 * (c - 0.35); }
+        public double other(double c, double n) { return 30 * c; }
+    };
+    static final Logit ARC = new Logit() {
+        public double target(double c, double n) {
+            double theta = Math.acos(c);
+            return theta + 0.5 <= Math.PI ? 64 * Math.cos(theta + 0.5) : 64 * (c - 0.5 * Math.sin(0.5));
+        }
+        public double other(double c, double n) { return 64 * c; }
+    };
+
+    record Out(double loss, double[][] gx, double[][] gw) {
+    }
+
+    static Out run(Supplier<MarginHead> head, double[][] x, double[][] w, int[] y) {
+        int batch = x.length;
+        ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE)
+                .updater(new Sgd(0.0)).graphBuilder().addInputs("in").setInputTypes(InputType.feedForward(batch))
+                .addLayer("x", new DenseLayer.Builder().nOut(D).hasBias(false).activation(Activation.IDENTITY).build(), "in")
+                .addLayer("head", head.get(), "x").setOutputs("head").build());
+        g.init();
+        g.getLayer("x").getParam("W").assign(Nd4j.create(x));
+        g.getLayer("head").getParam("W").assign(Nd4j.create(w));
+        INDArray labels = Nd4j.zeros(DataType.DOUBLE, batch, C);
+        for (int b = 0; b < batch; b++) {
+            labels.putScalar(b, y[b], 1.0);
+        }
+        g.setInputs(Nd4j.eye(batch).castTo(DataType.DOUBLE));
+        g.setLabels(labels);
+        g.computeGradientAndScore();
+        return new Out(g.score(), g.gradient().getGradientFor("x_W").div(batch).toDoubleMatrix(),
+                g.gradient().getGradientFor("head_W").div(batch).toDoubleMatrix());
+    }
+
+    static void check(Supplier<MarginHead> head, Logit f, double[][] x, double[][] w, int[] y) {
+        Out o = run(head, x, w, y);
+        double ref = refLoss(x, w, y, f);
+        assertEquals(ref, o.loss(), 1e-9 + 1e-7 * Math.abs(ref), "loss");
+        double h = 1e-6;
+        for (int b = 0; b < x.length; b++) {
+            for (int d = 0; d < D; d++) {
+                double v = x[b][d];
+                x[b][d] = v + h;
+                double lp = refLoss(x, w, y, f);
+                x[b][d] = v - h;
+                double lm = refLoss(x, w, y, f);
+                x[b][d] = v;
+                double num = (lp - lm) / (2 * h);
+                assertEquals(num, o.gx()[b][d], 1e-4 + 1e-4 * Math.abs(num), "dL/dx[" + b + "][" + d + "]");
+            }
+        }
+        for (int d = 0; d < D; d++) {
+            for (int c = 0; c < C; c++) {
+                double v = w[d][c];
+                w[d][c] = v + h;
+                double lp = refLoss(x, w, y, f);
+                w[d][c] = v - h;
+                double lm = refLoss(x, w, y, f);
+                w[d][c] = v;
+                double num = (lp - lm) / (2 * h);
+                assertEquals(num, o.gw()[d][c], 1e-4 + 1e-4 * Math.abs(num), "dL/dW[" + d + "][" + c + "]");
+            }
+        }
+    }
+
+    static double[][] rnd(Random r, int a, int b, double s) {
+        double[][] m = new double[a][b];
+        for (int i = 0; i < a; i++) {
+            for (int j = 0; j < b; j++) {
+                m[i][j] = s * r.nextGaussian();
+            }
+        }
+        return m;
+    }
+
+    @Test
+    void amSoftmaxMatchesReference() {
+        Random r = new Random(1);
+        for (int t = 0; t < 3; t++) {
+            check(() -> new AmSoftmaxHead(0, C, 30, 0.35), AM, rnd(r, 3, D, 2), rnd(r, D, C, 1), new int[]{0, 3, 1});
+        }
+    }
+
+    @Test
+    void arcFaceMatchesReferenceIncludingTheFallbackRegion() {
+        Random r = new Random(2);
+        for (int t = 0; t < 3; t++) {
+            check(() -> new ArcFaceHead(0, C, 64, 0.5), ARC, rnd(r, 3, D, 2), rnd(r, D, C, 1), new int[]{2, 0, 3});
+        }
+        // θ_y near π (x anti-parallel to w_y): θ + m > π, the fallback branch
+        double[][] w = rnd(r, D, C, 1);
+        // (batch 2: with a single-row batch the I_B-dense harness itself mis-scales DL4J's input gradient)
+        double[][] x = new double[2][D];
+        for (int d = 0; d < D; d++) {
+            x[0][d] = -2 * w[d][1] + 1e-2 * r.nextGaussian();
+            x[1][d] = r.nextGaussian();
+        }
+        check(() -> new ArcFaceHead(0, C, 64, 0.5), ARC, x, w, new int[]{1, 0});
+    }
+
+    @Test
+    void softmaxMatchesReference() {
+        Random r = new Random(3);
+        double[][] x = rnd(r, 3, D, 1);
+        double[][] w = rnd(r, D, C, 1);
+        Out o = run(() -> new SoftmaxHead(0, C), x, w, new int[]{1, 2, 0});
+        double total = 0;
+        int[] y = {1, 2, 0};
+        for (int b = 0; b < 3; b++) {
+            double[] z = new double[C];
+            double mx = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < C; c++) {
+                for (int d = 0; d < D; d++) {
+                    z[c] += x[b][d] * w[d][c];
+                }
+                mx = Math.max(mx, z[c]);
+            }
+            double s = 0;
+            for (double v : z) {
+                s += Math.exp(v - mx);
+            }
+            total += mx + Math.log(s) - z[y[b]];
+        }
+        assertEquals(total / 3, o.loss(), 1e-10);
+    }
+
+    static void assertFinite(Out o) {
+        assertTrue(Double.isFinite(o.loss()), "loss " + o.loss());
+        for (double[] row : o.gx()) {
+            for (double v : row) {
+                assertTrue(Double.isFinite(v), "dL/dx not finite");
+            }
+        }
+        for (double[] row : o.gw()) {
+            for (double v : row) {
+                assertTrue(Double.isFinite(v), "dL/dW not finite");
+            }
+        }
+    }
+
+    @Test
+    void everyHeadIsFiniteOnEdgeInputs() {
+        java.util.List<Supplier<MarginHead>> heads = java.util.List.of(
+                () -> new ASoftmaxHead(0, C, 4), () -> new AmSoftmaxHead(0, C, 30, 0.35),
+                () -> new ArcFaceHead(0, C, 64, 0.5), () -> new SoftmaxHead(0, C));
+        Random r = new Random(4);
+        for (Supplier<MarginHead> h : heads) {
+            String name = h.get().headName();
+            double[][] w = rnd(r, D, C, 1);
+            // x exactly parallel to its class weight (cos θ = 1) and anti-parallel to another's
+            double[][] parallel = new double[2][D];
+            for (int d = 0; d < D; d++) {
+                parallel[0][d] = 3 * w[d][0];
+                parallel[1][d] = -3 * w[d][2];
+            }
+            assertFinite(run(h, parallel, w, new int[]{0, 2}));
+            // x = 0
+            assertFinite(run(h, new double[2][D], w, new int[]{1, 3}));
+            // huge ‖x‖
+            assertFinite(run(h, rnd(r, 2, D, 1e6), w, new int[]{0, 1}));
+            // a class weight with zero norm
+            double[][] w0 = rnd(r, D, C, 1);
+            for (int d = 0; d < D; d++) {
+                w0[d][3] = 0;
+            }
+            Out o = run(h, rnd(r, 2, D, 1), w0, new int[]{3, 0});
+            assertFinite(o);
+            assertNotNull(name);
+        }
+    }
+
+    @Test
+    void constructorsRejectBadHyperParameters() {
+        assertThrows(IllegalArgumentException.class, () -> new AmSoftmaxHead(D, C, 0, 0.35));
+        assertThrows(IllegalArgumentException.class, () -> new ArcFaceHead(D, C, 64, 2.0));
+        assertThrows(IllegalArgumentException.class, () -> new SoftmaxHead(D, 1));
+    }
+}
