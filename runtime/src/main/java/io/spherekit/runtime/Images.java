@@ -1,6 +1,7 @@
 package io.spherekit.runtime;
 
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,54 +88,86 @@ public final class Images {
             if (in == null) {
                 throw new IOException("cannot read image " + file + ": no ImageIO stream for this file");
             }
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) {
-                throw new IOException("cannot read image " + file + ": not an image in a supported format ("
-                        + size + " bytes; supported: " + String.join(",", ImageIO.getReaderFormatNames()) + ")");
+            return decode(in, file.toString(), size, maxPixels);
+        }
+    }
+
+    /**
+     * Reads the first image held in memory (e.g. an HTTP upload) and applies its EXIF orientation, with the same
+     * checks and messages as {@link #read(Path, long)}.
+     *
+     * @param data      encoded image bytes (JPEG, PNG, BMP, GIF, PNM, ...)
+     * @param name      how the image is named in error messages, e.g. {@code "part 'a'"}
+     * @param maxPixels largest accepted {@code width · height}, checked from the header before decoding
+     * @return the decoded image, upright; at least 1×1
+     * @throws IOException              naming the image and the problem: empty, not an image of a supported
+     *                                  format, truncated or corrupt, or more than {@code maxPixels} pixels
+     * @throws IllegalArgumentException if {@code maxPixels < 1}
+     */
+    public static BufferedImage read(byte[] data, String name, long maxPixels) throws IOException {
+        if (maxPixels < 1) {
+            throw new IllegalArgumentException("maxPixels must be >= 1, got " + maxPixels);
+        }
+        if (data.length == 0) {
+            throw new IOException("cannot read image " + name + ": it is empty (0 bytes)");
+        }
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(data))) {
+            if (in == null) {
+                throw new IOException("cannot read image " + name + ": no ImageIO stream for in-memory data");
             }
-            ImageReader reader = readers.next();
-            List<String> warnings = new ArrayList<>();
+            return decode(in, name, data.length, maxPixels);
+        }
+    }
+
+    private static BufferedImage decode(ImageInputStream in, String what, long size, long maxPixels)
+            throws IOException {
+        Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+        if (!readers.hasNext()) {
+            throw new IOException("cannot read image " + what + ": not an image in a supported format ("
+                    + size + " bytes; supported: " + String.join(",", ImageIO.getReaderFormatNames()) + ")");
+        }
+        ImageReader reader = readers.next();
+        List<String> warnings = new ArrayList<>();
+        try {
+            reader.setInput(in, true, false);
+            reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+            long w;
+            long h;
             try {
-                reader.setInput(in, true, false);
-                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
-                long w;
-                long h;
-                try {
-                    w = reader.getWidth(0);
-                    h = reader.getHeight(0);
-                } catch (IOException | RuntimeException e) {
-                    throw new IOException("cannot read image " + file + ": corrupt or truncated header ("
-                            + reader.getFormatName() + "): " + e.getMessage(), e);
-                }
-                if (w < 1 || h < 1) {
-                    throw new IOException("cannot read image " + file + ": header declares " + w + "x" + h);
-                }
-                if (w * h > maxPixels) {
-                    throw new IOException(String.format(Locale.ROOT,
-                            "cannot read image %s: too large, header declares %dx%d = %.1f MP, limit is %.1f MP",
-                            file, w, h, w * h / 1e6, maxPixels / 1e6));
-                }
-                int orientation = exifOrientation(reader);
-                BufferedImage img;
-                try {
-                    ImageReadParam param = reader.getDefaultReadParam();
-                    img = reader.read(0, param);
-                } catch (IOException | RuntimeException e) {
-                    throw new IOException("cannot read image " + file + ": corrupt or truncated "
-                            + reader.getFormatName() + " data: " + e.getMessage(), e);
-                }
-                for (String warning : warnings) {
-                    String lw = warning.toLowerCase(Locale.ROOT);
-                    if (lw.contains("premature") || lw.contains("truncat") || lw.contains("end of")) {
-                        throw new IOException("cannot read image " + file + ": truncated " + reader.getFormatName()
-                                + " data (" + warning + ")");
-                    }
-                    LOG.warn("{}: decoder warning: {}", file, warning);
-                }
-                return orient(greyToRgb(img), orientation);
-            } finally {
-                reader.dispose();
+                w = reader.getWidth(0);
+                h = reader.getHeight(0);
+            } catch (IOException | RuntimeException e) {
+                throw new IOException("cannot read image " + what + ": corrupt or truncated header ("
+                        + reader.getFormatName() + "): " + e.getMessage(), e);
             }
+            if (w < 1 || h < 1) {
+                throw new IOException("cannot read image " + what + ": header declares " + w + "x" + h);
+            }
+            if (w * h > maxPixels) {
+                throw new IOException(String.format(Locale.ROOT,
+                        "cannot read image %s: too large, header declares %dx%d = %.1f MP, limit is %.1f MP",
+                        what, w, h, w * h / 1e6, maxPixels / 1e6));
+            }
+            int orientation = exifOrientation(reader);
+            BufferedImage img;
+            try {
+                ImageReadParam param = reader.getDefaultReadParam();
+                img = reader.read(0, param);
+            } catch (IOException | RuntimeException e) {
+                throw new IOException("cannot read image " + what + ": corrupt or truncated "
+                        + reader.getFormatName() + " data: " + e.getMessage(), e);
+            }
+            for (String warning : warnings) {
+                String lw = warning.toLowerCase(Locale.ROOT);
+                if (lw.contains("premature") || lw.contains("truncat") || lw.contains("end of")) {
+                    throw new IOException("cannot read image " + what + ": truncated " + reader.getFormatName()
+                            + " data (" + warning + ")");
+                }
+                LOG.warn("{}: decoder warning: {}", what, warning);
+            }
+            return orient(greyToRgb(img), orientation);
+        } finally {
+            reader.dispose();
         }
     }
 

@@ -201,6 +201,55 @@ public final class Preprocessing {
         }
     }
 
+    /**
+     * Normalises a {@code height × width} window of a larger cropped image into a CHW float tensor slot: the random
+     * crop augmentation of clcarwin/sphereface_pytorch (a 112×96 crop from a 116×100 resize).
+     *
+     * @param hwc    {@code srcH·srcW·3} RGB bytes (from {@link #withMargin(int)}{@code .cropResize})
+     * @param offY   top row of the window, in [0, srcH − height]
+     * @param offX   left column of the window, in [0, srcW − width]
+     */
+    public void normalizeWindowInto(byte[] hwc, int srcH, int srcW, int offY, int offX, boolean flip,
+                                    float[] dst, int offset) {
+        if (hwc.length != srcH * srcW * 3 || offY < 0 || offX < 0 || offY + height > srcH || offX + width > srcW) {
+            throw new IllegalArgumentException("window " + height + "x" + width + " at (" + offY + "," + offX
+                    + ") does not fit a " + srcH + "x" + srcW + " image of " + hwc.length + " bytes");
+        }
+        int plane = height * width;
+        int rOff = channelOrder == ChannelOrder.RGB ? 0 : 2 * plane;
+        int bOff = channelOrder == ChannelOrder.RGB ? 2 * plane : 0;
+        for (int y = 0; y < height; y++) {
+            int row = (offY + y) * srcW;
+            for (int x = 0; x < width; x++) {
+                int sx = offX + (flip ? width - 1 - x : x);
+                int s = (row + sx) * 3;
+                int d = offset + y * width + x;
+                dst[d + rOff] = ((hwc[s] & 0xFF) - mean) * scale;
+                dst[d + plane] = ((hwc[s + 1] & 0xFF) - mean) * scale;
+                dst[d + bOff] = ((hwc[s + 2] & 0xFF) - mean) * scale;
+            }
+        }
+    }
+
+    /**
+     * The same sampling grid grown by {@code margin} output pixels on every side: output
+     * {@code (height+2·margin) × (width+2·margin)}, box enlarged by the same step. Its centre window
+     * (offset {@code margin, margin}) samples exactly the source points of this definition, so a centre crop of the
+     * enlarged image equals {@link #cropResize} of this one (where the box lies inside the image).
+     *
+     * @throws IllegalArgumentException when the enlarged box leaves the image (fractions outside [0, 1])
+     */
+    public Preprocessing withMargin(int margin) {
+        if (margin < 0) {
+            throw new IllegalArgumentException("margin must be >= 0, got " + margin);
+        }
+        double stepX = cropWidth / width;
+        double stepY = cropHeight / height;
+        return new Preprocessing(cropLeft - margin * stepX, cropTop - margin * stepY,
+                cropWidth + 2 * margin * stepX, cropHeight + 2 * margin * stepY,
+                height + 2 * margin, width + 2 * margin, mean, scale, channelOrder);
+    }
+
     /** Full pipeline for one image: a new {@code [3, height, width]} CHW float array. */
     public float[] toTensor(BufferedImage image) {
         float[] out = new float[tensorSize()];

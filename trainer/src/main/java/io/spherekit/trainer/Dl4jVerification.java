@@ -41,6 +41,26 @@ public final class Dl4jVerification {
         return out;
     }
 
+    /** Embeds every image of a dataset (centre window, no flip) with the net's fc5. */
+    public static float[][] embed(ComputationGraph net, io.spherekit.trainer.data.FaceDataset data, int batch) {
+        Preprocessing pre = data.preprocessing();
+        int sz = pre.tensorSize();
+        float[][] out = new float[data.size()][];
+        for (int s = 0; s < data.size(); s += batch) {
+            int n = Math.min(batch, data.size() - s);
+            float[] buf = new float[n * sz];
+            for (int j = 0; j < n; j++) {
+                data.tensorInto(s + j, 0, 0, false, buf, j * sz);
+            }
+            INDArray x = Nd4j.create(buf, new long[]{n, 3, pre.height(), pre.width()}, 'c');
+            INDArray e = net.feedForward(x, false).get(SphereFaceNet.EMBEDDING);
+            for (int j = 0; j < n; j++) {
+                out[s + j] = e.getRow(j).toFloatVector();
+            }
+        }
+        return out;
+    }
+
     /** Scores every pair by cosine and runs the LFW 10-fold protocol. */
     public static VerificationEvaluation.Result evaluate(ComputationGraph net, Preprocessing pre, PairList pairs)
             throws java.io.IOException {

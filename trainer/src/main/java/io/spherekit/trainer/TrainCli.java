@@ -55,6 +55,11 @@ public final class TrainCli implements Callable<Integer> {
     @Option(names = "--no-flip", description = "Disable random horizontal flips") boolean noFlip;
     @Option(names = "--seed", defaultValue = "42") long seed;
     @Option(names = "--threads", defaultValue = "2", description = "Image decoding threads") int threads;
+    @Option(names = "--random-crop", defaultValue = "2", description = "Random-crop margin in pixels per side (112x96 windows of a 116x100 resize at 2; 0 = off; default: ${DEFAULT-VALUE})") int cropMargin;
+    @Option(names = "--cache-dir", description = "Decoded-image cache (default: ~/.cache/spherekit)") Path cacheDir;
+    @Option(names = "--no-cache", description = "Decode images every run") boolean noCache;
+    @Option(names = "--checkpoint-every", defaultValue = "200", description = "Checkpoint every N iterations, plus every epoch end (default: ${DEFAULT-VALUE})") int checkpointEvery;
+    @Option(names = "--resume", description = "Continue from the newest checkpoint in --out") boolean resume;
     @Option(names = "--val-fraction", defaultValue = "0.1", description = "Identities held out for the per-epoch 10-fold check (default: ${DEFAULT-VALUE}; 0 = train on all)") double valFraction;
 
     private final PrintStream out0;
@@ -85,11 +90,13 @@ public final class TrainCli implements Callable<Integer> {
             cfg = new TrainConfig(imageRoot, peopleFile, minImages, maxIdentities, out, depth, width, embeddingDim,
                     head, m, lambdaBase, lambdaGamma, lambdaPower, lambdaMin, epochs, batch, lr, lrSchedule, warmup,
                     momentum, weightDecay, !noFlip, seed, threads, valFraction,
-                    scale == null ? Double.NaN : scale, margin == null ? Double.NaN : margin);
+                    scale == null ? Double.NaN : scale, margin == null ? Double.NaN : margin, cropMargin,
+                    noCache ? null : (cacheDir != null ? cacheDir : Path.of(System.getProperty("user.home"), ".cache", "spherekit")),
+                    checkpointEvery);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
-        Trainer.Result r = new Trainer(cfg, err0).run();
+        Trainer.Result r = new Trainer(cfg, err0).run(resume);
         Path model = out.resolve("model.zip");
         ModelIO.save(r.net(), r.metadata(), model, true);
         Map<String, Object> report = new LinkedHashMap<>();

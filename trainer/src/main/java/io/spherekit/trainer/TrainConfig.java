@@ -34,13 +34,17 @@ import java.nio.file.Path;
  * @param scale          s of AM-Softmax (default 30) and ArcFace (default 64); NaN = the head's default
  * @param margin         m of AM-Softmax (cosine margin, default 0.35) and ArcFace (angular margin, default 0.5);
  *                       NaN = the head's default
+ * @param cropMargin     random-crop augmentation: images are cached this many pixels larger per side and a random
+ *                       112×96 window is taken (clcarwin/sphereface_pytorch: 2, i.e. from 116×100); 0 = off
+ * @param cacheDir       where decoded images are cached between runs (null = no cache)
+ * @param checkpointEvery write a checkpoint every N iterations (and at every epoch end); 0 = epoch ends only
  */
 public record TrainConfig(Path imageRoot, Path peopleFile, int minImages, int maxIdentities, Path outputDir,
                           int depth, double widthMultiplier, int embeddingDim, String head, int m,
                           double lambdaBase, double lambdaGamma, double lambdaPower, double lambdaMin,
                           int epochs, int batchSize, double lr, String lrSchedule, int warmup, double momentum,
                           double weightDecay, boolean flip, long seed, int threads, double valFraction,
-                          double scale, double margin) {
+                          double scale, double margin, int cropMargin, Path cacheDir, int checkpointEvery) {
 
     public TrainConfig {
         if (epochs < 1) {
@@ -64,9 +68,27 @@ public record TrainConfig(Path imageRoot, Path peopleFile, int minImages, int ma
         if (!(valFraction >= 0 && valFraction < 0.5)) {
             throw new IllegalArgumentException("val fraction must be in [0, 0.5), got " + valFraction);
         }
+        if (cropMargin < 0 || cropMargin > 16) {
+            throw new IllegalArgumentException("crop margin must be in [0, 16], got " + cropMargin);
+        }
+        if (checkpointEvery < 0) {
+            throw new IllegalArgumentException("checkpoint interval must be >= 0, got " + checkpointEvery);
+        }
         if (minImages < 1) {
             throw new IllegalArgumentException("min images must be >= 1, got " + minImages);
         }
+    }
+
+    /** Everything that must match for a checkpoint to be resumed (the output and cache folders may move). */
+    public String fingerprint() {
+        return String.join("|", String.valueOf(imageRoot.toAbsolutePath().normalize()), String.valueOf(peopleFile),
+                Integer.toString(minImages), Integer.toString(maxIdentities), Integer.toString(depth),
+                Double.toString(widthMultiplier), Integer.toString(embeddingDim), head, Integer.toString(m),
+                Double.toString(lambdaBase), Double.toString(lambdaGamma), Double.toString(lambdaPower),
+                Double.toString(lambdaMin), Integer.toString(epochs), Integer.toString(batchSize), Double.toString(lr),
+                lrSchedule, Integer.toString(warmup), Double.toString(momentum), Double.toString(weightDecay),
+                Boolean.toString(flip), Long.toString(seed), Double.toString(valFraction), Double.toString(scale),
+                Double.toString(margin), Integer.toString(cropMargin));
     }
 
     /** The margin head this configuration asks for. */

@@ -1,15 +1,15 @@
 package io.spherekit.trainer;
 
 import io.spherekit.runtime.Preprocessing;
+import io.spherekit.runtime.eval.VerificationEvaluation;
+import io.spherekit.trainer.data.FaceCache;
 import io.spherekit.trainer.data.FaceDataset;
 import io.spherekit.trainer.head.ASoftmaxHead;
 import io.spherekit.trainer.head.LambdaSchedule;
 import io.spherekit.trainer.head.MarginHead;
-import io.spherekit.trainer.head.SoftmaxHead;
 import io.spherekit.trainer.model.SphereFaceNet;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -17,14 +17,18 @@ import org.nd4j.linalg.learning.config.Nesterovs;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 
 /**
- * Trains a SphereFace network with a margin head on a face dataset, printing progress (iteration, loss, λ, lr,
- * images/s, ETA), and saves the model with its metadata.
+ * Trains a SphereFace network with a margin head on a face dataset: SGD with Nesterov momentum and L2 weight decay,
+ * the λ annealing of A-Softmax keyed on the global iteration, random flips and crops, a held-out 10-fold check
+ * per epoch, atomic checkpoints, and bit-exact resume. Progress (iteration, loss, λ, lr, images/s, ETA) goes to
+ * {@code log}; {@code train-log.jsonl} and {@code loss.png} go to the run directory.
  */
 public final class Trainer {
 
@@ -42,162 +46,206 @@ public final class Trainer {
         this.log = log;
     }
 
-    /** Loads the data, trains, and returns the trained network (not yet saved). */
-    public Result run() throws IOException {
+    /** Loads (or resumes), trains, and returns the trained network (not yet saved as the final model). */
+    public Result run(boolean resume) throws IOException {
         Preprocessing pre = Preprocessing.LFW_SPHEREFACE;
         var ids = FaceDataset.list(cfg.imageRoot(), cfg.peopleFile(), cfg.minImages(), cfg.maxIdentities());
         int total = ids.stream().mapToInt(i -> i.images().size()).sum();
         log.printf(Locale.ROOT, "data: %d identities, %d images from %s%n", ids.size(), total, cfg.imageRoot());
         long t0 = System.nanoTime();
-        FaceDataset data = FaceDataset.load(ids, pre, cfg.threads(), n -> {
+        FaceDataset data = FaceCache.loadOrBuild(ids, pre, cfg.cropMargin(), cfg.cacheDir(), cfg.threads(), n -> {
             if (n % 500 == 0 || n == total) {
                 log.printf(Locale.ROOT, "\rdecoding %d/%d", n, total);
             }
-        });
-        log.printf(Locale.ROOT, "%ndecoded %d images in %.1f s (%d skipped)%n", data.size(),
+        }, log);
+        log.printf(Locale.ROOT, "%d images ready in %.1f s (%d undecodable, skipped)%n", data.size(),
                 (System.nanoTime() - t0) / 1e9, data.skipped());
-        if (data.size() < cfg.batchSize()) {
-            throw new IOException("dataset has " + data.size() + " images, fewer than one batch of " + cfg.batchSize());
-        }
+        FaceDataset trainData = data;
+        HeldOutCheck check = null;
         if (cfg.valFraction() > 0) {
             int n = data.numClasses();
             int nVal = Math.max(2, (int) Math.round(cfg.valFraction() * n));
             if (n - nVal < 2) {
                 throw new IOException("val fraction " + cfg.valFraction() + " leaves fewer than 2 training identities of " + n);
             }
-            int[] perm = new int[n];
-            for (int i = 0; i < n; i++) {
-                perm[i] = i;
-            }
+            int[] perm = identity(n);
             shuffle(perm, new Random(cfg.seed() ^ 0x5EEDL));
-            int[] val = java.util.Arrays.copyOf(perm, nVal);
-            int[] tr = java.util.Arrays.copyOfRange(perm, nVal, n);
-            java.util.Arrays.sort(val);
-            java.util.Arrays.sort(tr);
+            int[] val = Arrays.copyOf(perm, nVal);
+            int[] tr = Arrays.copyOfRange(perm, nVal, n);
+            Arrays.sort(val);
+            Arrays.sort(tr);
             FaceDataset valData = data.subset(val);
-            FaceDataset trainData = data.subset(tr);
-            HeldOutCheck check = new HeldOutCheck(valData, 5, cfg.seed());
-            log.printf(Locale.ROOT, "held out %d identities (%d images, %d pairs) for the per-epoch check; training on %d identities, %d images%n",
-                    valData.numClasses(), valData.size(), check.pairCount(), trainData.numClasses(), trainData.size());
-            return train(trainData, check);
+            trainData = data.subset(tr);
+            check = new HeldOutCheck(valData, 5, cfg.seed());
+            log.printf(Locale.ROOT, "held out %d identities (%d images, %d pairs) for the per-epoch check; "
+                            + "training on %d identities, %d images%n", valData.numClasses(), valData.size(),
+                    check.pairCount(), trainData.numClasses(), trainData.size());
         }
-        return train(data, null);
+        if (trainData.size() < cfg.batchSize()) {
+            throw new IOException("dataset has " + trainData.size() + " training images, fewer than one batch of "
+                    + cfg.batchSize() + " (" + cfg.imageRoot() + ")");
+        }
+        Checkpoints.Loaded from = resume ? Checkpoints.latest(cfg.outputDir(), log) : null;
+        return train(trainData, check, from);
     }
 
-    /** Trains on an already decoded dataset (no held-out check). */
+    /** Trains on an already decoded dataset (no held-out check, no resume). */
     public Result train(FaceDataset data) {
-        return train(data, null);
+        return train(data, null, null);
     }
 
-    /** Trains on an already decoded dataset; {@code check} (may be null) runs after every epoch. */
-    public Result train(FaceDataset data, HeldOutCheck check) {
-        Nd4j.getRandom().setSeed(cfg.seed());
+    Result train(FaceDataset data, HeldOutCheck check, Checkpoints.Loaded from) {
         int classes = data.numClasses();
-        int perEpoch = data.size() / cfg.batchSize(); // the last partial batch is dropped
+        int b = cfg.batchSize();
+        int perEpoch = data.size() / b; // the last partial batch is dropped
         int totalIters = perEpoch * cfg.epochs();
         LambdaSchedule lambda = new LambdaSchedule(cfg.lambdaBase(), cfg.lambdaGamma(), cfg.lambdaPower(), cfg.lambdaMin());
         MarginHead head = cfg.buildHead(classes);
         LrSchedule lr = new LrSchedule(cfg.lrSchedule(), cfg.lr(),
                 new int[]{(int) (0.6 * totalIters), (int) (0.85 * totalIters)}, totalIters, cfg.warmup(), 1.0);
         Preprocessing pre = data.preprocessing();
-        ComputationGraph net = new ComputationGraph(SphereFaceNet.configuration(cfg.depth(), cfg.widthMultiplier(),
-                cfg.embeddingDim(), pre.height(), pre.width(), head,
-                new Nesterovs(lr, cfg.momentum()), new Nesterovs(lr.scaled(2.0), cfg.momentum()),
-                cfg.weightDecay(), cfg.seed()));
-        net.init();
-        log.printf(Locale.ROOT, "model: SphereFace-%d width %.3f, %,d parameters, head %s, %d classes; "
+
+        ComputationGraph net;
+        Random rng;
+        int[] order;
+        int startEpoch = 0;
+        int startBatch = 0;
+        double ema = Double.NaN;
+        if (from != null) {
+            Checkpoints.State st = from.state();
+            if (!st.fingerprint().equals(cfg.fingerprint())) {
+                throw new IllegalArgumentException("--resume: the configuration differs from the one that wrote "
+                        + from.file() + "; resume with the same flags (or start a new --out)");
+            }
+            net = from.model().graph();
+            try {
+                rng = Checkpoints.loadRng(st.rng());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            order = st.order();
+            startEpoch = st.epoch();
+            startBatch = st.batchInEpoch();
+            ema = st.ema();
+            log.printf(Locale.ROOT, "resumed from %s: iteration %d, epoch %d, batch %d (λ %.2f)%n", from.file(),
+                    net.getConfiguration().getIterationCount(), startEpoch + 1, startBatch,
+                    lambda.valueAt(net.getConfiguration().getIterationCount()));
+        } else {
+            Nd4j.getRandom().setSeed(cfg.seed());
+            net = new ComputationGraph(SphereFaceNet.configuration(cfg.depth(), cfg.widthMultiplier(),
+                    cfg.embeddingDim(), pre.height(), pre.width(), head,
+                    new Nesterovs(lr, cfg.momentum()), new Nesterovs(lr.scaled(2.0), cfg.momentum()),
+                    cfg.weightDecay(), cfg.seed()));
+            net.init();
+            rng = new Random(cfg.seed());
+            order = identity(data.size());
+        }
+        log.printf(Locale.ROOT, "model: SphereFace-%d width %.3f, %,d parameters, head %s %s, %d classes; "
                         + "%d iterations (%d epochs x %d) at batch %d%n",
-                cfg.depth(), cfg.widthMultiplier(), net.numParams(), cfg.head(), classes, totalIters, cfg.epochs(),
-                perEpoch, cfg.batchSize());
+                cfg.depth(), cfg.widthMultiplier(), net.numParams(), head.headName(), head.describe(), classes,
+                totalIters, cfg.epochs(), perEpoch, b);
 
         Layer headLayer = net.getLayer(SphereFaceNet.HEAD);
-        Random rng = new Random(cfg.seed());
-        int b = cfg.batchSize();
         int sz = pre.tensorSize();
+        int cm = data.margin();
         float[] feat = new float[b * sz];
         float[] lab = new float[b * classes];
-        int[] order = new int[data.size()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        TrainingLog tlog;
-        try {
-            tlog = new TrainingLog(cfg.outputDir(), false);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot write the training log in " + cfg.outputDir(), e);
-        }
         Map<String, Object> heldout = new LinkedHashMap<>();
-        double ema = Double.NaN;
-        double lastLoss = Double.NaN;
+        Map<String, String> meta = baseMetadata(pre, head, classes, data.size());
         long start = System.nanoTime();
-        int iter = 0;
-        for (int epoch = 0; epoch < cfg.epochs(); epoch++) {
-            shuffle(order, rng);
-            for (int bi = 0; bi < perEpoch; bi++) {
-                java.util.Arrays.fill(lab, 0f);
-                for (int j = 0; j < b; j++) {
-                    int idx = order[bi * b + j];
-                    pre.normalizeInto(data.pixels(idx), cfg.flip() && rng.nextBoolean(), feat, j * sz);
-                    lab[j * classes + data.label(idx)] = 1f;
+        int done = 0;
+        try (TrainingLog tlog = new TrainingLog(cfg.outputDir(), from != null)) {
+            for (int epoch = startEpoch; epoch < cfg.epochs(); epoch++) {
+                if (epoch > startEpoch || startBatch == 0) {
+                    shuffle(order, rng);
                 }
-                INDArray x = Nd4j.create(feat, new long[]{b, 3, pre.height(), pre.width()}, 'c');
-                INDArray y = Nd4j.create(lab, new long[]{b, classes}, 'c');
-                int global = net.getConfiguration().getIterationCount();
-                double lam = lambda.valueAt(global);
-                if (headLayer.paramTable().containsKey(ASoftmaxHead.LAMBDA)) {
-                    headLayer.getParam(ASoftmaxHead.LAMBDA).assign(lam);
+                for (int bi = (epoch == startEpoch ? startBatch : 0); bi < perEpoch; bi++) {
+                    Arrays.fill(lab, 0f);
+                    for (int j = 0; j < b; j++) {
+                        int idx = order[bi * b + j];
+                        boolean flip = cfg.flip() && rng.nextBoolean();
+                        int dy = cm > 0 ? rng.nextInt(2 * cm + 1) - cm : 0;
+                        int dx = cm > 0 ? rng.nextInt(2 * cm + 1) - cm : 0;
+                        data.tensorInto(idx, dy, dx, flip, feat, j * sz);
+                        lab[j * classes + data.label(idx)] = 1f;
+                    }
+                    INDArray x = Nd4j.create(feat, new long[]{b, 3, pre.height(), pre.width()}, 'c');
+                    INDArray y = Nd4j.create(lab, new long[]{b, classes}, 'c');
+                    int global = net.getConfiguration().getIterationCount();
+                    double lam = lambda.valueAt(global);
+                    if (headLayer.paramTable().containsKey(ASoftmaxHead.LAMBDA)) {
+                        headLayer.getParam(ASoftmaxHead.LAMBDA).assign(lam);
+                    }
+                    try {
+                        net.fit(new DataSet(x, y));
+                    } catch (OutOfMemoryError e) {
+                        throw new IllegalStateException("out of memory at batch size " + b + "; lower --batch or raise -Xmx", e);
+                    }
+                    double loss = net.score();
+                    if (!Double.isFinite(loss)) {
+                        throw new IllegalStateException(String.format(Locale.ROOT,
+                                "training diverged at iteration %d (loss %s, lr %.4g, λ %.1f); lower --lr", global,
+                                loss, lr.valueAt(global, epoch), lam));
+                    }
+                    ema = Double.isNaN(ema) ? loss : 0.95 * ema + 0.05 * loss;
+                    done++;
+                    int it = global + 1;
+                    if (it % 10 == 0 || it == totalIters) {
+                        double el = (System.nanoTime() - start) / 1e9;
+                        double ips = done * b / el;
+                        double eta = (totalIters - it) * el / done;
+                        tlog.iteration(it, epoch + 1, ema, lam, lr.valueAt(global, epoch), ips);
+                        log.printf(Locale.ROOT, "\riter %5d/%d  epoch %d/%d  loss %.4f  λ %7.2f  lr %.2e  %5.1f img/s  ETA %s   ",
+                                it, totalIters, epoch + 1, cfg.epochs(), ema, lam, lr.valueAt(global, epoch), ips, hms(eta));
+                    }
+                    boolean epochEnd = bi == perEpoch - 1;
+                    if (!epochEnd && cfg.checkpointEvery() > 0 && it % cfg.checkpointEvery() == 0) {
+                        Checkpoints.save(net, meta, new Checkpoints.State(epoch, bi + 1, order.clone(),
+                                Checkpoints.saveRng(rng), ema, cfg.fingerprint()), cfg.outputDir());
+                    }
                 }
-                net.fit(new DataSet(x, y));
-                lastLoss = net.score();
-                if (!Double.isFinite(lastLoss)) {
-                    throw new IllegalStateException(String.format(Locale.ROOT,
-                            "training diverged at iteration %d (loss %s, lr %.4g, λ %.1f); lower --lr", global,
-                            lastLoss, lr.valueAt(global, epoch), lam));
+                net.getConfiguration().setEpochCount(epoch + 1);
+                Map<String, Object> ev = new LinkedHashMap<>();
+                ev.put("loss", ema);
+                String extra = "";
+                if (check != null) {
+                    VerificationEvaluation.Result r = check.evaluate(net);
+                    ev.put("heldout_accuracy", r.meanAccuracy());
+                    ev.put("heldout_accuracy_std", r.stdAccuracy());
+                    ev.put("heldout_auc", r.auc());
+                    ev.put("heldout_threshold", r.meanThreshold());
+                    heldout.clear();
+                    heldout.put("identities", check.identityCount());
+                    heldout.put("pairs", check.pairCount());
+                    heldout.put("accuracy", r.meanAccuracy());
+                    heldout.put("accuracy_std", r.stdAccuracy());
+                    heldout.put("auc", r.auc());
+                    heldout.put("threshold", r.meanThreshold());
+                    extra = String.format(Locale.ROOT, ", held-out 10-fold accuracy %.2f%% ± %.2f%%, AUC %.4f",
+                            100 * r.meanAccuracy(), 100 * r.stdAccuracy(), r.auc());
                 }
-                ema = Double.isNaN(ema) ? lastLoss : 0.95 * ema + 0.05 * lastLoss;
-                iter++;
-                if (iter % 10 == 0 || iter == totalIters) {
-                    double el = (System.nanoTime() - start) / 1e9;
-                    double ips = iter * b / el;
-                    double eta = (totalIters - iter) * el / iter;
-                    logIteration(tlog, iter, epoch + 1, ema, lam, lr.valueAt(global, epoch), ips);
-                    log.printf(Locale.ROOT, "\riter %5d/%d  epoch %d  loss %.4f  λ %7.2f  lr %.2e  %5.1f img/s  ETA %s   ",
-                            iter, totalIters, epoch + 1, ema, lam, lr.valueAt(global, epoch), ips, hms(eta));
-                }
+                tlog.epoch(net.getConfiguration().getIterationCount(), epoch + 1, ev);
+                log.printf(Locale.ROOT, "%nepoch %d/%d done: loss (EMA) %.4f%s%n", epoch + 1, cfg.epochs(), ema, extra);
+                Checkpoints.save(net, meta, new Checkpoints.State(epoch + 1, 0, order.clone(),
+                        Checkpoints.saveRng(rng), ema, cfg.fingerprint()), cfg.outputDir());
             }
-            net.getConfiguration().setEpochCount(epoch + 1);
-            Map<String, Object> ev = new LinkedHashMap<>();
-            ev.put("loss", ema);
-            String extra = "";
-            if (check != null) {
-                var r = check.evaluate(net);
-                ev.put("heldout_accuracy", r.meanAccuracy());
-                ev.put("heldout_accuracy_std", r.stdAccuracy());
-                ev.put("heldout_auc", r.auc());
-                ev.put("heldout_threshold", r.meanThreshold());
-                heldout.clear();
-                heldout.put("identities", check.identityCount());
-                heldout.put("pairs", check.pairCount());
-                heldout.put("accuracy", r.meanAccuracy());
-                heldout.put("accuracy_std", r.stdAccuracy());
-                heldout.put("auc", r.auc());
-                heldout.put("threshold", r.meanThreshold());
-                extra = String.format(Locale.ROOT, ", held-out 10-fold accuracy %.2f%% ± %.2f%%, AUC %.4f",
-                        100 * r.meanAccuracy(), 100 * r.stdAccuracy(), r.auc());
-            }
-            try {
-                tlog.epoch(iter, epoch + 1, ev);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException("cannot write the training log in " + cfg.outputDir(), e);
-            }
-            log.printf(Locale.ROOT, "%nepoch %d done: loss (EMA) %.4f%s%n", epoch + 1, ema, extra);
-        }
-        try {
-            tlog.close();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException("cannot write in the run directory " + cfg.outputDir() + ": " + e.getMessage(), e);
         }
         double secs = (System.nanoTime() - start) / 1e9;
+        int iters = net.getConfiguration().getIterationCount();
+        meta.put("spherekit.training.iterations", Integer.toString(iters));
+        if (head instanceof ASoftmaxHead) {
+            meta.put("spherekit.head.lambda_final", Double.toString(lambda.valueAt(iters)));
+        }
+        if (heldout.containsKey("threshold")) {
+            meta.put("spherekit.threshold", Double.toString((Double) heldout.get("threshold")));
+            meta.put("spherekit.threshold.source", "held-out DevTrain identities, 10-fold mean threshold");
+        }
+        return new Result(net, meta, iters, ema, secs, done * (double) b / Math.max(secs, 1e-9), classes, data.size(), heldout);
+    }
+
+    private Map<String, String> baseMetadata(Preprocessing pre, MarginHead head, int classes, int images) {
         Map<String, String> meta = new LinkedHashMap<>(pre.toMetadata());
         meta.put("spherekit.version", Version.VERSION);
         meta.put("spherekit.network", "sphereface-" + cfg.depth());
@@ -206,27 +254,22 @@ public final class Trainer {
         meta.put("spherekit.head", head.headName());
         head.describe().forEach((k, v) -> meta.put("spherekit.head." + k, v));
         if (head instanceof ASoftmaxHead) {
-            meta.put("spherekit.head.lambda_final", Double.toString(lambda.valueAt(net.getConfiguration().getIterationCount())));
-            meta.put("spherekit.head.lambda_schedule", lambda.toString());
+            meta.put("spherekit.head.lambda_schedule", String.format(Locale.ROOT,
+                    "max(%s, %s*(1+%s*iter)^-%s)", cfg.lambdaMin(), cfg.lambdaBase(), cfg.lambdaGamma(), cfg.lambdaPower()));
         }
         meta.put("spherekit.training.data", cfg.imageRoot() + (cfg.peopleFile() != null ? " people=" + cfg.peopleFile().getFileName() : ""));
         meta.put("spherekit.training.identities", Integer.toString(classes));
-        meta.put("spherekit.training.images", Integer.toString(data.size()));
-        meta.put("spherekit.training.iterations", Integer.toString(net.getConfiguration().getIterationCount()));
+        meta.put("spherekit.training.images", Integer.toString(images));
         meta.put("spherekit.training.epochs", Integer.toString(cfg.epochs()));
-        if (heldout.containsKey("threshold")) {
-            meta.put("spherekit.threshold", Double.toString((Double) heldout.get("threshold")));
-            meta.put("spherekit.threshold.source", "held-out DevTrain identities, 10-fold mean threshold");
-        }
-        return new Result(net, meta, iter, ema, secs, iter * (double) b / secs, classes, data.size(), heldout);
+        return meta;
     }
 
-    private static void logIteration(TrainingLog tlog, int iter, int epoch, double loss, double lam, double lr, double ips) {
-        try {
-            tlog.iteration(iter, epoch, loss, lam, lr, ips);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+    private static int[] identity(int n) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = i;
         }
+        return a;
     }
 
     private static void shuffle(int[] a, Random r) {

@@ -7,14 +7,16 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code spherekit} command line: {@code verify}, {@code evaluate} and {@code embed}.
+ * The {@code spherekit} command line: {@code verify}, {@code evaluate}, {@code embed}, {@code gallery build|search}
+ * and {@code serve}.
  *
  * <p>Exit codes: {@link #OK} 0, {@link #FAILURE} 1 (a model, image or IO problem), {@link #USAGE} 2 (bad
  * arguments). Errors are printed as one line on stderr; {@code --verbose} adds the stack trace.
  */
 @Command(name = "spherekit", mixinStandardHelpOptions = true, version = "spherekit 0.1.0",
         description = "Face verification with ONNX Runtime.",
-        subcommands = {VerifyCommand.class, EvaluateCommand.class, EmbedCommand.class})
+        subcommands = {VerifyCommand.class, EvaluateCommand.class, EmbedCommand.class, GalleryCommand.class,
+            ServeCommand.class})
 public final class Main implements Runnable {
 
     /** Success. */
@@ -29,7 +31,8 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: verify, evaluate or embed");
+        throw new CommandLine.ParameterException(spec.commandLine(),
+                "missing subcommand: verify, evaluate, embed, gallery or serve");
     }
 
     /**

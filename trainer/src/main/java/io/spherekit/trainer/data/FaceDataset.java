@@ -30,15 +30,17 @@ public final class FaceDataset {
     private final byte[][] pixels;
     private final List<Path> files;
     private final Preprocessing preprocessing;
+    private final int margin;
     private final int skipped;
 
-    private FaceDataset(List<String> identities, int[] labels, byte[][] pixels, List<Path> files,
-                        Preprocessing preprocessing, int skipped) {
+    FaceDataset(List<String> identities, int[] labels, byte[][] pixels, List<Path> files,
+                Preprocessing preprocessing, int margin, int skipped) {
         this.identities = identities;
         this.labels = labels;
         this.pixels = pixels;
         this.files = files;
         this.preprocessing = preprocessing;
+        this.margin = margin;
         this.skipped = skipped;
     }
 
@@ -48,7 +50,19 @@ public final class FaceDataset {
     public int label(int i) { return labels[i]; }
     public byte[] pixels(int i) { return pixels[i]; }
     public Path file(int i) { return files.get(i); }
+    /** The model's preprocessing (the stored pixels are this grid grown by {@link #margin()} on every side). */
     public Preprocessing preprocessing() { return preprocessing; }
+    /** Extra rows/columns stored on every side for random-crop augmentation. */
+    public int margin() { return margin; }
+
+    /**
+     * Writes image {@code i} as a normalised CHW tensor: the window at {@code (margin+dy, margin+dx)} of the stored
+     * pixels, {@code dy, dx ∈ [−margin, margin]}; (0, 0) is exactly the model's preprocessing.
+     */
+    public void tensorInto(int i, int dy, int dx, boolean flip, float[] dst, int offset) {
+        preprocessing.normalizeWindowInto(pixels[i], preprocessing.height() + 2 * margin,
+                preprocessing.width() + 2 * margin, margin + dy, margin + dx, flip, dst, offset);
+    }
     /** Images that could not be decoded and were skipped. */
     public int skipped() { return skipped; }
 
@@ -130,6 +144,19 @@ public final class FaceDataset {
      */
     public static FaceDataset load(List<Identity> ids, Preprocessing pre, int threads, IntConsumer progress)
             throws IOException {
+        return load(ids, pre, 0, threads, progress);
+    }
+
+    /**
+     * Decodes every image once, in parallel, storing {@code pre.withMargin(margin)} crops.
+     *
+     * @param margin   extra pixels per side for random-crop augmentation (clcarwin/sphereface_pytorch: 2, i.e.
+     *                 112×96 windows of a 116×100 resize)
+     * @param progress called with the number of images done so far (may be null)
+     */
+    public static FaceDataset load(List<Identity> ids, Preprocessing pre, int margin, int threads,
+                                   IntConsumer progress) throws IOException {
+        Preprocessing stored = pre.withMargin(margin);
         List<Path> files = new ArrayList<>();
         List<Integer> labelList = new ArrayList<>();
         List<String> names = new ArrayList<>();
@@ -151,7 +178,7 @@ public final class FaceDataset {
                 int e0 = Math.min(files.size(), start + chunk);
                 fs.add(pool.submit(() -> {
                     for (int i = s0; i < e0; i++) {
-                        px[i] = decode(files.get(i), pre);
+                        px[i] = decode(files.get(i), stored);
                         int d = done.incrementAndGet();
                         if (progress != null) {
                             progress.accept(d);
@@ -186,7 +213,7 @@ public final class FaceDataset {
             keptLabels.add(labelList.get(i));
         }
         return new FaceDataset(names, keptLabels.stream().mapToInt(Integer::intValue).toArray(),
-                keptPx.toArray(new byte[0][]), keptFiles, pre, skipped);
+                keptPx.toArray(new byte[0][]), keptFiles, pre, margin, skipped);
     }
 
     /**
@@ -217,7 +244,7 @@ public final class FaceDataset {
             px[j] = pixels[i];
             fs.add(files.get(i));
         }
-        return new FaceDataset(names, lab, px, fs, preprocessing, 0);
+        return new FaceDataset(names, lab, px, fs, preprocessing, margin, 0);
     }
 
     private static byte[] decode(Path p, Preprocessing pre) {

@@ -1,0 +1,162 @@
+package io.spherekit.trainer.data;
+
+import io.spherekit.runtime.Preprocessing;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.function.IntConsumer;
+
+/**
+ * On-disk cache of a decoded {@link FaceDataset}: uint8 crops, so a second run does no JPEG work.
+ *
+ * <p>The cache file is keyed by a SHA-256 over the format version, the preprocessing definition, the margin and
+ * every image's path, size and modification time, so a change to the data or to the preprocessing can never
+ * reuse a stale cache. Files are written atomically (temp file, then move); a corrupt or mismatching file is
+ * ignored with a message and rebuilt.
+ *
+ * <p>Format ({@code DataOutputStream}, big-endian): magic {@code "SKFC"}, version 1, key (UTF), identity count and
+ * names (UTF), image count, skipped count, stored height and width, then per image: label, path (UTF), pixels.
+ */
+public final class FaceCache {
+    private static final int MAGIC = 0x534B4643; // "SKFC"
+    private static final int VERSION = 1;
+
+    private FaceCache() {
+    }
+
+    /** The cache key of a dataset definition. */
+    static String key(List<FaceDataset.Identity> ids, Preprocessing pre, int margin) throws IOException {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update(("spherekit-face-cache v" + VERSION + "|" + pre + "|margin=" + margin).getBytes(StandardCharsets.UTF_8));
+            for (FaceDataset.Identity id : ids) {
+                md.update(("\n#" + id.name()).getBytes(StandardCharsets.UTF_8));
+                for (Path p : id.images()) {
+                    md.update(("\n" + p.toAbsolutePath().normalize() + "|" + Files.size(p) + "|"
+                            + Files.getLastModifiedTime(p).toMillis()).getBytes(StandardCharsets.UTF_8));
+                }
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Loads the dataset from {@code cacheDir} when a matching cache exists, else decodes it and writes the cache.
+     *
+     * @param cacheDir null = no caching
+     */
+    public static FaceDataset loadOrBuild(List<FaceDataset.Identity> ids, Preprocessing pre, int margin, Path cacheDir,
+                                          int threads, IntConsumer progress, PrintStream log) throws IOException {
+        if (cacheDir == null) {
+            return FaceDataset.load(ids, pre, margin, threads, progress);
+        }
+        String key = key(ids, pre, margin);
+        Path file = cacheDir.resolve("faces-" + key.substring(0, 16) + ".bin");
+        if (Files.isRegularFile(file)) {
+            try {
+                FaceDataset d = read(file, key, pre, margin);
+                log.println("cache: loaded " + d.size() + " decoded images from " + file);
+                return d;
+            } catch (IOException e) {
+                log.println("cache: ignoring " + file + " (" + e.getMessage() + "); rebuilding");
+            }
+        }
+        FaceDataset d = FaceDataset.load(ids, pre, margin, threads, progress);
+        try {
+            write(d, key, file);
+            log.println("\ncache: wrote " + file);
+        } catch (IOException e) {
+            log.println("\ncache: could not write " + file + " (" + e.getMessage() + "); continuing without it");
+        }
+        return d;
+    }
+
+    static void write(FaceDataset d, String key, Path file) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName().toString(), ".tmp");
+        try {
+            try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20))) {
+                out.writeInt(MAGIC);
+                out.writeInt(VERSION);
+                out.writeUTF(key);
+                out.writeInt(d.numClasses());
+                for (String n : d.identities()) {
+                    out.writeUTF(n);
+                }
+                out.writeInt(d.size());
+                out.writeInt(d.skipped());
+                int h = d.preprocessing().height() + 2 * d.margin();
+                int w = d.preprocessing().width() + 2 * d.margin();
+                out.writeInt(h);
+                out.writeInt(w);
+                for (int i = 0; i < d.size(); i++) {
+                    out.writeInt(d.label(i));
+                    out.writeUTF(d.file(i).toString());
+                    out.write(d.pixels(i));
+                }
+            }
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    static FaceDataset read(Path file, String key, Preprocessing pre, int margin) throws IOException {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 20))) {
+            if (in.readInt() != MAGIC) {
+                throw new IOException("not a SphereKit face cache");
+            }
+            int v = in.readInt();
+            if (v != VERSION) {
+                throw new IOException("cache format " + v + ", expected " + VERSION);
+            }
+            if (!in.readUTF().equals(key)) {
+                throw new IOException("key mismatch (data or preprocessing changed)");
+            }
+            int nIds = in.readInt();
+            List<String> names = new ArrayList<>(nIds);
+            for (int i = 0; i < nIds; i++) {
+                names.add(in.readUTF());
+            }
+            int n = in.readInt();
+            int skipped = in.readInt();
+            int h = in.readInt();
+            int w = in.readInt();
+            if (h != pre.height() + 2 * margin || w != pre.width() + 2 * margin || n < 0 || nIds < 1) {
+                throw new IOException("header does not match the requested preprocessing");
+            }
+            int[] labels = new int[n];
+            byte[][] px = new byte[n][];
+            List<Path> files = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                labels[i] = in.readInt();
+                if (labels[i] < 0 || labels[i] >= nIds) {
+                    throw new IOException("corrupt label at image " + i);
+                }
+                files.add(Path.of(in.readUTF()));
+                px[i] = in.readNBytes(h * w * 3);
+                if (px[i].length != h * w * 3) {
+                    throw new IOException("truncated at image " + i);
+                }
+            }
+            return new FaceDataset(names, labels, px, files, pre, margin, skipped);
+        } catch (java.io.EOFException e) {
+            throw new IOException("truncated cache file", e);
+        }
+    }
+}
