@@ -45,12 +45,23 @@ public final class OrtCheck {
 
     /** Runs ONNX model bytes on {@code x}; returns the named output as {@code [n][D]}. */
     public static float[][] ort(byte[] model, String output, float[] x, int n, long[] chw) throws OrtException {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtEnvironment env = io.spherekit.runtime.LargeStack.environment();
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
-             OrtSession session = env.createSession(model, opts);
+             OrtSession session = createSession(env, model, opts);
              OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[]{n, chw[0], chw[1], chw[2]});
              OrtSession.Result r = session.run(Map.of(Dl4jToOnnx.INPUT, t))) {
             return (float[][]) r.get(output).orElseThrow(() -> new IllegalStateException("no output " + output)).getValue();
+        }
+    }
+
+    /** Session creation on a large-stack thread: see {@link io.spherekit.runtime.LargeStack}. */
+    static OrtSession createSession(OrtEnvironment env, byte[] model, OrtSession.SessionOptions opts) throws OrtException {
+        try {
+            return io.spherekit.runtime.LargeStack.call("ort-session-init", () -> env.createSession(model, opts));
+        } catch (OrtException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
     }
 

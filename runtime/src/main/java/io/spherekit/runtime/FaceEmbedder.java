@@ -73,7 +73,7 @@ public final class FaceEmbedder implements AutoCloseable {
         if (!Files.isRegularFile(modelPath)) {
             throw new SphereKitException("model " + modelPath + " cannot be loaded: file does not exist");
         }
-        this.env = OrtEnvironment.getEnvironment();
+        this.env = io.spherekit.runtime.LargeStack.environment();
         Opened opened = open(b);
         this.session = opened.session;
         this.provider = opened.provider;
@@ -176,7 +176,7 @@ public final class FaceEmbedder implements AutoCloseable {
                 }
             }
             try {
-                return env.createSession(modelPath.toString(), opts);
+                return LargeStack.call("ort-session-init", () -> env.createSession(modelPath.toString(), opts));
             } catch (OrtException e) {
                 if (cuda && isProviderError(e)) {
                     throw new CudaUnavailable(firstLine(e), e);
@@ -186,6 +186,10 @@ public final class FaceEmbedder implements AutoCloseable {
             }
         } catch (OrtException e) {
             throw new SphereKitException("ONNX Runtime session options failed: " + firstLine(e), e);
+        } catch (SphereKitException | CudaUnavailable | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new SphereKitException("model " + modelPath + " cannot be loaded: " + firstLine(e), e);
         }
     }
 

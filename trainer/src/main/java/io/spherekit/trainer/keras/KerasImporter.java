@@ -201,7 +201,6 @@ public final class KerasImporter {
         }
 
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        Map<String, String> consumedBy = new HashMap<>();
         List<String> inputNames = new ArrayList<>();
         List<InputType> inputTypes = new ArrayList<>();
         List<Step> steps = new ArrayList<>();
@@ -221,14 +220,6 @@ public final class KerasImporter {
                 if (t.flattenedFrom() != null && !"Dense".equals(l.className())) {
                     throw new KerasImportException(l.describe() + " reads the output of Flatten '" + src
                             + "'; Flatten is only supported directly before a Dense layer");
-                }
-                if (t.pendingPad() != null || t.flattenedFrom() != null) {
-                    String prev = consumedBy.putIfAbsent(src, l.name());
-                    if (prev != null) {
-                        throw new KerasImportException(l.describe() + " and '" + prev + "' both read '" + src
-                                + "' (class " + t.producer().className() + "); a ZeroPadding2D or Flatten "
-                                + "output may feed only one layer");
-                    }
                 }
                 in.add(t);
             }
