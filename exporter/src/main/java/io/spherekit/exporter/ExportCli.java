@@ -67,8 +67,19 @@ public final class ExportCli implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "<trained.zip>", description = "Trained model file.")
-    private Path model;
+    @CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+    private Source source;
+
+    /** Exactly one of a SphereKit/DL4J model file or a Keras 3 file. */
+    static final class Source {
+        @Option(names = "--model", required = true, paramLabel = "<trained.zip>", description = "Trained SphereKit model file.")
+        Path model;
+
+        @Option(names = "--from-keras", required = true, paramLabel = "<model.keras>",
+                description = "A Keras 3 SphereFace model (.keras): imported to DL4J in Java (NHWC -> NCHW), then exported. "
+                        + "Its input is taken to use the SphereFace LFW preprocessing; the metadata says so.")
+        Path keras;
+    }
 
     @Option(names = "--output", required = true, paramLabel = "<file.onnx>", description = "ONNX file to write (replaced atomically).")
     private Path output;
@@ -136,6 +147,25 @@ public final class ExportCli implements Callable<Integer> {
         return m == null || m.isBlank() ? e.getClass().getName() : m;
     }
 
+    /** Imports a Keras 3 file; its metadata records the source and the assumed SphereFace preprocessing. */
+    static ModelIO.TrainedModel fromKeras(Path file) throws ExitException {
+        if (!Files.isRegularFile(file)) {
+            throw new ExitException(FAILURE, "Keras model not found: " + file);
+        }
+        org.deeplearning4j.nn.graph.ComputationGraph g;
+        try {
+            g = io.spherekit.trainer.keras.KerasImporter.load(file);
+        } catch (RuntimeException e) {
+            throw new ExitException(FAILURE, "cannot import Keras model " + file + ": " + message(e));
+        }
+        java.util.Map<String, String> meta = new java.util.LinkedHashMap<>(
+                io.spherekit.runtime.Preprocessing.LFW_SPHEREFACE.toMetadata());
+        meta.put("spherekit.version", Dl4jToOnnx.producerVersion());
+        meta.put("spherekit.source", "keras:" + file.getFileName());
+        meta.put("spherekit.input.assumed", "true");
+        return new ModelIO.TrainedModel(g, meta);
+    }
+
     @Override
     public Integer call() throws Exception {
         if (opset < OnnxModels.MIN_OPSET || opset > OnnxModels.MAX_OPSET) {
@@ -146,6 +176,7 @@ public final class ExportCli implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--batch must be >= 1, got " + batch);
         }
         Path target = output.toAbsolutePath();
+        Path model = source.model != null ? source.model : source.keras;
         if (Files.exists(model) && Files.exists(target) && Files.isSameFile(model, target)) {
             throw new ExitException(FAILURE, "--output must not be the model file: " + output);
         }
@@ -158,7 +189,7 @@ public final class ExportCli implements Callable<Integer> {
                 .withPrecision(fp16 ? OnnxGraphBuilder.WeightPrecision.FLOAT16 : OnnxGraphBuilder.WeightPrecision.FLOAT32)
                 .withBatch(batch == null ? OnnxGraphBuilder.BATCH : batch);
 
-        ModelIO.TrainedModel trained = ModelIO.load(model, false);
+        ModelIO.TrainedModel trained = source.model != null ? ModelIO.load(model, false) : fromKeras(model);
         Dl4jToOnnx.Conversion conv = Dl4jToOnnx.convert(trained.graph(), trained.metadata(), options);
         byte[] bytes = conv.model().toByteArray();
 
@@ -181,7 +212,7 @@ public final class ExportCli implements Callable<Integer> {
     private void printSummary(Dl4jToOnnx.Conversion conv, long size, String checkLine) {
         OnnxMl.ModelProto m = conv.model();
         Map<String, Integer> ops = OnnxModels.opCounts(m);
-        out.printf(Locale.ROOT, "exported %s -> %s%n", model, output);
+        out.printf(Locale.ROOT, "exported %s -> %s%n", source.model != null ? source.model : source.keras, output);
         out.printf(Locale.ROOT, "  opset %d, IR version %d, producer %s %s%n", m.getOpsetImport(0).getVersion(),
                 m.getIrVersion(), m.getProducerName(), m.getProducerVersion());
         out.println("  inputs:  " + m.getGraph().getInputList().stream().map(OnnxModels::describe).collect(Collectors.joining(", ")));

@@ -158,7 +158,7 @@ class ExportCliTest {
         String out = dir.resolve("x.onnx").toString();
         Run none = run();
         assertEquals(ExportCli.USAGE, none.code());
-        assertTrue(none.err().contains("Missing required options"), none.err());
+        assertTrue(none.err().contains("Missing required option"), none.err());
         assertTrue(none.err().contains("export-model"), none.err());
         assertEquals(ExportCli.USAGE, run("--model", trained.toString()).code());
         Run opset = run("--model", trained.toString(), "--output", out, "--opset", "99");

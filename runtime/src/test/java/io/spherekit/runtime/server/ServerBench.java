@@ -27,25 +27,20 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * HTTP verify throughput and latency with 8 concurrent loopback clients; run on demand:
- * {@code mvn -pl runtime test -Dtest=ServerBenchTest -Dspherekit.bench=true [-Dspherekit.bench.model=m.onnx]
- * [-Dspherekit.bench.requests=100] [-Dspherekit.bench.concurrency=2] [-Dspherekit.bench.threads=1]}.
+ * HTTP verify throughput and latency with 8 concurrent loopback clients. A benchmark, not a test (speed targets live
+ * in benchmarks, see BENCHMARKS.md); run on demand:
+ * {@code java -cp runtime/target/test-classes:runtime/target/classes:$(cat runtime/target/classpath.txt)
+ * [-Dspherekit.bench.model=m.onnx] [-Dspherekit.bench.requests=100] [-Dspherekit.bench.concurrency=2]
+ * [-Dspherekit.bench.threads=1] io.spherekit.runtime.server.ServerBench}.
  * Without a model it uses the tiny test model at the SphereFace input size 112×96. Images are 250×250 JPEGs,
  * the size of LFW images.
  */
-@EnabledIfSystemProperty(named = "spherekit.bench", matches = "true")
-class ServerBenchTest {
+public final class ServerBench {
 
-    @TempDir
-    Path dir;
-
-    @Test
-    void verifyThroughput() throws Exception {
+    public static void main(String[] args) throws Exception {
+        Path dir = Files.createTempDirectory("spherekit-serverbench");
         String given = System.getProperty("spherekit.bench.model", "");
         Path model;
         if (!given.isEmpty() && Files.isRegularFile(Path.of(given))) {
