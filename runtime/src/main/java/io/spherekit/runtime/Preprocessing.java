@@ -231,6 +231,11 @@ public final class Preprocessing {
         }
     }
 
+    /** The same crop box, mean, scale and channel order at another output size. */
+    public Preprocessing withSize(int newHeight, int newWidth) {
+        return new Preprocessing(cropLeft, cropTop, cropWidth, cropHeight, newHeight, newWidth, mean, scale, channelOrder);
+    }
+
     /**
      * The same sampling grid grown by {@code margin} output pixels on every side: output
      * {@code (height+2·margin) × (width+2·margin)}, box enlarged by the same step. Its centre window

@@ -35,6 +35,9 @@ public final class TrainCli implements Callable<Integer> {
     @Option(names = "--max-identities", defaultValue = "0", description = "Use only the first N identities (0 = all)") int maxIdentities;
     @Option(names = "--out", defaultValue = "runs/train", description = "Run directory (default: ${DEFAULT-VALUE})") Path out;
     @Option(names = "--depth", defaultValue = "4", description = "SphereFace depth 4|10|20|36|64 (default: ${DEFAULT-VALUE})") int depth;
+    @Option(names = "--input", defaultValue = "112x96", description = "Input HxW (default: ${DEFAULT-VALUE}, the paper's)") String input;
+    @Option(names = "--batchnorm", description = "BatchNormalization after every conv (later SphereFace work; off by default)") boolean batchNorm;
+    @Option(names = "--fail-on-corrupt", description = "Fail on an undecodable image instead of skipping and counting it") boolean failOnCorrupt;
     @Option(names = "--width", defaultValue = "0.5", description = "Width multiplier on 64/128/256/512 channels (default: ${DEFAULT-VALUE})") double width;
     @Option(names = "--embedding-dim", defaultValue = "512") int embeddingDim;
     @Option(names = "--head", defaultValue = "asoftmax", description = "asoftmax|amsoftmax|arcface|softmax (default: ${DEFAULT-VALUE})") String head;
@@ -86,13 +89,17 @@ public final class TrainCli implements Callable<Integer> {
         Path peopleFile = people == null ? root.resolve("peopleDevTrain.txt")
                 : people.equals("none") ? null : Path.of(people);
         TrainConfig cfg;
+        String[] hw = input.toLowerCase(java.util.Locale.ROOT).split("x");
+        if (hw.length != 2 || !hw[0].matches("\\d+") || !hw[1].matches("\\d+")) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--input must be HxW, e.g. 112x96; got " + input);
+        }
         try {
             cfg = new TrainConfig(imageRoot, peopleFile, minImages, maxIdentities, out, depth, width, embeddingDim,
                     head, m, lambdaBase, lambdaGamma, lambdaPower, lambdaMin, epochs, batch, lr, lrSchedule, warmup,
                     momentum, weightDecay, !noFlip, seed, threads, valFraction,
                     scale == null ? Double.NaN : scale, margin == null ? Double.NaN : margin, cropMargin,
                     noCache ? null : (cacheDir != null ? cacheDir : Path.of(System.getProperty("user.home"), ".cache", "spherekit")),
-                    checkpointEvery);
+                    checkpointEvery, Integer.parseInt(hw[0]), Integer.parseInt(hw[1]), batchNorm, failOnCorrupt);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }

@@ -38,13 +38,18 @@ import java.nio.file.Path;
  *                       112×96 window is taken (clcarwin/sphereface_pytorch: 2, i.e. from 116×100); 0 = off
  * @param cacheDir       where decoded images are cached between runs (null = no cache)
  * @param checkpointEvery write a checkpoint every N iterations (and at every epoch end); 0 = epoch ends only
+ * @param inputHeight    network input height (paper: 112); the LFW crop box is resampled to it
+ * @param inputWidth     network input width (paper: 96)
+ * @param batchNorm      BatchNormalization after every conv (later SphereFace work); default off, for fidelity
+ * @param failOnCorrupt  fail on the first undecodable image instead of skipping and counting it
  */
 public record TrainConfig(Path imageRoot, Path peopleFile, int minImages, int maxIdentities, Path outputDir,
                           int depth, double widthMultiplier, int embeddingDim, String head, int m,
                           double lambdaBase, double lambdaGamma, double lambdaPower, double lambdaMin,
                           int epochs, int batchSize, double lr, String lrSchedule, int warmup, double momentum,
                           double weightDecay, boolean flip, long seed, int threads, double valFraction,
-                          double scale, double margin, int cropMargin, Path cacheDir, int checkpointEvery) {
+                          double scale, double margin, int cropMargin, Path cacheDir, int checkpointEvery,
+                          int inputHeight, int inputWidth, boolean batchNorm, boolean failOnCorrupt) {
 
     public TrainConfig {
         if (epochs < 1) {
@@ -68,6 +73,9 @@ public record TrainConfig(Path imageRoot, Path peopleFile, int minImages, int ma
         if (!(valFraction >= 0 && valFraction < 0.5)) {
             throw new IllegalArgumentException("val fraction must be in [0, 0.5), got " + valFraction);
         }
+        if (inputHeight < 32 || inputWidth < 32 || inputHeight > 1024 || inputWidth > 1024) {
+            throw new IllegalArgumentException("input size must be within 32..1024 per side, got " + inputHeight + "x" + inputWidth);
+        }
         if (cropMargin < 0 || cropMargin > 16) {
             throw new IllegalArgumentException("crop margin must be in [0, 16], got " + cropMargin);
         }
@@ -88,7 +96,8 @@ public record TrainConfig(Path imageRoot, Path peopleFile, int minImages, int ma
                 Double.toString(lambdaMin), Integer.toString(epochs), Integer.toString(batchSize), Double.toString(lr),
                 lrSchedule, Integer.toString(warmup), Double.toString(momentum), Double.toString(weightDecay),
                 Boolean.toString(flip), Long.toString(seed), Double.toString(valFraction), Double.toString(scale),
-                Double.toString(margin), Integer.toString(cropMargin));
+                Double.toString(margin), Integer.toString(cropMargin), inputHeight + "x" + inputWidth,
+                Boolean.toString(batchNorm));
     }
 
     /** The margin head this configuration asks for. */

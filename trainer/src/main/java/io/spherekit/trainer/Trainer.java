@@ -48,12 +48,12 @@ public final class Trainer {
 
     /** Loads (or resumes), trains, and returns the trained network (not yet saved as the final model). */
     public Result run(boolean resume) throws IOException {
-        Preprocessing pre = Preprocessing.LFW_SPHEREFACE;
+        Preprocessing pre = Preprocessing.LFW_SPHEREFACE.withSize(cfg.inputHeight(), cfg.inputWidth());
         var ids = FaceDataset.list(cfg.imageRoot(), cfg.peopleFile(), cfg.minImages(), cfg.maxIdentities());
         int total = ids.stream().mapToInt(i -> i.images().size()).sum();
         log.printf(Locale.ROOT, "data: %d identities, %d images from %s%n", ids.size(), total, cfg.imageRoot());
         long t0 = System.nanoTime();
-        FaceDataset data = FaceCache.loadOrBuild(ids, pre, cfg.cropMargin(), cfg.cacheDir(), cfg.threads(), n -> {
+        FaceDataset data = FaceCache.loadOrBuild(ids, pre, cfg.cropMargin(), cfg.cacheDir(), cfg.threads(), cfg.failOnCorrupt(), n -> {
             if (n % 500 == 0 || n == total) {
                 log.printf(Locale.ROOT, "\rdecoding %d/%d", n, total);
             }
@@ -135,7 +135,7 @@ public final class Trainer {
             net = new ComputationGraph(SphereFaceNet.configuration(cfg.depth(), cfg.widthMultiplier(),
                     cfg.embeddingDim(), pre.height(), pre.width(), head,
                     new Nesterovs(lr, cfg.momentum()), new Nesterovs(lr.scaled(2.0), cfg.momentum()),
-                    cfg.weightDecay(), cfg.seed()));
+                    cfg.weightDecay(), cfg.seed(), cfg.batchNorm()));
             net.init();
             rng = new Random(cfg.seed());
             order = identity(data.size());
@@ -248,7 +248,7 @@ public final class Trainer {
     private Map<String, String> baseMetadata(Preprocessing pre, MarginHead head, int classes, int images) {
         Map<String, String> meta = new LinkedHashMap<>(pre.toMetadata());
         meta.put("spherekit.version", Version.VERSION);
-        meta.put("spherekit.network", "sphereface-" + cfg.depth());
+        meta.put("spherekit.network", "sphereface-" + cfg.depth() + (cfg.batchNorm() ? "-bn" : ""));
         meta.put("spherekit.width_multiplier", Double.toString(cfg.widthMultiplier()));
         meta.put("spherekit.embedding_dim", Integer.toString(cfg.embeddingDim()));
         meta.put("spherekit.head", head.headName());

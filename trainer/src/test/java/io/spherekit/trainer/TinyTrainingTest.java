@@ -18,7 +18,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Training on a tiny generated person-per-folder set (4 identities × 8 images) lowers the A-Softmax loss. */
-class TinyTrainingTest {
+public class TinyTrainingTest {
 
     public static Path makeDataset(Path root, int identities, int perIdentity, long seed) throws Exception {
         Random r = new Random(seed);
@@ -50,7 +50,7 @@ class TinyTrainingTest {
     void lossDecreasesOnATinySet(@TempDir Path tmp) throws Exception {
         Path root = makeDataset(tmp.resolve("faces"), 4, 8, 1);
         TrainConfig cfg = new TrainConfig(root, null, 2, 0, tmp.resolve("run"), 4, 0.125, 32, "asoftmax", 4,
-                1000, 0.12, 1, 5, 12, 8, 0.01, "step", 0, 0.9, 5e-4, true, 7, 1, 0.0, Double.NaN, Double.NaN, 0, null, 0);
+                1000, 0.12, 1, 5, 12, 8, 0.01, "step", 0, 0.9, 5e-4, true, 7, 1, 0.0, Double.NaN, Double.NaN, 0, null, 0, 112, 96, false, false);
         var ids = FaceDataset.list(root, null, 2, 0);
         FaceDataset data = FaceDataset.load(ids, Preprocessing.LFW_SPHEREFACE, 1, null);
         assertEquals(32, data.size());

@@ -38,7 +38,7 @@ public final class FaceCache {
     }
 
     /** The cache key of a dataset definition. */
-    static String key(List<FaceDataset.Identity> ids, Preprocessing pre, int margin) throws IOException {
+    public static String key(List<FaceDataset.Identity> ids, Preprocessing pre, int margin) throws IOException {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             md.update(("spherekit-face-cache v" + VERSION + "|" + pre + "|margin=" + margin).getBytes(StandardCharsets.UTF_8));
@@ -61,9 +61,10 @@ public final class FaceCache {
      * @param cacheDir null = no caching
      */
     public static FaceDataset loadOrBuild(List<FaceDataset.Identity> ids, Preprocessing pre, int margin, Path cacheDir,
-                                          int threads, IntConsumer progress, PrintStream log) throws IOException {
+                                          int threads, boolean failOnCorrupt, IntConsumer progress, PrintStream log)
+            throws IOException {
         if (cacheDir == null) {
-            return FaceDataset.load(ids, pre, margin, threads, progress);
+            return FaceDataset.load(ids, pre, margin, threads, failOnCorrupt, progress);
         }
         String key = key(ids, pre, margin);
         Path file = cacheDir.resolve("faces-" + key.substring(0, 16) + ".bin");
@@ -76,7 +77,7 @@ public final class FaceCache {
                 log.println("cache: ignoring " + file + " (" + e.getMessage() + "); rebuilding");
             }
         }
-        FaceDataset d = FaceDataset.load(ids, pre, margin, threads, progress);
+        FaceDataset d = FaceDataset.load(ids, pre, margin, threads, failOnCorrupt, progress);
         try {
             write(d, key, file);
             log.println("\ncache: wrote " + file);

@@ -144,18 +144,19 @@ public final class FaceDataset {
      */
     public static FaceDataset load(List<Identity> ids, Preprocessing pre, int threads, IntConsumer progress)
             throws IOException {
-        return load(ids, pre, 0, threads, progress);
+        return load(ids, pre, 0, threads, false, progress);
     }
 
     /**
      * Decodes every image once, in parallel, storing {@code pre.withMargin(margin)} crops.
      *
+     * @param failOnCorrupt fail on the first undecodable image instead of skipping and counting it
      * @param margin   extra pixels per side for random-crop augmentation (clcarwin/sphereface_pytorch: 2, i.e.
      *                 112×96 windows of a 116×100 resize)
      * @param progress called with the number of images done so far (may be null)
      */
     public static FaceDataset load(List<Identity> ids, Preprocessing pre, int margin, int threads,
-                                   IntConsumer progress) throws IOException {
+                                   boolean failOnCorrupt, IntConsumer progress) throws IOException {
         Preprocessing stored = pre.withMargin(margin);
         List<Path> files = new ArrayList<>();
         List<Integer> labelList = new ArrayList<>();
@@ -179,6 +180,10 @@ public final class FaceDataset {
                 fs.add(pool.submit(() -> {
                     for (int i = s0; i < e0; i++) {
                         px[i] = decode(files.get(i), stored);
+                        if (px[i] == null && failOnCorrupt) {
+                            throw new UncheckedIOException(new IOException("cannot decode image " + files.get(i)
+                                    + " (--fail-on-corrupt)"));
+                        }
                         int d = done.incrementAndGet();
                         if (progress != null) {
                             progress.accept(d);

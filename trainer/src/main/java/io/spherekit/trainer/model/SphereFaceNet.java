@@ -7,6 +7,7 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.activations.Activation;
@@ -73,6 +74,18 @@ public final class SphereFaceNet {
                                                               int height, int width, MarginHead head,
                                                               IUpdater updater, IUpdater biasUpdater, double l2,
                                                               long seed) {
+        return configuration(depth, widthMultiplier, embeddingDim, height, width, head, updater, biasUpdater, l2,
+                seed, false);
+    }
+
+    /**
+     * As above; with {@code batchNorm}, a BatchNormalization layer ({@code bn{i}_{j}}) follows every conv, before its
+     * PReLU, as in later SphereFace work (SphereFace-R / SphereFace2). Off by default, for fidelity to the paper.
+     */
+    public static ComputationGraphConfiguration configuration(int depth, double widthMultiplier, int embeddingDim,
+                                                              int height, int width, MarginHead head,
+                                                              IUpdater updater, IUpdater biasUpdater, double l2,
+                                                              long seed, boolean batchNorm) {
         int[] units = unitsForDepth(depth);
         int[] ch = channels(widthMultiplier);
         if (embeddingDim < 1) {
@@ -96,6 +109,7 @@ public final class SphereFaceNet {
             String conv = "conv" + stage + "_1";
             g.addLayer(conv, new SdConv2D(0, ch[s], new int[]{3, 3}, new int[]{2, 2}, new int[]{1, 1},
                     SdConv2D.Init.XAVIER), prev);
+            conv = maybeBn(g, batchNorm, stage, 1, conv);
             prev = "relu" + stage + "_1";
             g.addLayer(prev, new ChannelPReLU(ch[s]), conv);
             int idx = 2;
@@ -106,9 +120,9 @@ public final class SphereFaceNet {
                 String rb = "relu" + stage + "_" + (idx + 1);
                 String sum = "res" + stage + "_" + (idx + 1);
                 g.addLayer(ca, residualConv(ch[s]), prev);
-                g.addLayer(ra, new ChannelPReLU(ch[s]), ca);
+                g.addLayer(ra, new ChannelPReLU(ch[s]), maybeBn(g, batchNorm, stage, idx, ca));
                 g.addLayer(cb, residualConv(ch[s]), ra);
-                g.addLayer(rb, new ChannelPReLU(ch[s]), cb);
+                g.addLayer(rb, new ChannelPReLU(ch[s]), maybeBn(g, batchNorm, stage, idx + 1, cb));
                 g.addVertex(sum, new ElementWiseVertex(ElementWiseVertex.Op.Add), prev, rb);
                 prev = sum;
                 idx += 2;
@@ -119,6 +133,16 @@ public final class SphereFaceNet {
         g.addLayer(HEAD, head, EMBEDDING);
         g.setOutputs(HEAD);
         return g.build();
+    }
+
+    private static String maybeBn(ComputationGraphConfiguration.GraphBuilder g, boolean on, int stage, int idx,
+                                  String from) {
+        if (!on) {
+            return from;
+        }
+        String name = "bn" + stage + "_" + idx;
+        g.addLayer(name, new BatchNormalization.Builder().eps(1e-5).decay(0.9).build(), from);
+        return name;
     }
 
     private static SdConv2D residualConv(int c) {

@@ -42,6 +42,16 @@ class ParamCountTest {
                 new ASoftmaxHead(0, 10, 4), new Sgd(0.1), new Sgd(0.2), 5e-4, 1));
         net.init();
         assertEquals(byHand(units, 10), net.numParams());
+        // BatchNorm variant: 4 parameters (γ, β, running mean, running variance) per channel after every conv
+        ComputationGraph bn = new ComputationGraph(SphereFaceNet.configuration(depth, 1.0, 512, 112, 96,
+                new ASoftmaxHead(0, 10, 4), new Sgd(0.1), new Sgd(0.2), 5e-4, 1, true));
+        bn.init();
+        long[] c = {64, 128, 256, 512};
+        long bnParams = 0;
+        for (int s = 0; s < 4; s++) {
+            bnParams += 4 * c[s] * (1 + 2L * units[s]);
+        }
+        assertEquals(byHand(units, 10) + bnParams, bn.numParams());
         if (depth == 20) {
             // written out: 1,856 + 73,984 + 73,984 + 2·295,424 + 295,424 + 4·1,180,672 + 1,180,672 + 4,720,640
             // + 11,010,560 (fc5) = 22,670,656 backbone parameters, plus 5,121 in a 10-class head
