@@ -1,0 +1,108 @@
+package io.spherekit.exporter;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.spherekit.runtime.FaceEmbedder;
+import io.spherekit.runtime.Provider;
+import io.spherekit.trainer.ModelIO;
+import io.spherekit.trainer.TrainCli;
+import io.spherekit.trainer.model.SphereFaceNet;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * A small trained model file committed in {@code testdata/fixtures/model/} (SphereFace-4, width 1/16, 64-d, trained
+ * 24 iterations with A-Softmax by {@link #main}): a change that breaks loading existing model files, or changes what
+ * they compute, fails here. Its embedding of a fixed input is pinned, and its ONNX export must match it in ORT.
+ */
+class ModelFileFixtureTest {
+
+    static Path fixtureDir() {
+        return Path.of(System.getProperty("spherekit.root", "..")).toAbsolutePath().normalize()
+                .resolve("testdata/fixtures/model");
+    }
+
+    /** The fixed input: x[i] = sin(0.001·i), shape [2, 3, 112, 96]. */
+    static float[] input() {
+        float[] x = new float[2 * 3 * 112 * 96];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) Math.sin(0.001 * i);
+        }
+        return x;
+    }
+
+    static float[][] dl4j(ComputationGraph g) {
+        INDArray in = Nd4j.create(input(), new long[]{2, 3, 112, 96}, 'c');
+        return g.feedForward(in, false).get(SphereFaceNet.EMBEDDING).toFloatMatrix();
+    }
+
+    @Test
+    void committedModelLoadsComputesThePinnedEmbeddingAndExports(@TempDir Path tmp) throws Exception {
+        Path model = fixtureDir().resolve("sf4-tiny.zip");
+        ModelIO.TrainedModel m = ModelIO.load(model, false);
+        assertEquals("asoftmax", m.metadata().get("spherekit.head"));
+        assertEquals("24", m.metadata().get("spherekit.training.iterations"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> ref = new ObjectMapper().readValue(fixtureDir().resolve("expected.json").toFile(), Map.class);
+        @SuppressWarnings("unchecked")
+        java.util.List<java.util.List<Double>> expected = (java.util.List<java.util.List<Double>>) ref.get("embedding");
+        float[][] got = dl4j(m.graph());
+        double maxDiff = 0;
+        for (int i = 0; i < got.length; i++) {
+            for (int j = 0; j < got[i].length; j++) {
+                maxDiff = Math.max(maxDiff, Math.abs(got[i][j] - expected.get(i).get(j)));
+            }
+        }
+        assertTrue(maxDiff <= 1e-5, "pinned embedding changed by " + maxDiff);
+
+        Path onnx = tmp.resolve("m.onnx");
+        assertEquals(0, ExportCli.run(new PrintStream(new ByteArrayOutputStream()), new PrintStream(new ByteArrayOutputStream()),
+                "--model", model.toString(), "--output", onnx.toString()));
+        try (FaceEmbedder e = FaceEmbedder.builder().setModelPath(onnx).optProvider(Provider.CPU).build()) {
+            float[][] ort = e.embedTensor(input(), 2);
+            double d = 0;
+            for (int i = 0; i < 2; i++) {
+                for (int j = 0; j < ort[i].length; j++) {
+                    d = Math.max(d, Math.abs(ort[i][j] - got[i][j]));
+                }
+            }
+            assertTrue(d <= 1e-4, "ORT vs DL4J on the fixture: " + d);
+            assertEquals(64, e.embeddingDim());
+        }
+    }
+
+    /**
+     * Regenerates the fixture: {@code java -cp ... io.spherekit.exporter.ModelFileFixtureTest <repo>/testdata/fixtures/model}.
+     * Trains on a generated 4-identity set; only run it when the model format is meant to change.
+     */
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args[0]);
+        Path tmp = Files.createTempDirectory("fixture");
+        Path faces = io.spherekit.trainer.TinyTrainingTest.makeDataset(tmp.resolve("faces"), 4, 8, 11);
+        int code = TrainCli.create(System.out, System.err).execute("--images", faces.toString(), "--people", "none",
+                "--out", tmp.resolve("run").toString(), "--depth", "4", "--width", "0.0625", "--embedding-dim", "64",
+                "--epochs", "3", "--batch", "4", "--no-cache", "--val-fraction", "0", "--checkpoint-every", "0", "--seed", "5");
+        if (code != 0) {
+            throw new IllegalStateException("training failed: " + code);
+        }
+        Files.createDirectories(dir);
+        ModelIO.TrainedModel m = ModelIO.load(tmp.resolve("run/model.zip"), true);
+        ModelIO.save(m.graph(), m.metadata(), dir.resolve("sf4-tiny.zip"), false);
+        Map<String, Object> ref = new LinkedHashMap<>();
+        ref.put("input", "x[i] = sin(0.001*i), shape [2,3,112,96]");
+        ref.put("embedding", dl4j(ModelIO.load(dir.resolve("sf4-tiny.zip"), false).graph()));
+        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(dir.resolve("expected.json").toFile(), ref);
+        System.out.println("wrote " + dir);
+    }
+}
