@@ -66,4 +66,36 @@ class OnnxCheckerTest {
             check(python, f);
         }
     }
+
+    private static final String SHAPE_SCRIPT = "import onnx,sys; m=onnx.load(sys.argv[1]); "
+            + "onnx.checker.check_model(m, full_check=True); "
+            + "i=onnx.shape_inference.infer_shapes(m, strict_mode=True); "
+            + "print(';'.join(o.name+'='+','.join(d.dim_param or str(d.dim_value) for d in o.type.tensor_type.shape.dim) "
+            + "for o in i.graph.output))";
+
+    /** SphereFace-20 and -36 with the paper's 512-d embedding: checker, strict shape inference, ORT vs DL4J. */
+    @Test
+    void deeperNetsPassTheCheckerWithBatchBy512Outputs(@TempDir Path dir) throws Exception {
+        Path python = python();
+        for (int depth : new int[]{20, 36}) {
+            var g = new org.deeplearning4j.nn.graph.ComputationGraph(io.spherekit.trainer.model.SphereFaceNet.configuration(
+                    depth, 0.125, 512, 112, 96, new io.spherekit.trainer.head.ASoftmaxHead(0, 10, 4),
+                    new org.nd4j.linalg.learning.config.Nesterovs(0.01, 0.9),
+                    new org.nd4j.linalg.learning.config.Nesterovs(0.02, 0.9), 5e-4, depth));
+            g.init();
+            TestNets.randomize(g, depth);
+            var conv = Dl4jToOnnx.convert(g, Map.of("spherekit.head", "asoftmax"), Dl4jToOnnx.Options.defaults().withL2norm(true));
+            Path f = dir.resolve("sf" + depth + ".onnx");
+            Dl4jToOnnx.write(conv.model(), f);
+            Process p = new ProcessBuilder(python.toString(), "-c", SHAPE_SCRIPT, f.toString()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), out);
+            assertEquals("embedding=batch,512;embedding_norm=batch,512", out.lines().reduce((a, b) -> b).orElse(""));
+            OrtCheck.Result r = OrtCheck.compare(g, conv, conv.model().toByteArray(), 3, 5);
+            double rel = r.maxAbsDiff() / r.maxAbs();
+            System.out.printf("[onnx] SphereFace-%d (512-d): ORT vs DL4J max abs %.3e, relative %.3e%n", depth, r.maxAbsDiff(), rel);
+            assertTrue(rel <= 1e-5, "relative difference " + rel);
+        }
+    }
 }

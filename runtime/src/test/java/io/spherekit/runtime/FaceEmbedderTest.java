@@ -223,7 +223,7 @@ class FaceEmbedderTest {
             imgs.add(noise(i));
         }
         Verifier v = Verifier.fromModelMetadata(shared);
-        int perThread = 200;
+        int perThread = 1000;
         double[] serial = new double[perThread];
         for (int i = 0; i < perThread; i++) {
             serial[i] = v.verify(imgs.get(i % 10), imgs.get((i * 7 + 3) % 10)).score();

@@ -4,6 +4,7 @@ import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.learning.regularization.Regularization;
@@ -99,14 +100,21 @@ public class ASoftmaxHead extends MarginHead {
     protected SDVariable[] logits(SameDiff sd, SDVariable x, SDVariable labels, Map<String, SDVariable> p) {
         SDVariable xNorm = norm(sd, x, 1);
         SDVariable cos = cosine(sd, x, p.get(WEIGHT), xNorm);
-        SDVariable k = sd.zerosLike(cos);
-        SDVariable sign = sd.onesLike(cos);
-        for (int j = 1; j < m; j++) {
-            SDVariable d = cos.sub(Math.cos(j * Math.PI / m));
-            k = k.add(step(sd, d.neg()));
-            sign = sign.mul(sd.math.sign(d));
+        SDVariable psi;
+        if (m == 1) {
+            psi = cos;
+        } else {
+            // all m−1 threshold comparisons in one broadcast op: d[b,c,j] = cos θ − cos(jπ/m), j = 1..m−1
+            double[] t = new double[m - 1];
+            for (int j = 1; j < m; j++) {
+                t[j - 1] = Math.cos(j * Math.PI / m);
+            }
+            SDVariable thresholds = sd.constant(Nd4j.create(t, new long[]{1, 1, m - 1}, 'c').castTo(cos.dataType()));
+            SDVariable signs = sd.math.sign(sd.expandDims(cos, 2).sub(thresholds)); // zero gradient
+            SDVariable k = signs.sum(2).mul(-0.5).add((m - 1) / 2.0);   // k = Σ_j 1[cos θ < t_j]   (½ on a boundary)
+            SDVariable minusOneToK = signs.prod(2);                     // (−1)^k                   (0 on a boundary)
+            psi = minusOneToK.mul(chebyshev(cos, m)).sub(k.mul(2.0));
         }
-        SDVariable psi = sign.mul(chebyshev(cos, m)).sub(k.mul(2.0));
         SDVariable lambda = p.get(LAMBDA);
         SDVariable target = psi.sub(cos).div(lambda.add(1.0)); // (λc+ψ)/(1+λ) − c
         return new SDVariable[]{cos.add(labels.mul(target)).mul(xNorm), cos.mul(xNorm)};
