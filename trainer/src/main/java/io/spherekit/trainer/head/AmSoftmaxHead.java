@@ -4,7 +4,6 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -18,39 +17,23 @@ import java.util.Map;
  * {@code sqrt(Σv² + 1e-12)}, so x = 0 and a zero weight column give cos θ = 0 and finite gradients.
  */
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
-public class AmSoftmaxHead extends MarginHead {
-    private double s = 30;
-    private double m = 0.35;
+public class AmSoftmaxHead extends ScaledMarginHead {
 
     protected AmSoftmaxHead() {
+        this.s = 30;
+        this.m = 0.35;
     }
 
     /**
      * @param s scale, &gt; 0
-     * @param m additive cosine margin, ≥ 0
+     * @param m margin, ≥ 0
      */
     public AmSoftmaxHead(long nIn, long numClasses, double s, double m) {
-        super(nIn, numClasses);
-        if (!(s > 0) || !(m >= 0)) {
-            throw new IllegalArgumentException("AM-Softmax needs s > 0 and m >= 0, got s=" + s + " m=" + m);
-        }
-        this.s = s;
-        this.m = m;
+        super(nIn, numClasses, s, m, Double.POSITIVE_INFINITY);
     }
-
-    public double getS() { return s; }
-    public double getM() { return m; }
 
     @Override
     public String headName() { return "amsoftmax"; }
-
-    @Override
-    public Map<String, String> describe() {
-        Map<String, String> d = new LinkedHashMap<>();
-        d.put("s", Double.toString(s));
-        d.put("m", Double.toString(m));
-        return d;
-    }
 
     @Override
     protected SDVariable[] logits(SameDiff sd, SDVariable x, SDVariable labels, Map<String, SDVariable> p) {

@@ -4,7 +4,6 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -19,39 +18,23 @@ import java.util.Map;
  * threshold cos(π − m) are computed once at construction. Defaults s = 64, m = 0.5.
  */
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
-public class ArcFaceHead extends MarginHead {
-    private double s = 64;
-    private double m = 0.5;
+public class ArcFaceHead extends ScaledMarginHead {
 
     protected ArcFaceHead() {
+        this.s = 64;
+        this.m = 0.5;
     }
 
     /**
      * @param s scale, &gt; 0
-     * @param m additive angular margin in radians, in [0, π/2)
+     * @param m margin, in radians, in [0, π/2)
      */
     public ArcFaceHead(long nIn, long numClasses, double s, double m) {
-        super(nIn, numClasses);
-        if (!(s > 0) || !(m >= 0 && m < Math.PI / 2)) {
-            throw new IllegalArgumentException("ArcFace needs s > 0 and 0 <= m < pi/2, got s=" + s + " m=" + m);
-        }
-        this.s = s;
-        this.m = m;
+        super(nIn, numClasses, s, m, Math.PI / 2);
     }
-
-    public double getS() { return s; }
-    public double getM() { return m; }
 
     @Override
     public String headName() { return "arcface"; }
-
-    @Override
-    public Map<String, String> describe() {
-        Map<String, String> d = new LinkedHashMap<>();
-        d.put("s", Double.toString(s));
-        d.put("m", Double.toString(m));
-        return d;
-    }
 
     @Override
     protected SDVariable[] logits(SameDiff sd, SDVariable x, SDVariable labels, Map<String, SDVariable> p) {

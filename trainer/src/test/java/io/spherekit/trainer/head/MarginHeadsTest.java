@@ -245,4 +245,21 @@ class MarginHeadsTest {
         assertThrows(IllegalArgumentException.class, () -> new ArcFaceHead(D, C, 64, 2.0));
         assertThrows(IllegalArgumentException.class, () -> new SoftmaxHead(D, 1));
     }
+
+    @Test
+    void scaledHeadsSurviveAModelFileRoundTrip(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        for (MarginHead h : java.util.List.of(new AmSoftmaxHead(0, C, 20, 0.25), new ArcFaceHead(0, C, 32, 0.3))) {
+            ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().updater(new Sgd(0.1))
+                    .graphBuilder().addInputs("in").setInputTypes(InputType.feedForward(D))
+                    .addLayer("head", h, "in").setOutputs("head").build());
+            g.init();
+            java.nio.file.Path f = tmp.resolve(h.headName() + ".zip");
+            io.spherekit.trainer.ModelIO.save(g, java.util.Map.of(), f, false);
+            var back = (ScaledMarginHead) ((org.deeplearning4j.nn.conf.graph.LayerVertex) io.spherekit.trainer.ModelIO
+                    .load(f, false).graph().getConfiguration().getVertices().get("head")).getLayerConf().getLayer();
+            assertEquals(h.getClass(), back.getClass());
+            assertEquals(((ScaledMarginHead) h).getS(), back.getS());
+            assertEquals(((ScaledMarginHead) h).getM(), back.getM());
+        }
+    }
 }
