@@ -22,35 +22,34 @@ public final class Dl4jVerification {
     private Dl4jVerification() {
     }
 
-    /** Embeds pre-cropped images (uint8 HWC from {@link Preprocessing#cropResize}) with the net's fc5. */
-    public static float[][] embed(ComputationGraph net, Preprocessing pre, List<byte[]> images, int batch) {
-        int sz = pre.tensorSize();
-        float[][] out = new float[images.size()][];
-        for (int s = 0; s < images.size(); s += batch) {
-            int n = Math.min(batch, images.size() - s);
-            float[] buf = new float[n * sz];
-            for (int j = 0; j < n; j++) {
-                pre.normalizeInto(images.get(s + j), false, buf, j * sz);
-            }
-            INDArray x = Nd4j.create(buf, new long[]{n, 3, pre.height(), pre.width()}, 'c');
-            INDArray e = net.feedForward(x, false).get(SphereFaceNet.EMBEDDING);
-            for (int j = 0; j < n; j++) {
-                out[s + j] = e.getRow(j).toFloatVector();
-            }
-        }
-        return out;
+    /** Writes item {@code i} as a normalised CHW tensor at {@code offset} of {@code dst}. */
+    @FunctionalInterface
+    private interface TensorWriter {
+        void write(int i, float[] dst, int offset);
     }
 
-    /** Embeds every image of a dataset (centre window, no flip) with the net's fc5. */
+    /**
+     * Embeds pre-cropped images (uint8 HWC from {@link Preprocessing#cropResize}) with the net's fc5.
+     *
+     * @return {@code [images.size()][D]}
+     */
+    public static float[][] embed(ComputationGraph net, Preprocessing pre, List<byte[]> images, int batch) {
+        return embed(net, pre, images.size(), batch, (i, dst, off) -> pre.normalizeInto(images.get(i), false, dst, off));
+    }
+
+    /** Embeds every image of a dataset (centre window, no flip) with the net's fc5: {@code [data.size()][D]}. */
     public static float[][] embed(ComputationGraph net, io.spherekit.trainer.data.FaceDataset data, int batch) {
-        Preprocessing pre = data.preprocessing();
+        return embed(net, data.preprocessing(), data.size(), batch, (i, dst, off) -> data.tensorInto(i, 0, 0, false, dst, off));
+    }
+
+    private static float[][] embed(ComputationGraph net, Preprocessing pre, int count, int batch, TensorWriter writer) {
         int sz = pre.tensorSize();
-        float[][] out = new float[data.size()][];
-        for (int s = 0; s < data.size(); s += batch) {
-            int n = Math.min(batch, data.size() - s);
+        float[][] out = new float[count][];
+        for (int s = 0; s < count; s += batch) {
+            int n = Math.min(batch, count - s);
             float[] buf = new float[n * sz];
             for (int j = 0; j < n; j++) {
-                data.tensorInto(s + j, 0, 0, false, buf, j * sz);
+                writer.write(s + j, buf, j * sz);
             }
             INDArray x = Nd4j.create(buf, new long[]{n, 3, pre.height(), pre.width()}, 'c');
             INDArray e = net.feedForward(x, false).get(SphereFaceNet.EMBEDDING);

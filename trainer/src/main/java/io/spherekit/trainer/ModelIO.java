@@ -6,7 +6,6 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -98,9 +97,5 @@ public final class ModelIO {
             throw new IOException("corrupt spherekit metadata in " + file + ": " + e.getMessage(), e);
         }
         return new TrainedModel(graph, meta);
-    }
-
-    static String readAll(InputStream in) throws IOException {
-        return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     }
 }

@@ -1,7 +1,6 @@
 package io.spherekit.trainer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.plot.CombinedDomainXYPlot;
@@ -90,10 +89,5 @@ final class TrainingLog implements AutoCloseable {
     @Override
     public void close() throws IOException {
         jsonl.close();
-    }
-
-    /** Unused helper kept private to the package for chart creation in tests. */
-    static JFreeChart emptyChart() {
-        return ChartFactory.createXYLineChart("", "", "", new XYSeriesCollection());
     }
 }

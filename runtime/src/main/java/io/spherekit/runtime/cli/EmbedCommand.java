@@ -26,18 +26,15 @@ final class EmbedCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "OUT.json", description = "Output JSON file.")
     Path output;
 
-    @Option(names = "--batch", defaultValue = "64", paramLabel = "N",
-            description = "Images per inference batch (default: ${DEFAULT-VALUE}).")
-    int batch;
+    @Mixin
+    BatchOption batchOption;
 
     @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Images to embed.")
     List<Path> images;
 
     @Override
     public Integer call() throws Exception {
-        if (batch < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--batch must be >= 1, got " + batch);
-        }
+        int batch = batchOption.validated(spec);
         try (FaceEmbedder embedder = modelOptions.open()) {
             EmbeddingJob.Output emb = EmbeddingJob.run(embedder, images, batch, spec.commandLine().getErr());
             ObjectNode j = JsonFiles.MAPPER.createObjectNode();

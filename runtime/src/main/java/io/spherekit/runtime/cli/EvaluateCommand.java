@@ -55,15 +55,12 @@ final class EvaluateCommand implements Callable<Integer> {
             + " instead of failing.")
     boolean skipMissing;
 
-    @Option(names = "--batch", defaultValue = "64", paramLabel = "N",
-            description = "Images per inference batch (default: ${DEFAULT-VALUE}).")
-    int batch;
+    @Mixin
+    BatchOption batchOption;
 
     @Override
     public Integer call() throws Exception {
-        if (batch < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--batch must be >= 1, got " + batch);
-        }
+        int batch = batchOption.validated(spec);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         JsonNode training = extraJson == null ? null : JsonFiles.readObject(extraJson);
@@ -132,7 +129,7 @@ final class EvaluateCommand implements Callable<Integer> {
         ArrayNode missing = j.putArray("missing_images");
         list.missingImages().forEach(p -> missing.add(p.toString()));
         j.put("images", emb.embeddings().length);
-        j.put("batch", batch);
+        j.put("batch", batchOption.batch);
         j.put("embedding_seconds", emb.seconds());
         j.put("images_per_second", emb.imagesPerSecond());
         ObjectNode m = j.putObject("metrics");

@@ -56,15 +56,12 @@ final class GalleryCommand implements Runnable {
         @Option(names = "--output", required = true, paramLabel = "OUT.gallery", description = "Gallery file.")
         Path output;
 
-        @Option(names = "--batch", defaultValue = "64", paramLabel = "N",
-                description = "Images per inference batch (default: ${DEFAULT-VALUE}).")
-        int batch;
+        @Mixin
+        BatchOption batchOption;
 
         @Override
         public Integer call() throws Exception {
-            if (batch < 1) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--batch must be >= 1, got " + batch);
-            }
+            int batch = batchOption.validated(spec);
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             List<Path> files = new ArrayList<>();

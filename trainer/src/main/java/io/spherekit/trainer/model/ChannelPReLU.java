@@ -2,7 +2,6 @@ package io.spherekit.trainer.model;
 
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.deeplearning4j.nn.conf.layers.samediff.SameDiffLayer;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -21,7 +20,7 @@ import java.util.Map;
  * requires input length / alpha length ≤ 64; shared/notes/FACTS.md).
  */
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
-public class ChannelPReLU extends SameDiffLayer {
+public class ChannelPReLU extends FixedSameDiffLayer {
 
     public static final String ALPHA = "alpha";
 
@@ -39,13 +38,6 @@ public class ChannelPReLU extends SameDiffLayer {
 
     public long getNChannels() { return nChannels; }
     public double getInitialSlope() { return initialSlope; }
-
-    @Override
-    public org.deeplearning4j.nn.api.Layer instantiate(org.deeplearning4j.nn.conf.NeuralNetConfiguration conf,
-            java.util.Collection<org.deeplearning4j.optimize.api.TrainingListener> listeners, int index,
-            INDArray paramsView, boolean initializeParams, org.nd4j.linalg.api.buffer.DataType dataType) {
-        return ExternalErrorsFixLayer.create(this, conf, index, paramsView, initializeParams, dataType);
-    }
 
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {

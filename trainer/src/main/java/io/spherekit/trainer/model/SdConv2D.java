@@ -2,7 +2,6 @@ package io.spherekit.trainer.model;
 
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.deeplearning4j.nn.conf.layers.samediff.SameDiffLayer;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -19,7 +18,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * 2-D convolution, NCHW, written as a DL4J {@link SameDiffLayer} so that it runs on oneDNN
+ * 2-D convolution, NCHW, written as a DL4J {@link org.deeplearning4j.nn.conf.layers.samediff.SameDiffLayer} so that it runs on oneDNN
  * ({@code sd.cnn.conv2d}); DL4J M2.1's built-in {@code ConvolutionLayer} never reaches oneDNN and trains ~3× slower
  * here (see shared/notes/FACTS.md).
  *
@@ -33,7 +32,7 @@ import java.util.Map;
  * With {@code frozenBias} the bias gets learning rate 0 and no regularisation (prototxt {@code lr_mult: 0}).
  */
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
-public class SdConv2D extends SameDiffLayer {
+public class SdConv2D extends FixedSameDiffLayer {
 
     /** Weight initialisation of a conv layer. */
     public enum Init { XAVIER, GAUSSIAN }
@@ -112,13 +111,6 @@ public class SdConv2D extends SameDiffLayer {
     public boolean isHasBias() { return hasBias; }
     public boolean isFrozenBias() { return frozenBias; }
     public Init getInit() { return init; }
-
-    @Override
-    public org.deeplearning4j.nn.api.Layer instantiate(org.deeplearning4j.nn.conf.NeuralNetConfiguration conf,
-            java.util.Collection<org.deeplearning4j.optimize.api.TrainingListener> listeners, int index,
-            INDArray paramsView, boolean initializeParams, org.nd4j.linalg.api.buffer.DataType dataType) {
-        return ExternalErrorsFixLayer.create(this, conf, index, paramsView, initializeParams, dataType);
-    }
 
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
