@@ -1,10 +1,6 @@
 package io.spherekit.trainer.head;
 
-import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.learning.regularization.Regularization;
@@ -27,7 +23,7 @@ import java.util.Map;
  *   loss   = −Σ_b log softmax(f)_b,y_b
  * </pre>
  * cos(mθ) is the Chebyshev polynomial T_m(cos θ) (m = 1..4), and k and (−1)^k come from comparing cos θ with
- * cos(jπ/m), j = 1..m−1, with no acos. At a comparison boundary the step is 1/2 and the sign 0, which gives the
+ * cos(jπ/m), j = 1..m−1, with no acos, per target row in double precision. At a comparison boundary the step is 1/2 and the sign 0, which gives the
  * exact (continuous) ψ there. ‖x‖ is {@code sqrt(Σx² + 1e-12)}, so x = 0 gives logits 0 and finite gradients.
  * With m = 1, ψ = cos θ and the head is a softmax over normalised class weights scaled by ‖x‖.
  *
@@ -72,52 +68,68 @@ public class ASoftmaxHead extends MarginHead {
     }
 
     @Override
-    protected void defineExtraParameters(SDLayerParams params) {
-        params.addBiasParam(LAMBDA, 1, 1);
-    }
+    public Geometry geometry() { return Geometry.MAGNITUDE; }
 
     @Override
-    public void initializeParameters(Map<String, INDArray> params) {
+    protected String extraParam() { return LAMBDA; }
+
+    @Override
+    protected long extraParamLength() { return 1; }
+
+    @Override
+    protected void initializeParameters(Map<String, INDArray> params) {
         super.initializeParameters(params);
         params.get(LAMBDA).assign(LambdaSchedule.SPHEREFACE.base());
     }
 
-    /** T_m(c) = cos(m·acos c). */
-    static SDVariable chebyshev(SDVariable c, int m) {
-        switch (m) {
-            case 1: return c;
-            case 2: return c.mul(c).mul(2.0).sub(1.0);
-            case 3: return c.mul(c).mul(4.0).sub(3.0).mul(c);
-            case 4: {
-                SDVariable c2 = c.mul(c);
-                return c2.mul(c2).mul(8.0).sub(c2.mul(8.0)).add(1.0);
-            }
-            default: throw new IllegalArgumentException("m must be in 1..4, got " + m);
+    /**
+     * {@code t(c) = (λc + ψ(c)) / (1 + λ)} and {@code t'(c) = (λ + (−1)^k T_m'(c)) / (1 + λ)} with λ read from the
+     * {@code lambda} parameter.
+     */
+    @Override
+    public Target target(Map<String, INDArray> params) {
+        double lambda = params.get(LAMBDA).getDouble(0);
+        double[] thresholds = new double[m - 1];
+        for (int j = 1; j < m; j++) {
+            thresholds[j - 1] = Math.cos(j * Math.PI / m);
         }
+        return (c, out) -> {
+            double k = 0;
+            double sign = 1;
+            for (double t : thresholds) {
+                double s = Math.signum(c - t); // 0 on a boundary: k gets ½ and (−1)^k is 0
+                k += (1 - s) / 2;
+                sign *= s;
+            }
+            double psi = sign * chebyshev(c, m) - 2 * k;
+            double dPsi = sign * chebyshevSlope(c, m);
+            out[0] = (lambda * c + psi) / (1 + lambda);
+            out[1] = (lambda + dPsi) / (1 + lambda);
+        };
     }
 
-    @Override
-    protected SDVariable[] logits(SameDiff sd, SDVariable x, SDVariable labels, Map<String, SDVariable> p) {
-        SDVariable xNorm = norm(sd, x, 1);
-        SDVariable cos = cosine(sd, x, p.get(WEIGHT), xNorm);
-        SDVariable psi;
-        if (m == 1) {
-            psi = cos;
-        } else {
-            // all m−1 threshold comparisons in one broadcast op: d[b,c,j] = cos θ − cos(jπ/m), j = 1..m−1
-            double[] t = new double[m - 1];
-            for (int j = 1; j < m; j++) {
-                t[j - 1] = Math.cos(j * Math.PI / m);
-            }
-            SDVariable thresholds = sd.constant(Nd4j.create(t, new long[]{1, 1, m - 1}, 'c').castTo(cos.dataType()));
-            SDVariable signs = sd.math.sign(sd.expandDims(cos, 2).sub(thresholds)); // zero gradient
-            SDVariable k = signs.sum(2).mul(-0.5).add((m - 1) / 2.0);   // k = Σ_j 1[cos θ < t_j]   (½ on a boundary)
-            SDVariable minusOneToK = signs.prod(2);                     // (−1)^k                   (0 on a boundary)
-            psi = minusOneToK.mul(chebyshev(cos, m)).sub(k.mul(2.0));
-        }
-        SDVariable lambda = p.get(LAMBDA);
-        SDVariable target = psi.sub(cos).div(lambda.add(1.0)); // (λc+ψ)/(1+λ) − c
-        return new SDVariable[]{cos.add(labels.mul(target)).mul(xNorm), cos.mul(xNorm)};
+    /** T_m(c) = cos(m·acos c), m = 1..4. */
+    static double chebyshev(double c, int m) {
+        double c2 = c * c;
+        return switch (m) {
+            case 1 -> c;
+            case 2 -> 2 * c2 - 1;
+            case 3 -> (4 * c2 - 3) * c;
+            case 4 -> 8 * c2 * c2 - 8 * c2 + 1;
+            default -> throw new IllegalArgumentException("m must be in 1..4, got " + m);
+        };
+    }
+
+    /** dT_m/dc. */
+    static double chebyshevSlope(double c, int m) {
+        double c2 = c * c;
+        return switch (m) {
+            case 1 -> 1;
+            case 2 -> 4 * c;
+            case 3 -> 12 * c2 - 3;
+            case 4 -> (32 * c2 - 16) * c;
+            default -> throw new IllegalArgumentException("m must be in 1..4, got " + m);
+        };
     }
 
     @Override

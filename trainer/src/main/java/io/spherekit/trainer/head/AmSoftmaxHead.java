@@ -1,7 +1,6 @@
 package io.spherekit.trainer.head;
 
-import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
 
 import java.util.Map;
@@ -36,8 +35,14 @@ public class AmSoftmaxHead extends ScaledMarginHead {
     public String headName() { return "amsoftmax"; }
 
     @Override
-    protected SDVariable[] logits(SameDiff sd, SDVariable x, SDVariable labels, Map<String, SDVariable> p) {
-        SDVariable cos = cosine(sd, x, p.get(WEIGHT), norm(sd, x, 1));
-        return new SDVariable[]{cos.sub(labels.mul(m)).mul(s), cos.mul(s)};
+    public Geometry geometry() { return Geometry.SCALED; }
+
+    /** {@code t(c) = c − m}, {@code t'(c) = 1}. */
+    @Override
+    public Target target(Map<String, INDArray> params) {
+        return (c, out) -> {
+            out[0] = c - m;
+            out[1] = 1.0;
+        };
     }
 }

@@ -1,7 +1,6 @@
 package io.spherekit.trainer.head;
 
-import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
 
 import java.util.Map;
@@ -20,6 +19,9 @@ import java.util.Map;
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
 public class ArcFaceHead extends ScaledMarginHead {
 
+    /** Lower clamp of {@code 1 − cos²θ} under the square root. */
+    static final double SIN_SQ_MIN = 1e-7;
+
     protected ArcFaceHead() {
         this.s = 64;
         this.m = 0.5;
@@ -37,17 +39,26 @@ public class ArcFaceHead extends ScaledMarginHead {
     public String headName() { return "arcface"; }
 
     @Override
-    protected SDVariable[] logits(SameDiff sd, SDVariable x, SDVariable labels, Map<String, SDVariable> p) {
+    public Geometry geometry() { return Geometry.SCALED; }
+
+    /**
+     * {@code t(c) = cos(θ+m)} where {@code c > cos(π − m)}, {@code c − m·sin m} below it, the average of the two
+     * exactly on the threshold; {@code t'(c) = cos m + sin m · c / sin θ} (0 for the {@code sin θ} term where the
+     * clamp is active) and 1 below the threshold.
+     */
+    @Override
+    public Target target(Map<String, INDArray> params) {
         double cosM = Math.cos(m);
         double sinM = Math.sin(m);
         double threshold = Math.cos(Math.PI - m);
         double fallbackShift = m * sinM;
-        SDVariable cos = cosine(sd, x, p.get(WEIGHT), norm(sd, x, 1));
-        SDVariable sin = sd.math.sqrt(sd.math.clipByValue(cos.mul(cos).rsub(1.0), 1e-7, 1.0));
-        SDVariable phi = cos.mul(cosM).sub(sin.mul(sinM));
-        SDVariable inRange = step(sd, cos.sub(threshold)); // 1 where θ + m < π
-        SDVariable target = inRange.mul(phi).add(inRange.rsub(1.0).mul(cos.sub(fallbackShift)));
-        SDVariable z = cos.add(labels.mul(target.sub(cos))).mul(s);
-        return new SDVariable[]{z, cos.mul(s)};
+        return (c, out) -> {
+            double sinSq = 1.0 - c * c;
+            double sin = Math.sqrt(Math.max(sinSq, SIN_SQ_MIN));
+            double dSin = sinSq > SIN_SQ_MIN ? -c / sin : 0.0;
+            double in = (Math.signum(c - threshold) + 1) / 2; // 1 where θ + m < π, ½ on the threshold
+            out[0] = in * (c * cosM - sin * sinM) + (1 - in) * (c - fallbackShift);
+            out[1] = in * (cosM - sinM * dSin) + (1 - in);
+        };
     }
 }

@@ -1,51 +1,100 @@
 package io.spherekit.trainer.head;
 
 import io.spherekit.trainer.model.CaffeFillers;
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.deeplearning4j.nn.conf.layers.samediff.SameDiffOutputLayer;
-import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
+import org.deeplearning4j.nn.api.ParamInitializer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
+import org.nd4j.shade.jackson.annotation.JsonIgnoreProperties;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
 
+import java.util.Collection;
 import java.util.Map;
 
 /**
- * Base of the classification heads that train an embedding: a {@code [D, C]} class-weight matrix {@code W},
- * per-head logits, then softmax cross-entropy.
+ * Base of the classification heads that train an embedding: a {@code [D, C]} class-weight matrix {@code W}, per-head
+ * logits, then softmax cross-entropy.
  *
- * <p>Input: embeddings {@code x} of shape {@code [B, D]}; labels: one-hot {@code [B, C]}. The layer's score is the
- * cross-entropy summed over the batch (DL4J divides by {@code B}); its activations are {@link #activationsVertexName()}.
- * Log-softmax is computed by hand (subtract the row max, subtract log-sum-exp): {@code sd.nn.logSoftmax} breaks
- * gradient creation in DL4J M2.1 (shared/notes/FACTS.md). All ops are whole-batch matrix ops: no loop over
- * samples or classes and no batch size baked in. Class weights use Caffe xavier init (prototxt {@code fc6}).
+ * <p>Input: embeddings {@code x} of shape {@code [B, D]}; labels: one-hot {@code [B, C]} (anything else is rejected
+ * with an {@link IllegalArgumentException} naming the layer and the row). The score is the cross-entropy averaged
+ * over the batch; the gradients DL4J receives are of the summed loss (its updater divides by {@code B}). The layer's
+ * activations are the softmax probabilities of the margin-free logits, {@code [B, C]}.
  *
- * <p>Heads are dropped on export: only the backbone up to the embedding goes to ONNX.
+ * <p>Every head is one of three geometries ({@link Geometry}) with a per-head target-class logit
+ * {@code t(cos θ_y)} ({@link #target}); the forward and backward passes are hand-written ND4J in
+ * {@link MarginHeadLayer}: three GEMMs as for a plain softmax layer, plus O(B·C + D·C) element-wise work. The
+ * margin only touches the B target entries, so its per-row arithmetic runs on the JVM in double precision.
+ * An earlier version built the heads as SameDiff graphs; DL4J M2.1 runs those op by op at 0.5–0.8 ms per op
+ * (BENCHMARKS.md). Parameters keep that version's layout ({@code W} {@code [D, C]} in 'c' order, then the head's
+ * extra parameter), so its model files load unchanged.
+ *
+ * <p>Class weights use Caffe xavier init (prototxt {@code fc6}). Heads are dropped on export: only the backbone up
+ * to the embedding goes to ONNX.
  */
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
-public abstract class MarginHead extends SameDiffOutputLayer {
+@JsonIgnoreProperties(ignoreUnknown = true)
+public abstract class MarginHead extends BaseOutputLayer {
 
     public static final String WEIGHT = "W";
     /** Added to squared norms before the square root, so ‖0‖ has a finite gradient. */
-    protected static final double NORM_EPS = 1e-12;
+    public static final double NORM_EPS = 1e-12;
 
-    protected long nIn;
-    protected long numClasses;
+    /** How the non-target logits {@code f_j} are formed from {@code x} and the class weights {@code w_j}. */
+    public enum Geometry {
+        /** {@code f_j = x·w_j + b_j} (plain softmax; no target transform). */
+        LINEAR,
+        /** {@code f_j = ‖x‖ cos θ_j}, class weights normalised (SphereFace / A-Softmax). */
+        MAGNITUDE,
+        /** {@code f_j = s cos θ_j}, features and class weights normalised (AM-Softmax, ArcFace). */
+        SCALED
+    }
+
+    /** The target-class transform {@code t(c)} of {@code c = cos θ_y}, and its derivative. */
+    @FunctionalInterface
+    public interface Target {
+        /**
+         * @param c   cos θ_y, already clamped to [−1, 1]
+         * @param out receives {@code out[0] = t(c)} and {@code out[1] = dt/dc}
+         */
+        void eval(double c, double[] out);
+    }
 
     protected MarginHead() {
+        this.lossFn = new LossMCXENT();
+        this.activationFn = new ActivationSoftmax();
+        this.hasBias = false;
     }
 
     protected MarginHead(long nIn, long numClasses) {
+        this();
         if (numClasses < 2) {
             throw new IllegalArgumentException("numClasses must be >= 2, got " + numClasses);
         }
         this.nIn = nIn;
-        this.numClasses = numClasses;
+        this.nOut = numClasses;
     }
 
-    public long getNIn() { return nIn; }
-    public long getNumClasses() { return numClasses; }
+    public long getNumClasses() { return nOut; }
+
+    /** Reads model files written by the SameDiff version of the heads, which stored C as {@code numClasses}. */
+    @JsonProperty("numClasses")
+    private void setLegacyNumClasses(long numClasses) {
+        this.nOut = numClasses;
+    }
+
+    /** Reads model files written by the SameDiff version of the heads, which stored the updater as {@code updater}. */
+    @JsonProperty("updater")
+    private void setLegacyUpdater(IUpdater updater) {
+        if (this.iUpdater == null) {
+            this.iUpdater = updater;
+        }
+    }
 
     /** Short name written into model metadata: {@code asoftmax}, {@code amsoftmax}, {@code arcface}, {@code softmax}. */
     public abstract String headName();
@@ -53,82 +102,56 @@ public abstract class MarginHead extends SameDiffOutputLayer {
     /** Head hyper-parameters for model metadata, e.g. {@code m=4}. */
     public abstract Map<String, String> describe();
 
+    /** This head's geometry. */
+    public abstract Geometry geometry();
+
+    /** The scale {@code s} of {@link Geometry#SCALED} heads; 1 otherwise. */
+    public double scale() {
+        return 1.0;
+    }
+
     /**
-     * The logits fed to softmax cross-entropy.
+     * The target-class logit transform for the current parameters ({@code null} for {@link Geometry#LINEAR}):
+     * {@code f_y = ‖x‖ t(cos θ_y)} for {@link Geometry#MAGNITUDE}, {@code f_y = s t(cos θ_y)} for {@link Geometry#SCALED}.
      *
-     * @param x      embeddings {@code [B, D]}
-     * @param labels one-hot {@code [B, C]}
-     * @param p      parameter table
-     * @return {training logits {@code [B, C]} (margin applied to the target class),
-     *         inference logits {@code [B, C]} (no labels, no margin)}
+     * @param params the layer's parameter table (e.g. A-Softmax reads λ from it)
      */
-    protected abstract SDVariable[] logits(SameDiff sd, SDVariable x, SDVariable labels, Map<String, SDVariable> p);
+    public abstract Target target(Map<String, INDArray> params);
 
-    @Override
-    public SDVariable defineLayer(SameDiff sd, SDVariable x, SDVariable labels, Map<String, SDVariable> p) {
-        SDVariable[] both = logits(sd, x, labels, p);
-        SDVariable z = both[0];
-        SDVariable max = z.max(true, 1);
-        SDVariable shifted = z.sub(max);
-        SDVariable lse = sd.math.log(sd.math.exp(shifted).sum(true, 1));
-        SDVariable logProb = shifted.sub(lse);
-        sd.nn.softmax("probabilities", both[1], 1);
-        SDVariable loss = logProb.mul(labels).sum().neg();
-        loss.markAsLoss(); // DL4J M2.1 does not infer it: "No loss variables" otherwise
-        return loss;
+    /** Name of the head's one extra parameter (stored after {@code W}), or {@code null}. */
+    protected String extraParam() {
+        return null;
     }
 
-    @Override
-    public String activationsVertexName() {
-        return "probabilities";
+    /** Length of {@link #extraParam()}, stored as {@code [1, length]}. */
+    protected long extraParamLength() {
+        return 0;
     }
 
-    @Override
-    public void defineParameters(SDLayerParams params) {
-        params.clear();
-        params.addWeightParam(WEIGHT, nIn, numClasses);
-        defineExtraParameters(params);
-    }
-
-    /** Subclasses add parameters beyond {@code W} here. */
-    protected void defineExtraParameters(SDLayerParams params) {
-    }
-
-    @Override
-    public void initializeParameters(Map<String, INDArray> params) {
+    /** Initial values: Caffe xavier for {@code W}; subclasses set their extra parameter. */
+    protected void initializeParameters(Map<String, INDArray> params) {
         CaffeFillers.xavier(params.get(WEIGHT), nIn);
     }
 
     @Override
-    public InputType getOutputType(int layerIndex, InputType inputType) {
-        return InputType.feedForward(numClasses);
+    public ParamInitializer initializer() {
+        return MarginHeadParams.INSTANCE;
     }
 
     @Override
-    public void setNIn(InputType inputType, boolean override) {
-        if (nIn <= 0 || override) {
-            if (!(inputType instanceof InputType.InputTypeFeedForward ff)) {
-                throw new IllegalStateException("head " + getLayerName() + " expects a [B, D] input, got " + inputType);
-            }
-            nIn = ff.getSize();
+    public org.deeplearning4j.nn.api.Layer instantiate(NeuralNetConfiguration conf,
+                                                       Collection<TrainingListener> listeners, int layerIndex,
+                                                       INDArray paramsView, boolean initializeParams,
+                                                       DataType networkDataType) {
+        if (nIn <= 0) {
+            throw new IllegalStateException("head " + getLayerName() + ": embedding size nIn is not set");
         }
-    }
-
-    // ---- shared building blocks ----
-
-    /** {@code sqrt(Σ v² + eps)} along {@code dim}, kept as a broadcastable dimension. */
-    protected static SDVariable norm(SameDiff sd, SDVariable v, int dim) {
-        return sd.math.sqrt(v.mul(v).sum(true, dim).add(NORM_EPS));
-    }
-
-    /** cos θ between each row of {@code x} and each column of {@code W}: {@code [B, C]}, clamped to [−1, 1]. */
-    protected static SDVariable cosine(SameDiff sd, SDVariable x, SDVariable w, SDVariable xNorm) {
-        SDVariable wn = w.div(norm(sd, w, 0));
-        return sd.math.clipByValue(x.mmul(wn).div(xNorm), -1.0, 1.0);
-    }
-
-    /** Unit step {@code 1[v > 0]} with 1/2 at 0 and zero gradient (sign has zero gradient in SameDiff). */
-    protected static SDVariable step(SameDiff sd, SDVariable v) {
-        return sd.math.sign(v).add(1.0).mul(0.5);
+        MarginHeadLayer layer = new MarginHeadLayer(conf, networkDataType);
+        layer.setListeners(listeners);
+        layer.setIndex(layerIndex);
+        layer.setParamsViewArray(paramsView);
+        layer.setParamTable(initializer().init(conf, paramsView, initializeParams));
+        layer.setConf(conf);
+        return layer;
     }
 }

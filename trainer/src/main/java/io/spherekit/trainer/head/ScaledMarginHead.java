@@ -32,6 +32,9 @@ public abstract class ScaledMarginHead extends MarginHead {
     }
 
     public double getS() { return s; }
+
+    @Override
+    public double scale() { return s; }
     public double getM() { return m; }
 
     @Override

@@ -1,8 +1,5 @@
 package io.spherekit.trainer.head;
 
-import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
 
@@ -30,19 +27,23 @@ public class SoftmaxHead extends MarginHead {
     public Map<String, String> describe() { return Map.of(); }
 
     @Override
-    protected void defineExtraParameters(SDLayerParams params) {
-        params.addBiasParam(BIAS, 1, numClasses);
-    }
+    public Geometry geometry() { return Geometry.LINEAR; }
+
+    /** No margin: {@code null}. */
+    @Override
+    public Target target(Map<String, INDArray> params) { return null; }
 
     @Override
-    public void initializeParameters(Map<String, INDArray> params) {
+    protected String extraParam() { return BIAS; }
+
+    @Override
+    protected long extraParamLength() { return numClasses(); }
+
+    private long numClasses() { return nOut; }
+
+    @Override
+    protected void initializeParameters(Map<String, INDArray> params) {
         super.initializeParameters(params);
         params.get(BIAS).assign(0);
-    }
-
-    @Override
-    protected SDVariable[] logits(SameDiff sd, SDVariable x, SDVariable labels, Map<String, SDVariable> p) {
-        SDVariable z = x.mmul(p.get(WEIGHT)).add(p.get(BIAS));
-        return new SDVariable[]{z, z};
     }
 }
