@@ -1,26 +1,38 @@
 package io.spherekit.trainer.model;
 
+import org.deeplearning4j.nn.api.ParamInitializer;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
+import org.deeplearning4j.nn.conf.memory.MemoryReport;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
+import org.nd4j.shade.jackson.annotation.JsonIgnoreProperties;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
 
+import java.util.Collection;
 import java.util.Map;
 
 /**
  * Per-channel PReLU (He et al., ICCV 2015, Eq. 1): {@code f(x) = max(0,x) + a_c · min(0,x)}, one learnt slope per channel.
  *
  * <p>Parameter {@code alpha} of shape {@code [1, C, 1, 1]}, initialised to 0.25 (Caffe's PReLU default, used by
- * wy1iu/sphereface). Exported to ONNX as {@code PRelu} with slope {@code [C,1,1]}. Input and output are
- * {@code [N, C, H, W]}.
+ * wy1iu/sphereface). It is a weight parameter: global updater and L2 decay, as Caffe's default {@code decay_mult: 1}.
+ * Exported to ONNX as {@code PRelu} with slope {@code [C,1,1]}. Input and output are {@code [N, C, H, W]}.
  *
- * <p>This replaces DL4J's {@code PReLULayer}, whose backward pass fails on real feature maps (libnd4j prelu_bp
- * requires input length / alpha length ≤ 64; shared/notes/FACTS.md).
+ * <p>Forward and backward are hand-written ND4J ({@link ChannelPReLULayer}). This replaces DL4J's {@code PReLULayer},
+ * whose backward pass fails on real feature maps (libnd4j prelu_bp requires input length / alpha length ≤ 64;
+ * shared/notes/FACTS.md), and an earlier SameDiff version whose broadcast-multiply backward went through libnd4j's
+ * generic {@code tile} path (BENCHMARKS.md). The parameter layout is unchanged, so model files of that version load.
  */
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
-public class ChannelPReLU extends FixedSameDiffLayer {
+@JsonIgnoreProperties(ignoreUnknown = true)
+public class ChannelPReLU extends BaseLayer {
 
     public static final String ALPHA = "alpha";
 
@@ -39,6 +51,36 @@ public class ChannelPReLU extends FixedSameDiffLayer {
     public long getNChannels() { return nChannels; }
     public double getInitialSlope() { return initialSlope; }
 
+    /** Reads model files of the SameDiff version, which stored the updater as {@code updater}. */
+    @JsonProperty("updater")
+    private void setLegacyUpdater(IUpdater updater) {
+        if (this.iUpdater == null) {
+            this.iUpdater = updater;
+        }
+    }
+
+    @Override
+    public org.deeplearning4j.nn.api.Layer instantiate(NeuralNetConfiguration conf,
+                                                       Collection<TrainingListener> listeners, int layerIndex,
+                                                       INDArray paramsView, boolean initializeParams,
+                                                       DataType networkDataType) {
+        if (nChannels <= 0) {
+            throw new IllegalStateException("layer " + getLayerName() + ": number of channels is not set");
+        }
+        ChannelPReLULayer layer = new ChannelPReLULayer(conf, networkDataType);
+        layer.setListeners(listeners);
+        layer.setIndex(layerIndex);
+        layer.setParamsViewArray(paramsView);
+        layer.setParamTable(initializer().init(conf, paramsView, initializeParams));
+        layer.setConf(conf);
+        return layer;
+    }
+
+    @Override
+    public ParamInitializer initializer() {
+        return Params.INSTANCE;
+    }
+
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
         return inputType;
@@ -55,19 +97,89 @@ public class ChannelPReLU extends FixedSameDiffLayer {
     }
 
     @Override
-    public void defineParameters(SDLayerParams params) {
-        params.clear();
-        params.addWeightParam(ALPHA, 1, nChannels, 1, 1);
+    public InputPreProcessor getPreProcessorForInputType(InputType inputType) {
+        return null;
     }
 
     @Override
-    public void initializeParameters(Map<String, INDArray> params) {
-        params.get(ALPHA).assign(initialSlope);
+    public boolean isPretrainParam(String paramName) {
+        return false;
     }
 
     @Override
-    public SDVariable defineLayer(SameDiff sd, SDVariable x, Map<String, SDVariable> p, SDVariable mask) {
-        SDVariable pos = sd.nn.relu(x, 0.0);
-        return pos.add(p.get(ALPHA).mul(x.sub(pos)));
+    public LayerMemoryReport getMemoryReport(InputType inputType) {
+        return new LayerMemoryReport.Builder(getLayerName(), ChannelPReLU.class, inputType, inputType)
+                .standardMemory(nChannels, 0)
+                .workingMemory(0, 0, 0, 2 * inputType.arrayElementsPerExample())
+                .cacheMemory(MemoryReport.CACHE_MODE_ALL_ZEROS, MemoryReport.CACHE_MODE_ALL_ZEROS).build();
+    }
+
+    /** {@code alpha} {@code [1, C, 1, 1]} as a view of the flattened parameters. */
+    private static final class Params implements ParamInitializer {
+        static final Params INSTANCE = new Params();
+
+        private static ChannelPReLU layer(org.deeplearning4j.nn.conf.layers.Layer l) {
+            return (ChannelPReLU) l;
+        }
+
+        @Override
+        public long numParams(NeuralNetConfiguration conf) {
+            return numParams(conf.getLayer());
+        }
+
+        @Override
+        public long numParams(org.deeplearning4j.nn.conf.layers.Layer l) {
+            return layer(l).nChannels;
+        }
+
+        @Override
+        public java.util.List<String> paramKeys(org.deeplearning4j.nn.conf.layers.Layer l) {
+            return java.util.List.of(ALPHA);
+        }
+
+        @Override
+        public java.util.List<String> weightKeys(org.deeplearning4j.nn.conf.layers.Layer l) {
+            return java.util.List.of(ALPHA);
+        }
+
+        @Override
+        public java.util.List<String> biasKeys(org.deeplearning4j.nn.conf.layers.Layer l) {
+            return java.util.List.of();
+        }
+
+        @Override
+        public boolean isWeightParam(org.deeplearning4j.nn.conf.layers.Layer l, String key) {
+            return ALPHA.equals(key);
+        }
+
+        @Override
+        public boolean isBiasParam(org.deeplearning4j.nn.conf.layers.Layer l, String key) {
+            return false;
+        }
+
+        @Override
+        public Map<String, INDArray> init(NeuralNetConfiguration conf, INDArray paramsView, boolean initialize) {
+            ChannelPReLU l = layer(conf.getLayer());
+            Map<String, INDArray> m = view(l, paramsView);
+            if (initialize) {
+                m.get(ALPHA).assign(l.initialSlope);
+            }
+            return m;
+        }
+
+        @Override
+        public Map<String, INDArray> getGradientsFromFlattened(NeuralNetConfiguration conf, INDArray gradientView) {
+            return view(layer(conf.getLayer()), gradientView);
+        }
+
+        private static Map<String, INDArray> view(ChannelPReLU l, INDArray flat) {
+            if (flat.length() != l.nChannels) {
+                throw new IllegalStateException("layer " + l.getLayerName() + ": expected " + l.nChannels
+                        + " parameters, got " + flat.length());
+            }
+            Map<String, INDArray> m = new java.util.LinkedHashMap<>();
+            m.put(ALPHA, flat.reshape('c', 1, l.nChannels, 1, 1));
+            return m;
+        }
     }
 }

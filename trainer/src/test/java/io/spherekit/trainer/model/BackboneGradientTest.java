@@ -18,7 +18,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Analytic gradients of the SameDiff conv / PReLU layers, a residual Add and fc5 against central finite differences
+ * Analytic gradients of the SameDiff conv layers, the ND4J PReLU layers, a residual Add and fc5 against central finite differences
  * (double precision). This guards {@link ExternalErrorsFixLayer}: DL4J M2.1 doubles every SameDiffLayer gradient,
  * which this test detects in either direction.
  */
