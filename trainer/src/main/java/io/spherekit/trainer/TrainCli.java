@@ -6,9 +6,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -172,33 +170,7 @@ public final class TrainCli implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        PrintStream realOut = System.out;
-        // SameDiff prints ~100 "Added differentiated op" lines per layer to stdout, outside slf4j: drop them.
-        System.setOut(new PrintStream(new QuietFilter(realOut), true, StandardCharsets.UTF_8));
-        int code = create(realOut, System.err).execute(args);
+        int code = create(System.out, System.err).execute(args);
         System.exit(code);
-    }
-
-    /** Line filter that drops SameDiff's gradient-construction chatter. */
-    static final class QuietFilter extends OutputStream {
-        private final PrintStream target;
-        private final StringBuilder line = new StringBuilder();
-
-        QuietFilter(PrintStream target) {
-            this.target = target;
-        }
-
-        @Override
-        public synchronized void write(int b) {
-            if (b == '\n') {
-                String s = line.toString();
-                line.setLength(0);
-                if (!s.startsWith("Added differentiated op")) {
-                    target.println(s);
-                }
-            } else {
-                line.append((char) b);
-            }
-        }
     }
 }

@@ -93,9 +93,9 @@ final class MarginHeadParams implements ParamInitializer {
         }
         INDArray v = flat.reshape(flat.length());
         Map<String, INDArray> out = new LinkedHashMap<>();
-        out.put(MarginHead.WEIGHT, v.get(interval(0, d * c)).reshape('c', d, c));
+        out.put(MarginHead.WEIGHT, v.get(interval(0, d * c)).reshape('c', new long[]{d, c}));
         if (h.extraParam() != null) {
-            out.put(h.extraParam(), v.get(interval(d * c, expected)).reshape('c', 1, h.extraParamLength()));
+            out.put(h.extraParam(), v.get(interval(d * c, expected)).reshape('c', new long[]{1, h.extraParamLength()}));
         }
         return out;
     }

@@ -178,7 +178,7 @@ public class ChannelPReLU extends BaseLayer {
                         + " parameters, got " + flat.length());
             }
             Map<String, INDArray> m = new java.util.LinkedHashMap<>();
-            m.put(ALPHA, flat.reshape('c', 1, l.nChannels, 1, 1));
+            m.put(ALPHA, flat.reshape('c', new long[]{1, l.nChannels, 1, 1}));
             return m;
         }
     }

@@ -1,26 +1,34 @@
 package io.spherekit.trainer.model;
 
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
+import org.deeplearning4j.nn.api.ParamInitializer;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
+import org.deeplearning4j.nn.conf.memory.MemoryReport;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
-import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
-import org.nd4j.enums.WeightsFormat;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.learning.regularization.Regularization;
 import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
+import org.nd4j.shade.jackson.annotation.JsonIgnoreProperties;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
 
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
 /**
- * 2-D convolution, NCHW, written as a DL4J {@link org.deeplearning4j.nn.conf.layers.samediff.SameDiffLayer} so that it runs on oneDNN
- * ({@code sd.cnn.conv2d}); DL4J M2.1's built-in {@code ConvolutionLayer} never reaches oneDNN and trains ~3× slower
- * here (see shared/notes/FACTS.md).
+ * 2-D convolution, NCHW, that calls libnd4j's {@code conv2d} / {@code conv2d_bp} ops directly ({@link SdConv2DLayer}),
+ * so it runs on oneDNN: DL4J M2.1's built-in {@code ConvolutionLayer} never reaches oneDNN and trains ~3× slower here
+ * (see shared/notes/FACTS.md). The name is from its first version, a SameDiff layer; DL4J M2.1 runs SameDiff layers
+ * through a per-layer session and doubles their gradients (BENCHMARKS.md), so the ops are now called without
+ * SameDiff. Parameter layout and JSON fields are unchanged, so model files of that version load.
  *
  * <p>Parameters: {@code W} of shape {@code [nOut, nIn, kH, kW]} (ONNX Conv layout, OIHW) and, when
  * {@code hasBias}, {@code b} of shape {@code [nOut]}.
@@ -32,7 +40,8 @@ import java.util.Map;
  * With {@code frozenBias} the bias gets learning rate 0 and no regularisation (prototxt {@code lr_mult: 0}).
  */
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
-public class SdConv2D extends FixedSameDiffLayer {
+@JsonIgnoreProperties(ignoreUnknown = true)
+public class SdConv2D extends BaseLayer {
 
     /** Weight initialisation of a conv layer. */
     public enum Init { XAVIER, GAUSSIAN }
@@ -142,17 +151,8 @@ public class SdConv2D extends FixedSameDiffLayer {
         }
     }
 
-    @Override
-    public void defineParameters(SDLayerParams params) {
-        params.clear();
-        params.addWeightParam(WEIGHT, nOut, nIn, kernel[0], kernel[1]);
-        if (hasBias) {
-            params.addBiasParam(BIAS, nOut);
-        }
-    }
-
-    @Override
-    public void initializeParameters(Map<String, INDArray> params) {
+    /** Initial values: {@link Init#XAVIER} (Caffe xavier) or {@link Init#GAUSSIAN}; bias 0. */
+    void initializeParameters(Map<String, INDArray> params) {
         INDArray w = params.get(WEIGHT);
         if (init == Init.XAVIER) {
             CaffeFillers.xavier(w, nIn * kernel[0] * kernel[1]);
@@ -164,21 +164,65 @@ public class SdConv2D extends FixedSameDiffLayer {
         }
     }
 
+    /** libnd4j conv2d / conv2d_bp integer arguments: kernel, stride, padding, dilation, VALID, NCHW, YXIO weights. */
+    int[] opArgs() {
+        return new int[]{kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1],
+                0, 0, 0};
+    }
+
+    /** Output spatial size for an input of {@code h × w}. */
+    long[] outputSize(long h, long w) {
+        return new long[]{outSize(h, 0), outSize(w, 1)};
+    }
+
+    /** Reads model files of the SameDiff version, which stored the updater as {@code updater}. */
+    @JsonProperty("updater")
+    private void setLegacyUpdater(IUpdater updater) {
+        if (this.iUpdater == null) {
+            this.iUpdater = updater;
+        }
+    }
+
     @Override
-    public SDVariable defineLayer(SameDiff sd, SDVariable input, Map<String, SDVariable> p, SDVariable mask) {
-        Conv2DConfig c = Conv2DConfig.builder()
-                .kH(kernel[0]).kW(kernel[1])
-                .sH(stride[0]).sW(stride[1])
-                .pH(padding[0]).pW(padding[1])
-                .dH(dilation[0]).dW(dilation[1])
-                .paddingMode(PaddingMode.VALID)
-                .dataFormat(Conv2DConfig.NCHW)
-                .weightsFormat(WeightsFormat.YXIO)
-                .build();
-        // The parameter is stored OIHW (the ONNX layout); libnd4j's conv2d_bp in M2.1 fails validation with OIYX
-        // weights, so the graph permutes to YXIO [kH, kW, nIn, nOut] (a small copy of the weights only).
-        SDVariable w = p.get(WEIGHT).permute(2, 3, 1, 0);
-        return hasBias ? sd.cnn.conv2d(input, w, p.get(BIAS), c) : sd.cnn.conv2d(input, w, c);
+    public org.deeplearning4j.nn.api.Layer instantiate(NeuralNetConfiguration conf,
+                                                       Collection<TrainingListener> listeners, int layerIndex,
+                                                       INDArray paramsView, boolean initializeParams,
+                                                       DataType networkDataType) {
+        if (nIn <= 0) {
+            throw new IllegalStateException("layer " + getLayerName() + ": input channels are not set");
+        }
+        SdConv2DLayer layer = new SdConv2DLayer(conf, networkDataType);
+        layer.setListeners(listeners);
+        layer.setIndex(layerIndex);
+        layer.setParamsViewArray(paramsView);
+        layer.setParamTable(initializer().init(conf, paramsView, initializeParams));
+        layer.setConf(conf);
+        return layer;
+    }
+
+    @Override
+    public ParamInitializer initializer() {
+        return Params.INSTANCE;
+    }
+
+    @Override
+    public InputPreProcessor getPreProcessorForInputType(InputType inputType) {
+        return null;
+    }
+
+    @Override
+    public boolean isPretrainParam(String paramName) {
+        return false;
+    }
+
+    @Override
+    public LayerMemoryReport getMemoryReport(InputType inputType) {
+        InputType out = getOutputType(-1, inputType);
+        long params = nOut * nIn * kernel[0] * kernel[1] + (hasBias ? nOut : 0);
+        return new LayerMemoryReport.Builder(getLayerName(), SdConv2D.class, inputType, out)
+                .standardMemory(params, 0)
+                .workingMemory(0, params, 0, params)
+                .cacheMemory(MemoryReport.CACHE_MODE_ALL_ZEROS, MemoryReport.CACHE_MODE_ALL_ZEROS).build();
     }
 
     @Override
@@ -195,5 +239,82 @@ public class SdConv2D extends FixedSameDiffLayer {
             return Collections.emptyList();
         }
         return super.getRegularizationByParam(paramName);
+    }
+
+    /** {@code W} {@code [nOut, nIn, kH, kW]} then {@code b} {@code [nOut]}, 'c' order, views of the flat vector. */
+    private static final class Params implements ParamInitializer {
+        static final Params INSTANCE = new Params();
+
+        private static SdConv2D conv(org.deeplearning4j.nn.conf.layers.Layer l) {
+            return (SdConv2D) l;
+        }
+
+        @Override
+        public long numParams(NeuralNetConfiguration conf) {
+            return numParams(conf.getLayer());
+        }
+
+        @Override
+        public long numParams(org.deeplearning4j.nn.conf.layers.Layer l) {
+            SdConv2D c = conv(l);
+            return c.nOut * c.nIn * c.kernel[0] * c.kernel[1] + (c.hasBias ? c.nOut : 0);
+        }
+
+        @Override
+        public List<String> paramKeys(org.deeplearning4j.nn.conf.layers.Layer l) {
+            return conv(l).hasBias ? List.of(WEIGHT, BIAS) : List.of(WEIGHT);
+        }
+
+        @Override
+        public List<String> weightKeys(org.deeplearning4j.nn.conf.layers.Layer l) {
+            return List.of(WEIGHT);
+        }
+
+        @Override
+        public List<String> biasKeys(org.deeplearning4j.nn.conf.layers.Layer l) {
+            return conv(l).hasBias ? List.of(BIAS) : List.of();
+        }
+
+        @Override
+        public boolean isWeightParam(org.deeplearning4j.nn.conf.layers.Layer l, String key) {
+            return WEIGHT.equals(key);
+        }
+
+        @Override
+        public boolean isBiasParam(org.deeplearning4j.nn.conf.layers.Layer l, String key) {
+            return BIAS.equals(key) && conv(l).hasBias;
+        }
+
+        @Override
+        public Map<String, INDArray> init(NeuralNetConfiguration conf, INDArray paramsView, boolean initialize) {
+            SdConv2D c = conv(conf.getLayer());
+            Map<String, INDArray> m = views(c, paramsView);
+            if (initialize) {
+                c.initializeParameters(m);
+            }
+            return m;
+        }
+
+        @Override
+        public Map<String, INDArray> getGradientsFromFlattened(NeuralNetConfiguration conf, INDArray gradientView) {
+            return views(conv(conf.getLayer()), gradientView);
+        }
+
+        private Map<String, INDArray> views(SdConv2D c, INDArray flat) {
+            long nw = c.nOut * c.nIn * c.kernel[0] * c.kernel[1];
+            long expected = numParams(c);
+            if (flat.length() != expected) {
+                throw new IllegalStateException("layer " + c.getLayerName() + ": expected " + expected
+                        + " parameters, got " + flat.length());
+            }
+            INDArray v = flat.reshape(flat.length());
+            Map<String, INDArray> m = new java.util.LinkedHashMap<>();
+            m.put(WEIGHT, v.get(NDArrayIndex.interval(0, nw))
+                    .reshape('c', new long[]{c.nOut, c.nIn, c.kernel[0], c.kernel[1]}));
+            if (c.hasBias) {
+                m.put(BIAS, v.get(NDArrayIndex.interval(nw, expected)).reshape('c', new long[]{c.nOut}));
+            }
+            return m;
+        }
     }
 }

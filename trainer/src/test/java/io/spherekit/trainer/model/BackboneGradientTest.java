@@ -18,9 +18,10 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Analytic gradients of the SameDiff conv layers, the ND4J PReLU layers, a residual Add and fc5 against central finite differences
- * (double precision). This guards {@link ExternalErrorsFixLayer}: DL4J M2.1 doubles every SameDiffLayer gradient,
- * which this test detects in either direction.
+ * Analytic gradients of the conv layers (libnd4j conv2d_bp with the OIHW↔YXIO weight copies), the PReLU layers, a
+ * residual Add and fc5 against central finite differences (double precision). A factor error in either direction
+ * (as DL4J M2.1's doubled SameDiffLayer gradients, which the first SameDiff versions of these layers had to halve)
+ * fails it.
  */
 class BackboneGradientTest {
 
