@@ -24,6 +24,7 @@ import java.util.stream.Collectors;
  *
  * <pre>
  * export-model --model trained.zip --output face.onnx [--opset N] [--l2norm] [--check] [--fp16-weights] [--batch N]
+ *              [--prelu depthwise|prelu]
  * </pre>
  * Exit codes: {@value #OK} ok, {@value #FAILURE} failure (bad model, unsupported layer, failed check, I/O),
  * {@value #USAGE} usage error. Nothing is written unless the export (and the check, when asked) succeeded.
@@ -100,6 +101,24 @@ public final class ExportCli implements Callable<Integer> {
 
     @Option(names = "--batch", paramLabel = "N", description = "Fixed batch size (default: symbolic 'batch').")
     private Integer batch;
+
+    @Option(names = "--prelu", paramLabel = "FORM", defaultValue = "depthwise",
+            converter = PreluFormConverter.class,
+            description = "ONNX form of PReLU: depthwise (Relu + two 1x1 depthwise Conv + Add; 1.34x faster on "
+                    + "ONNX Runtime CPU) or prelu (one PRelu node). Default: ${DEFAULT-VALUE}.")
+    private Dl4jToOnnx.PreluForm prelu;
+
+    /** Case-insensitive {@code depthwise} / {@code prelu}. */
+    static final class PreluFormConverter implements CommandLine.ITypeConverter<Dl4jToOnnx.PreluForm> {
+        @Override
+        public Dl4jToOnnx.PreluForm convert(String value) {
+            try {
+                return Dl4jToOnnx.PreluForm.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException("expected depthwise or prelu, got '" + value + "'");
+            }
+        }
+    }
 
     private final PrintStream out;
     private final PrintStream err;
@@ -187,7 +206,8 @@ public final class ExportCli implements Callable<Integer> {
                 .withOpset(opset)
                 .withL2norm(l2norm)
                 .withPrecision(fp16 ? OnnxGraphBuilder.WeightPrecision.FLOAT16 : OnnxGraphBuilder.WeightPrecision.FLOAT32)
-                .withBatch(batch == null ? OnnxGraphBuilder.BATCH : batch);
+                .withBatch(batch == null ? OnnxGraphBuilder.BATCH : batch)
+                .withPrelu(prelu);
 
         ModelIO.TrainedModel trained = source.model != null ? ModelIO.load(model, false) : fromKeras(model);
         Dl4jToOnnx.Conversion conv = Dl4jToOnnx.convert(trained.graph(), trained.metadata(), options);

@@ -63,9 +63,12 @@ final class Mappers {
         }
     }
 
-    /** {@link ChannelPReLU} → PRelu with slope {@code [C,1,1]} (the DL4J parameter is {@code [1,C,1,1]}). */
+    /**
+     * {@link ChannelPReLU} → PRelu with slope {@code [C,1,1]} (the DL4J parameter is {@code [1,C,1,1]}), or its
+     * depthwise form {@code Add(Conv_dw(x; a), Conv_dw(Relu(x); 1 − a))} ({@link Dl4jToOnnx.PreluForm}).
+     */
     static final class PRelu implements VertexMapper {
-        @Override public String description() { return "ChannelPReLU -> PRelu"; }
+        @Override public String description() { return "ChannelPReLU -> PRelu (or Relu + 2 depthwise 1x1 Conv + Add)"; }
 
         @Override public boolean supports(GraphVertex v) { return layerOf(v) instanceof ChannelPReLU; }
 
@@ -73,9 +76,24 @@ final class Mappers {
         public OnnxValue map(MappingContext ctx, String name, GraphVertex v, List<OnnxValue> in) {
             long c = ((ChannelPReLU) layerOf(v)).getNChannels();
             ctx.checkParams(name, Set.of(ChannelPReLU.ALPHA), Set.of(ChannelPReLU.ALPHA));
-            OnnxValue slope = ctx.onnx().floatInitializer(name + "_slope",
-                    ctx.param(name, ChannelPReLU.ALPHA, 1, c, 1, 1), c, 1, 1);
-            return ctx.finalNode(OnnxOp.PRELU, name, List.of(in.get(0), slope), Map.of());
+            float[] a = ctx.param(name, ChannelPReLU.ALPHA, 1, c, 1, 1);
+            if (ctx.preluForm() == Dl4jToOnnx.PreluForm.PRELU) {
+                OnnxValue slope = ctx.onnx().floatInitializer(name + "_slope", a, c, 1, 1);
+                return ctx.finalNode(OnnxOp.PRELU, name, List.of(in.get(0), slope), Map.of());
+            }
+            float[] oneMinusA = new float[a.length];
+            for (int i = 0; i < a.length; i++) {
+                oneMinusA[i] = 1f - a[i];
+            }
+            OnnxValue wA = ctx.onnx().floatInitializer(name + "_slope_dw", a, c, 1, 1, 1);
+            OnnxValue wB = ctx.onnx().floatInitializer(name + "_one_minus_slope_dw", oneMinusA, c, 1, 1, 1);
+            Map<String, Object> dw = new LinkedHashMap<>();
+            dw.put("group", c);
+            dw.put("kernel_shape", new long[]{1, 1});
+            OnnxValue relu = ctx.onnx().node(OnnxOp.RELU, name + "_relu", List.of(in.get(0)), Map.of());
+            OnnxValue ax = ctx.onnx().node(OnnxOp.CONV, name + "_ax", List.of(in.get(0), wA), dw);
+            OnnxValue br = ctx.onnx().node(OnnxOp.CONV, name + "_relu_scaled", List.of(relu, wB), dw);
+            return ctx.finalNode(OnnxOp.ADD, name, List.of(ax, br), Map.of());
         }
     }
 

@@ -25,8 +25,12 @@ final class MappingContext {
     private final String embeddingVertex;
     private final String embeddingOutputName;
 
+    private final Dl4jToOnnx.PreluForm preluForm;
+
     MappingContext(OnnxGraphBuilder onnx, ComputationGraph graph, Map<String, InputType> activationTypes,
-                   Map<String, List<String>> vertexInputs, String embeddingVertex, String embeddingOutputName) {
+                   Map<String, List<String>> vertexInputs, String embeddingVertex, String embeddingOutputName,
+                   Dl4jToOnnx.PreluForm preluForm) {
+        this.preluForm = preluForm;
         this.vertexInputs = vertexInputs;
         this.onnx = onnx;
         this.graph = graph;
@@ -37,6 +41,11 @@ final class MappingContext {
 
     OnnxGraphBuilder onnx() {
         return onnx;
+    }
+
+    /** The requested ONNX form of PReLU layers. */
+    Dl4jToOnnx.PreluForm preluForm() {
+        return preluForm;
     }
 
     /** The output type of a vertex (or network input) as computed by DL4J from the network input type. */

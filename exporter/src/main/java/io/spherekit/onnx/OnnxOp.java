@@ -26,6 +26,8 @@ public enum OnnxOp {
             attr("strides", OnnxAttributeType.INTS, false)),
     /** Parametric ReLU: X, slope (unidirectionally broadcast to X; {@code [C,1,1]} for NCHW). */
     PRELU("PRelu", 2, 2, 1, 1),
+    /** Rectified linear unit: {@code max(X, 0)}. */
+    RELU("Relu", 1, 1, 1, 1),
     /** Element-wise sum with broadcasting: A, B. */
     ADD("Add", 2, 2, 1, 1),
     /** Flattens to 2-D: dims before {@code axis} become rows. */

@@ -22,6 +22,8 @@ import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -60,8 +62,9 @@ class Dl4jToOnnxTest {
     }
 
     /** Exports, then compares ORT with DL4J for several batch sizes on the same symbolic-batch model. */
-    private static void assertMatches(String label, ComputationGraph g, int... batches) throws Exception {
-        Dl4jToOnnx.Conversion c = Dl4jToOnnx.convert(g, Map.of(), Dl4jToOnnx.Options.defaults());
+    private static void assertMatches(String label, ComputationGraph g, Dl4jToOnnx.PreluForm prelu, int... batches)
+            throws Exception {
+        Dl4jToOnnx.Conversion c = Dl4jToOnnx.convert(g, Map.of(), Dl4jToOnnx.Options.defaults().withPrelu(prelu));
         byte[] bytes = c.model().toByteArray();
         assertEquals("fc5", c.embeddingVertex());
         assertEquals(List.of("fc6"), c.dropped());
@@ -79,28 +82,46 @@ class Dl4jToOnnxTest {
                     scale = Math.max(scale, Math.abs(v));
                 }
             }
-            System.out.printf("[exporter] %s batch %d: ORT vs DL4J max abs diff %.3e (max |embedding| %.3f)%n",
-                    label, n, diff, scale);
+            System.out.printf("[exporter] %s (PReLU as %s) batch %d: ORT vs DL4J max abs diff %.3e (max |embedding| %.3f)%n",
+                    label, prelu, n, diff, scale);
             assertTrue(scale > 0.1, "embeddings should not be degenerate, max |v| = " + scale);
             assertTrue(diff <= TOL, label + " batch " + n + ": max abs diff " + diff + " > " + TOL);
         }
     }
 
-    @Test
-    void sphereFace4MatchesDl4jInOnnxRuntime() throws Exception {
-        assertMatches("SphereFace-4", sf4, 4, 1, 3);
+    @ParameterizedTest
+    @EnumSource(Dl4jToOnnx.PreluForm.class)
+    void sphereFace4MatchesDl4jInOnnxRuntime(Dl4jToOnnx.PreluForm prelu) throws Exception {
+        assertMatches("SphereFace-4", sf4, prelu, 4, 1, 3);
     }
 
-    @Test
-    void sphereFace20MatchesDl4jInOnnxRuntime() throws Exception {
-        assertMatches("SphereFace-20", sf20, 4, 1, 3);
+    @ParameterizedTest
+    @EnumSource(Dl4jToOnnx.PreluForm.class)
+    void sphereFace20MatchesDl4jInOnnxRuntime(Dl4jToOnnx.PreluForm prelu) throws Exception {
+        assertMatches("SphereFace-20", sf20, prelu, 4, 1, 3);
     }
 
     @Test
     void graphStructure() {
-        OnnxMl.ModelProto m = Dl4jToOnnx.convert(sf20, Map.of(), Dl4jToOnnx.Options.defaults()).model();
+        OnnxMl.ModelProto m = Dl4jToOnnx.convert(sf20, Map.of(),
+                Dl4jToOnnx.Options.defaults().withPrelu(Dl4jToOnnx.PreluForm.PRELU)).model();
         // SphereFace-20: 4 stage convs + 2 per unit (1+2+4+1 units) = 20 convs; as many PReLUs; 8 Adds.
         assertEquals(Map.of("Conv", 20, "PRelu", 20, "Add", 8, "Flatten", 1, "Gemm", 1), OnnxModels.opCounts(m));
+        // The default depthwise form: each PReLU becomes Relu + 2 depthwise 1x1 Convs + Add, with 2C weights.
+        OnnxMl.ModelProto dw = Dl4jToOnnx.convert(sf20, Map.of(), Dl4jToOnnx.Options.defaults()).model();
+        assertEquals(Map.of("Conv", 60, "Relu", 20, "Add", 28, "Flatten", 1, "Gemm", 1), OnnxModels.opCounts(dw));
+        long preluChannels = 0;
+        for (String layer : sf20.getConfiguration().getVertices().keySet()) {
+            if (sf20.getLayer(layer) != null && sf20.getLayer(layer).paramTable().containsKey("alpha")) {
+                preluChannels += sf20.getLayer(layer).getParam("alpha").length();
+            }
+        }
+        assertEquals(OnnxModels.parameterCount(m) + preluChannels, OnnxModels.parameterCount(dw));
+        OnnxMl.NodeProto depthwise = dw.getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("Conv") && n.getName().endsWith("_ax")).findFirst().orElseThrow();
+        long group = depthwise.getAttributeList().stream().filter(a -> a.getName().equals("group")).findFirst()
+                .orElseThrow().getI();
+        assertTrue(group > 1, "depthwise conv must have group = C, got " + group);
         assertEquals(1, m.getGraph().getInputCount());
         assertEquals("input float[batch,3,112,96]", OnnxModels.describe(m.getGraph().getInput(0)));
         assertEquals("embedding float[batch," + TestNets.DIM + "]", OnnxModels.describe(m.getGraph().getOutput(0)));

@@ -64,7 +64,8 @@ class ExportCliTest {
         assertTrue(r.out().contains("opset 17, IR version 8, producer spherekit"), r.out());
         assertTrue(r.out().contains("inputs:  input float[batch,3,112,96]"), r.out());
         assertTrue(r.out().contains("outputs: embedding float[batch,128], embedding_norm float[batch,128]"), r.out());
-        assertTrue(r.out().contains("Conv 4, Flatten 1, Gemm 1, LpNormalization 1, PRelu 4 (11 nodes)"), r.out());
+        // default --prelu depthwise: each PReLU is Relu + 2 depthwise 1x1 Convs + Add
+        assertTrue(r.out().contains("Add 4, Conv 12, Flatten 1, Gemm 1, LpNormalization 1, Relu 4 (23 nodes)"), r.out());
         assertTrue(r.out().contains("parameters: "), r.out());
         assertTrue(r.out().contains(String.format("file size: %,d bytes", Files.size(out))), r.out());
         assertTrue(r.out().contains("check: ONNX Runtime vs DL4J max abs diff"), r.out());
@@ -80,12 +81,22 @@ class ExportCliTest {
     void opsetFp16AndFixedBatchOptions(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("face16.onnx");
         Run r = run("--model", trained.toString(), "--output", out.toString(), "--opset", "13", "--fp16-weights",
-                "--batch", "2");
+                "--batch", "2", "--prelu", "PReLU");
         assertEquals(ExportCli.OK, r.code(), r.err());
+        assertTrue(r.out().contains("Cast 14, Conv 4, Flatten 1, Gemm 1, PRelu 4 (24 nodes)"), r.out());
         assertTrue(r.out().contains("opset 13"), r.out());
         assertTrue(r.out().contains("input float[2,3,112,96]"), r.out());
         assertTrue(r.out().contains("(float16)"), r.out());
         assertEquals(13, OnnxMl.ModelProto.parseFrom(Files.readAllBytes(out)).getOpsetImport(0).getVersion());
+    }
+
+    @Test
+    void unknownPreluFormIsAUsageError(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("x.onnx");
+        Run r = run("--model", trained.toString(), "--output", out.toString(), "--prelu", "leaky");
+        assertEquals(ExportCli.USAGE, r.code());
+        assertTrue(r.err().contains("expected depthwise or prelu, got 'leaky'"), r.err());
+        assertEquals(List.of(), list(dir));
     }
 
     @Test

@@ -25,10 +25,11 @@ class OnnxOpTest {
         assertEquals(3, OnnxOp.CONV.maxInputs());
         assertEquals(2, OnnxOp.PRELU.minInputs());
         assertEquals(2, OnnxOp.PRELU.maxInputs());
+        assertEquals(1, OnnxOp.RELU.maxInputs());
         assertEquals(5, OnnxOp.BATCH_NORMALIZATION.minInputs());
         assertTrue(OnnxOp.CAST.attributes().get("to").mandatory());
         assertEquals(OnnxAttributeType.INTS, OnnxOp.CONV.attributes().get("pads").type());
-        assertEquals(List.of("Conv", "PRelu", "Add", "Flatten", "Gemm", "LpNormalization", "Cast", "Identity",
+        assertEquals(List.of("Conv", "PRelu", "Relu", "Add", "Flatten", "Gemm", "LpNormalization", "Cast", "Identity",
                 "BatchNormalization"), java.util.Arrays.stream(OnnxOp.values()).map(OnnxOp::opType).toList());
     }
 
