@@ -77,7 +77,7 @@ py="$venv/bin/python"
 # ---- models (random weights; kept across runs in bench/target/models)
 models="$bench/target/models"
 log "models: SphereFace-4 and -20 (full width) -> DL4J zip + ONNX"
-java_run io.spherekit.bench.MakeModels --out "$models" --depth 4,20 > "$out/logs/models.log" 2>&1
+java_run io.spherekit.bench.MakeModels --out "$models" --depth 4,20 --force > "$out/logs/models.log" 2>&1
 
 want flops && "$py3" "$bench/flops.py" --json "$out/flops.json" | tee "$out/logs/flops.log" >&2
 
@@ -92,7 +92,7 @@ else
   jmh_opts=(-f 1)            # iterations/time from the annotations; repeats give the forks
   head_params=()
   pre_params=()
-  train_depths=(4 20); train_args=(--steps 7 --warmup 3)
+  train_depths=(4 20); train_args=(--steps 10 --warmup 4)
   pred_args=(--warmup 3 --iters32 20 --iters1 200)
 fi
 jmh() { # suite class extra...
@@ -113,6 +113,7 @@ for r in $(seq 1 "$repeats"); do
   want head && jmh head HeadBench "${head_params[@]}"
   want preprocess && jmh preprocess PreprocessBench "${pre_params[@]}"
   want ort && jmh ort OrtInferenceBench -p "model=$models/sf20.onnx"
+  want ort && jmh ort-prelu OrtInferenceBench -p "model=$models/sf20-prelu.onnx" -p intraOpThreads=2 -p optLevel=ALL
   want dl4j-infer && jmh dl4j-infer Dl4jInferenceBench -p "model=$models/sf20.zip"
   for d in "${train_depths[@]}"; do
     want dl4j-train && step "dl4j-train-sf$d" java_run io.spherekit.bench.Dl4jTrainThroughput --depth "$d" \

@@ -47,6 +47,8 @@ def main(d):
             bench, method = name[-2], name[-1]
             params = {k: v for k, v in (e.get("params") or {}).items() if k not in ("model", "lfwDir", "files")}
             pk = ",".join(f"{k}={v}" for k, v in sorted(params.items()))
+            if str((e.get("params") or {}).get("model", "")).endswith("-prelu.onnx"):
+                pk = "prelu-node," + pk
             pm = e["primaryMetric"]
             key = f"{bench}.{method}[{pk}]"
             if e["mode"] == "sample":
@@ -104,6 +106,11 @@ def main(d):
                                       f"OrtInferenceBench.batch1[{pk}].p50_ms/op", "ms")
             ortj[(t, o, "p99")] = add("ORT-Java SphereFace-20", f"batch 1 p99, threads {t}, opt {o}",
                                       f"OrtInferenceBench.batch1[{pk}].p99_ms/op", "ms")
+    pk = "prelu-node,intraOpThreads=2,optLevel=ALL"
+    ortp32 = add("ORT-Java SphereFace-20, PReLU exported as one PRelu node", "batch 32, threads 2, opt ALL",
+                 f"OrtInferenceBench.batch32[{pk}].ops/s", "img/s", 32)
+    ortp50 = add("ORT-Java SphereFace-20, PReLU exported as one PRelu node", "batch 1 p50, threads 2, opt ALL",
+                 f"OrtInferenceBench.batch1[{pk}].p50_ms/op", "ms")
     dj32 = add("DL4J inference SphereFace-20 (feedForward)", "batch 32", "Dl4jInferenceBench.batch32[].ops/s", "img/s", 32)
     dj50 = add("DL4J inference SphereFace-20 (feedForward)", "batch 1 p50", "Dl4jInferenceBench.batch1[].p50_ms/op", "ms")
     add("DL4J inference SphereFace-20 (feedForward)", "batch 1 p99", "Dl4jInferenceBench.batch1[].p99_ms/op", "ms")
@@ -139,6 +146,8 @@ def main(d):
     R.append(("DL4J / ORT-Java (best config), batch-1 p50 latency, SF-20", ratio(dj50, best_p50)))
     R.append(("ORT-Java (2 threads, ALL) / Python ORT, batch-32 img/s, SF-20", ratio(ortj[("2", "ALL", "b32")], pred[("ort-python", "20", "b32")])))
     R.append(("ORT-Java (2 threads, ALL) / Python ORT, batch-1 p50 latency, SF-20", ratio(ortj[("2", "ALL", "p50")], pred[("ort-python", "20", "p50")])))
+    R.append(("ORT-Java depthwise-PReLU export / PRelu-node export, batch-32 img/s, SF-20", ratio(ortj[("2", "ALL", "b32")], ortp32)))
+    R.append(("ORT-Java PRelu-node / depthwise-PReLU export, batch-1 p50 latency, SF-20", ratio(ortp50, ortj[("2", "ALL", "p50")])))
     R.append(("ORT-Java opt ALL / BASIC, batch-32 img/s, 2 threads", ratio(ortj[("2", "ALL", "b32")], ortj[("2", "BASIC", "b32")])))
     R.append(("ORT-Java 2 / 1 intra-op threads, batch-32 img/s, opt ALL", ratio(ortj[("2", "ALL", "b32")], ortj[("1", "ALL", "b32")])))
     R.append(("preprocessing 1T / ORT-Java best inference img/s (SF-20)", ratio(pre1, best_b32)))

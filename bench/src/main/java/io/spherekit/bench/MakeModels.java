@@ -15,7 +15,8 @@ import java.util.Map;
 /**
  * Writes random-weight benchmark models: for each depth, {@code sf{depth}.zip} (DL4J, {@link ModelIO#save}, A-Softmax
  * head over 1184 classes) and its ONNX export {@code sf{depth}.onnx} through {@code export-model} (ExportCli,
- * in-process), plus {@code sf{depth}-fp16.onnx} ({@code --fp16-weights}) when asked.
+ * in-process), {@code sf{depth}-prelu.onnx} ({@code --prelu prelu}: one PRelu node per PReLU instead of the default
+ * depthwise form), plus {@code sf{depth}-fp16.onnx} ({@code --fp16-weights}) when asked.
  *
  * <pre>MakeModels --out DIR [--depth 4,20] [--width 1.0] [--fp16] [--force]</pre>
  * Existing files are kept unless {@code --force}.
@@ -65,14 +66,15 @@ public final class MakeModels {
                 System.out.printf("saved %s (%,d parameters)%n", zip, net.numParams());
                 net.close();
             }
-            export(zip, out.resolve("sf" + depth + ".onnx"), false, force);
+            export(zip, out.resolve("sf" + depth + ".onnx"), false, false, force);
+            export(zip, out.resolve("sf" + depth + "-prelu.onnx"), false, true, force);
             if (fp16) {
-                export(zip, out.resolve("sf" + depth + "-fp16.onnx"), true, force);
+                export(zip, out.resolve("sf" + depth + "-fp16.onnx"), true, false, force);
             }
         }
     }
 
-    private static void export(Path zip, Path onnx, boolean fp16, boolean force) {
+    private static void export(Path zip, Path onnx, boolean fp16, boolean preluNode, boolean force) {
         if (!force && Files.isRegularFile(onnx)) {
             System.out.println("kept " + onnx);
             return;
@@ -80,6 +82,9 @@ public final class MakeModels {
         List<String> a = new ArrayList<>(List.of("--model", zip.toString(), "--output", onnx.toString()));
         if (fp16) {
             a.add("--fp16-weights");
+        }
+        if (preluNode) {
+            a.addAll(List.of("--prelu", "prelu"));
         }
         int rc = ExportCli.run(System.out, System.err, a.toArray(new String[0]));
         if (rc != 0) {
