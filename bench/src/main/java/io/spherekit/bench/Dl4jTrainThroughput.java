@@ -16,7 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * DL4J training throughput of SphereFace (the trainer's network: SameDiff convs, PReLU, A-Softmax m = 4 head,
+ * DL4J training throughput of SphereFace (the trainer's network: libnd4j conv2d/conv2d_bp convs, ND4J PReLU, A-Softmax m = 4 head,
  * Nesterov SGD momentum 0.9), full width, 512-d, on a fixed random batch. Times {@code net.fit(DataSet)} per step
  * after {@code --warmup} steps and reports the median step time as images/s, plus peak RSS (VmHWM). Run one depth
  * per JVM so the peak RSS belongs to that network alone.

@@ -42,7 +42,8 @@ import java.util.stream.Collectors;
  * dropped.
  *
  * <p>The graph is walked in DL4J's topological order, and each vertex goes to the one {@link VertexMapper} that
- * supports it: {@code SdConv2D → Conv}, {@code ChannelPReLU → PRelu}, {@code ElementWiseVertex(Add) → Add},
+ * supports it: {@code SdConv2D → Conv}, {@code ChannelPReLU → Relu + 2 depthwise Conv + Add} (or {@code PRelu}; see
+ * {@link PreluForm}), {@code ElementWiseVertex(Add) → Add},
  * {@code CnnToFeedForwardPreProcessor → Flatten(axis=1)}, {@code DenseLayer(identity) → Gemm},
  * {@code BatchNormalization → BatchNormalization} (inference form); any {@link MarginHead} output is dropped and its
  * input becomes the embedding. Other layers fail with an {@link ExportException} naming the layer, its class and
