@@ -1,6 +1,7 @@
 package io.spherekit.trainer.head;
 
 import io.spherekit.trainer.model.CaffeFillers;
+import io.spherekit.trainer.model.NativeLayers;
 import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
@@ -146,12 +147,7 @@ public abstract class MarginHead extends BaseOutputLayer {
         if (nIn <= 0) {
             throw new IllegalStateException("head " + getLayerName() + ": embedding size nIn is not set");
         }
-        MarginHeadLayer layer = new MarginHeadLayer(conf, networkDataType);
-        layer.setListeners(listeners);
-        layer.setIndex(layerIndex);
-        layer.setParamsViewArray(paramsView);
-        layer.setParamTable(initializer().init(conf, paramsView, initializeParams));
-        layer.setConf(conf);
-        return layer;
+        return NativeLayers.wire(new MarginHeadLayer(conf, networkDataType), this, conf, listeners, layerIndex, paramsView,
+                initializeParams);
     }
 }

@@ -1,21 +1,14 @@
 package io.spherekit.trainer.model;
 
 import org.deeplearning4j.nn.api.ParamInitializer;
-import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
 import org.deeplearning4j.nn.conf.memory.MemoryReport;
-import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
-import org.nd4j.shade.jackson.annotation.JsonIgnoreProperties;
-import org.nd4j.shade.jackson.annotation.JsonProperty;
 
-import java.util.Collection;
 import java.util.Map;
 
 /**
@@ -31,8 +24,7 @@ import java.util.Map;
  * generic {@code tile} path (BENCHMARKS.md). The parameter layout is unchanged, so model files of that version load.
  */
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
-@JsonIgnoreProperties(ignoreUnknown = true)
-public class ChannelPReLU extends BaseLayer {
+public class ChannelPReLU extends NativeLayerConfig {
 
     public static final String ALPHA = "alpha";
 
@@ -51,29 +43,16 @@ public class ChannelPReLU extends BaseLayer {
     public long getNChannels() { return nChannels; }
     public double getInitialSlope() { return initialSlope; }
 
-    /** Reads model files of the SameDiff version, which stored the updater as {@code updater}. */
-    @JsonProperty("updater")
-    private void setLegacyUpdater(IUpdater updater) {
-        if (this.iUpdater == null) {
-            this.iUpdater = updater;
+    @Override
+    protected void checkReady() {
+        if (nChannels <= 0) {
+            throw new IllegalStateException("layer " + getLayerName() + ": number of channels is not set");
         }
     }
 
     @Override
-    public org.deeplearning4j.nn.api.Layer instantiate(NeuralNetConfiguration conf,
-                                                       Collection<TrainingListener> listeners, int layerIndex,
-                                                       INDArray paramsView, boolean initializeParams,
-                                                       DataType networkDataType) {
-        if (nChannels <= 0) {
-            throw new IllegalStateException("layer " + getLayerName() + ": number of channels is not set");
-        }
-        ChannelPReLULayer layer = new ChannelPReLULayer(conf, networkDataType);
-        layer.setListeners(listeners);
-        layer.setIndex(layerIndex);
-        layer.setParamsViewArray(paramsView);
-        layer.setParamTable(initializer().init(conf, paramsView, initializeParams));
-        layer.setConf(conf);
-        return layer;
+    protected org.deeplearning4j.nn.layers.BaseLayer<?> createLayer(NeuralNetConfiguration conf, DataType dataType) {
+        return new ChannelPReLULayer(conf, dataType);
     }
 
     @Override
@@ -94,16 +73,6 @@ public class ChannelPReLU extends BaseLayer {
         if (nChannels <= 0 || override) {
             nChannels = c.getChannels();
         }
-    }
-
-    @Override
-    public InputPreProcessor getPreProcessorForInputType(InputType inputType) {
-        return null;
-    }
-
-    @Override
-    public boolean isPretrainParam(String paramName) {
-        return false;
     }
 
     @Override

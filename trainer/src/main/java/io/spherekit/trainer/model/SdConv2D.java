@@ -2,12 +2,9 @@ package io.spherekit.trainer.model;
 
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.api.ParamInitializer;
-import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
 import org.deeplearning4j.nn.conf.memory.MemoryReport;
-import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -15,10 +12,7 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.learning.regularization.Regularization;
 import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
-import org.nd4j.shade.jackson.annotation.JsonIgnoreProperties;
-import org.nd4j.shade.jackson.annotation.JsonProperty;
 
-import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -40,8 +34,7 @@ import java.util.Map;
  * With {@code frozenBias} the bias gets learning rate 0 and no regularisation (prototxt {@code lr_mult: 0}).
  */
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
-@JsonIgnoreProperties(ignoreUnknown = true)
-public class SdConv2D extends BaseLayer {
+public class SdConv2D extends NativeLayerConfig {
 
     /** Weight initialisation of a conv layer. */
     public enum Init { XAVIER, GAUSSIAN }
@@ -175,44 +168,21 @@ public class SdConv2D extends BaseLayer {
         return new long[]{outSize(h, 0), outSize(w, 1)};
     }
 
-    /** Reads model files of the SameDiff version, which stored the updater as {@code updater}. */
-    @JsonProperty("updater")
-    private void setLegacyUpdater(IUpdater updater) {
-        if (this.iUpdater == null) {
-            this.iUpdater = updater;
+    @Override
+    protected void checkReady() {
+        if (nIn <= 0) {
+            throw new IllegalStateException("layer " + getLayerName() + ": input channels are not set");
         }
     }
 
     @Override
-    public org.deeplearning4j.nn.api.Layer instantiate(NeuralNetConfiguration conf,
-                                                       Collection<TrainingListener> listeners, int layerIndex,
-                                                       INDArray paramsView, boolean initializeParams,
-                                                       DataType networkDataType) {
-        if (nIn <= 0) {
-            throw new IllegalStateException("layer " + getLayerName() + ": input channels are not set");
-        }
-        SdConv2DLayer layer = new SdConv2DLayer(conf, networkDataType);
-        layer.setListeners(listeners);
-        layer.setIndex(layerIndex);
-        layer.setParamsViewArray(paramsView);
-        layer.setParamTable(initializer().init(conf, paramsView, initializeParams));
-        layer.setConf(conf);
-        return layer;
+    protected org.deeplearning4j.nn.layers.BaseLayer<?> createLayer(NeuralNetConfiguration conf, DataType dataType) {
+        return new SdConv2DLayer(conf, dataType);
     }
 
     @Override
     public ParamInitializer initializer() {
         return Params.INSTANCE;
-    }
-
-    @Override
-    public InputPreProcessor getPreProcessorForInputType(InputType inputType) {
-        return null;
-    }
-
-    @Override
-    public boolean isPretrainParam(String paramName) {
-        return false;
     }
 
     @Override
