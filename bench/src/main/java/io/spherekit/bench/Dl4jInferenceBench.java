@@ -1,5 +1,6 @@
 package io.spherekit.bench;
 
+import io.spherekit.trainer.Dl4jVerification;
 import io.spherekit.trainer.ModelIO;
 import io.spherekit.trainer.model.SphereFaceNet;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -24,8 +25,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * DL4J inference of the same weights as the ONNX model (suite "dl4j-infer"): the saved SphereKit model zip
- * ({@link ModelIO#load}), {@code ComputationGraph.feedForward(input, false).get("fc5")} (the head's inference
- * softmax also runs: ~0.03% of the FLOPs). Batch 32 throughput (ops/s × 32 = img/s) and
+ * ({@link ModelIO#load}), {@code ComputationGraph.output(List.of("fc5"), false, input, null)}: the layers up to the
+ * embedding, the head skipped. Batch 32 throughput (ops/s × 32 = img/s) and
  * batch 1 SampleTime latency.
  */
 @Warmup(iterations = 3, time = 3)
@@ -51,10 +52,10 @@ public class Dl4jInferenceBench {
         }
 
         INDArray embed(INDArray x) {
-            // As SphereKit's own DL4J-side code does (OrtCheck, Dl4jVerification). This also runs the head's
-            // inference softmax (512 x 1184 matmul, ~0.03% of SphereFace-20's FLOPs). M2.1's
-            // feedForward(x, layerTillIndex, train) overload failed with an index error on these graphs.
-            return graph.feedForward(x, false).get(SphereFaceNet.EMBEDDING).detach();
+            // As SphereKit's own DL4J-side code does (OrtCheck, Dl4jVerification): only the layers up to fc5 run and
+            // only fc5's activation leaves the workspaces. (feedForward(x, false), used before, detached every
+            // layer's activation; M2.1's feedForward(x, layerTillIndex, train) failed with an index error here.)
+            return Dl4jVerification.activation(graph, SphereFaceNet.EMBEDDING, x);
         }
 
         @TearDown(Level.Trial)

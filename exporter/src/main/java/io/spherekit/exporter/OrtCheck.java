@@ -39,7 +39,7 @@ public final class OrtCheck {
     /** DL4J's output of {@code vertex} on {@code x} ({@code [n,C,H,W]}), as {@code [n][D]}. */
     public static float[][] dl4j(ComputationGraph graph, String vertex, float[] x, int n, long[] chw) {
         INDArray in = Nd4j.create(x, new long[]{n, chw[0], chw[1], chw[2]}, 'c');
-        INDArray out = graph.feedForward(in, false).get(vertex).castTo(DataType.FLOAT);
+        INDArray out = io.spherekit.trainer.Dl4jVerification.activation(graph, vertex, in).castTo(DataType.FLOAT);
         return out.toFloatMatrix();
     }
 

@@ -52,12 +52,27 @@ public final class Dl4jVerification {
                 writer.write(s + j, buf, j * sz);
             }
             INDArray x = Nd4j.create(buf, new long[]{n, 3, pre.height(), pre.width()}, 'c');
-            INDArray e = net.feedForward(x, false).get(SphereFaceNet.EMBEDDING);
+            INDArray e = activation(net, SphereFaceNet.EMBEDDING, x);
             for (int j = 0; j < n; j++) {
                 out[s + j] = e.getRow(j).toFloatVector();
             }
         }
         return out;
+    }
+
+    /**
+     * The inference-mode activation of one vertex, detached: {@code [n, D]} for fc5.
+     *
+     * <p>{@code ComputationGraph.output(List.of(vertex), ...)} runs only the vertices the requested one needs and
+     * detaches only its activation. {@code feedForward(x, false)}, which copies every layer's activation out of the
+     * workspaces, is used only for graphs with a {@code BatchNormalization} layer: DL4J M2.1's BatchNormalization
+     * fails in the {@code output(List, ...)} path ("Workspace WS_LAYER_ACT_1 for array type INPUT is not open").
+     */
+    public static INDArray activation(ComputationGraph net, String vertex, INDArray x) {
+        boolean hasBatchNorm = java.util.Arrays.stream(net.getLayers())
+                .anyMatch(l -> l instanceof org.deeplearning4j.nn.layers.normalization.BatchNormalization);
+        return hasBatchNorm ? net.feedForward(x, false).get(vertex)
+                : net.output(List.of(vertex), false, new INDArray[]{x}, null)[0];
     }
 
     /** Scores every pair by cosine and runs the LFW 10-fold protocol. */
