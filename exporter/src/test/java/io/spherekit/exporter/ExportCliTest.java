@@ -81,9 +81,10 @@ class ExportCliTest {
     void opsetFp16AndFixedBatchOptions(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("face16.onnx");
         Run r = run("--model", trained.toString(), "--output", out.toString(), "--opset", "13", "--fp16-weights",
-                "--batch", "2", "--prelu", "PReLU");
+                "--batch", "2", "--prelu", "PReLU", "--check");
         assertEquals(ExportCli.OK, r.code(), r.err());
         assertTrue(r.out().contains("Cast 14, Conv 4, Flatten 1, Gemm 1, PRelu 4 (24 nodes)"), r.out());
+        assertTrue(r.out().contains("tolerance 0.002"), "fp16 weights get the fp16 check tolerance: " + r.out());
         assertTrue(r.out().contains("opset 13"), r.out());
         assertTrue(r.out().contains("input float[2,3,112,96]"), r.out());
         assertTrue(r.out().contains("(float16)"), r.out());

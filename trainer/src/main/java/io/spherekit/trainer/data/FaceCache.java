@@ -32,6 +32,8 @@ import java.util.function.IntConsumer;
  */
 public final class FaceCache {
     private static final int MAGIC = 0x534B4643; // "SKFC"
+    /** Part of the key: 2 since images are decoded by the runtime's {@code Images.read} (truncated JPEGs refused). */
+    private static final int DECODER = 2;
     private static final int VERSION = 1;
 
     private FaceCache() {
@@ -41,7 +43,8 @@ public final class FaceCache {
     public static String key(List<FaceDataset.Identity> ids, Preprocessing pre, int margin) throws IOException {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update(("spherekit-face-cache v" + VERSION + "|" + pre + "|margin=" + margin).getBytes(StandardCharsets.UTF_8));
+            md.update(("spherekit-face-cache v" + VERSION + "|decoder " + DECODER + "|" + pre + "|margin=" + margin)
+                    .getBytes(StandardCharsets.UTF_8));
             for (FaceDataset.Identity id : ids) {
                 md.update(("\n#" + id.name()).getBytes(StandardCharsets.UTF_8));
                 for (Path p : id.images()) {
@@ -71,6 +74,12 @@ public final class FaceCache {
         if (Files.isRegularFile(file)) {
             try {
                 FaceDataset d = read(file, key, pre, margin);
+                if (failOnCorrupt && d.skipped() > 0) {
+                    // the cache only counts them: decode again so the first one is named in the error
+                    log.println("cache: " + file + " records " + d.skipped() + " undecodable image(s); decoding "
+                            + "again to name them (--fail-on-corrupt)");
+                    return FaceDataset.load(ids, pre, margin, threads, true, progress);
+                }
                 log.println("cache: loaded " + d.size() + " decoded images from " + file);
                 return d;
             } catch (IOException e) {

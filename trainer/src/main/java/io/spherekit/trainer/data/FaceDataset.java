@@ -2,7 +2,6 @@ package io.spherekit.trainer.data;
 
 import io.spherekit.runtime.Preprocessing;
 
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -252,13 +251,10 @@ public final class FaceDataset {
         return new FaceDataset(names, lab, px, fs, preprocessing, margin, 0);
     }
 
+    /** Decodes with the runtime's {@code Images.read} (the same checks as serving: truncated JPEGs, EXIF, grey). */
     private static byte[] decode(Path p, Preprocessing pre) {
         try {
-            BufferedImage img = ImageIO.read(p.toFile());
-            if (img == null) {
-                System.err.println("warning: skipping " + p + ": not a decodable image");
-                return null;
-            }
+            BufferedImage img = io.spherekit.runtime.Images.read(p);
             return pre.cropResize(img);
         } catch (IOException e) {
             System.err.println("warning: skipping " + p + ": " + e.getMessage());

@@ -90,4 +90,39 @@ class FaceCacheTest {
                 () -> FaceDataset.list(Files.createDirectories(tmp.resolve("empty")), null, 2, 0));
         assertTrue(empty.getMessage().contains("empty"), empty.getMessage());
     }
+
+    @Test
+    void truncatedJpegIsRefusedAndFailOnCorruptHoldsOnACacheHit(@TempDir Path tmp) throws Exception {
+        Path root = TinyTrainingTest.makeDataset(tmp.resolve("faces"), 2, 3, 5);
+        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(250, 250, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        java.util.Random r = new java.util.Random(3);
+        for (int y = 0; y < 250; y++) {
+            for (int x = 0; x < 250; x++) {
+                img.setRGB(x, y, r.nextInt());
+            }
+        }
+        ByteArrayOutputStream jpeg = new ByteArrayOutputStream();
+        assertTrue(javax.imageio.ImageIO.write(img, "jpg", jpeg));
+        byte[] full = jpeg.toByteArray();
+        // javax.imageio alone decodes a half file without complaint; the runtime's Images.read refuses it
+        Files.write(root.resolve("person_1").resolve("truncated.jpg"), java.util.Arrays.copyOf(full, full.length / 2));
+        var ids = FaceDataset.list(root, null, 2, 0);
+        Path cache = tmp.resolve("cache");
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(log, true);
+        PrintStream err = System.err;
+        System.setErr(new PrintStream(new ByteArrayOutputStream()));
+        try {
+            FaceDataset d = FaceCache.loadOrBuild(ids, Preprocessing.LFW_SPHEREFACE, 0, cache, 1, false, null, ps);
+            assertEquals(6, d.size());
+            assertEquals(1, d.skipped());
+            // the cache now exists and records the skipped image; --fail-on-corrupt must still fail, naming it
+            java.io.IOException e = assertThrows(java.io.IOException.class, () -> FaceCache.loadOrBuild(ids,
+                    Preprocessing.LFW_SPHEREFACE, 0, cache, 1, true, null, ps));
+            assertTrue(e.getMessage().contains("truncated.jpg"), e.getMessage());
+            assertTrue(log.toString().contains("records 1 undecodable"), log.toString());
+        } finally {
+            System.setErr(err);
+        }
+    }
 }
