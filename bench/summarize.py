@@ -111,9 +111,9 @@ def main(d):
                  f"OrtInferenceBench.batch32[{pk}].ops/s", "img/s", 32)
     ortp50 = add("ORT-Java SphereFace-20, PReLU exported as one PRelu node", "batch 1 p50, threads 2, opt ALL",
                  f"OrtInferenceBench.batch1[{pk}].p50_ms/op", "ms")
-    dj32 = add("DL4J inference SphereFace-20 (feedForward)", "batch 32", "Dl4jInferenceBench.batch32[].ops/s", "img/s", 32)
-    dj50 = add("DL4J inference SphereFace-20 (feedForward)", "batch 1 p50", "Dl4jInferenceBench.batch1[].p50_ms/op", "ms")
-    add("DL4J inference SphereFace-20 (feedForward)", "batch 1 p99", "Dl4jInferenceBench.batch1[].p99_ms/op", "ms")
+    dj32 = add("DL4J inference SphereFace-20", "batch 32", "Dl4jInferenceBench.batch32[].ops/s", "img/s", 32)
+    dj50 = add("DL4J inference SphereFace-20", "batch 1 p50", "Dl4jInferenceBench.batch1[].p50_ms/op", "ms")
+    add("DL4J inference SphereFace-20", "batch 1 p99", "Dl4jInferenceBench.batch1[].p99_ms/op", "ms")
     # --- python side + DL4J training
     train = {}
     for dep in ("4", "20"):
