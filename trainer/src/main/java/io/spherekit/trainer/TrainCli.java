@@ -22,6 +22,9 @@ import java.util.concurrent.Callable;
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train SphereFace with an A-Softmax (or softmax) head in DL4J.")
 public final class TrainCli implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
 
     @Option(names = "--lfw", description = "LFW folder (lfw-deepfunneled/ + protocol files). Default: $SPHEREKIT_LFW, else ../shared/data/lfw")
     Path lfw;
@@ -89,7 +92,7 @@ public final class TrainCli implements Callable<Integer> {
         TrainConfig cfg;
         String[] hw = input.toLowerCase(java.util.Locale.ROOT).split("x");
         if (hw.length != 2 || !hw[0].matches("\\d+") || !hw[1].matches("\\d+")) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--input must be HxW, e.g. 112x96; got " + input);
+            throw new CommandLine.ParameterException(spec.commandLine(), "--input must be HxW, e.g. 112x96; got " + input);
         }
         try {
             cfg = new TrainConfig(imageRoot, peopleFile, minImages, maxIdentities, out, depth, width, embeddingDim,
@@ -99,7 +102,7 @@ public final class TrainCli implements Callable<Integer> {
                     noCache ? null : (cacheDir != null ? cacheDir : Path.of(System.getProperty("user.home"), ".cache", "spherekit")),
                     checkpointEvery, Integer.parseInt(hw[0]), Integer.parseInt(hw[1]), batchNorm, failOnCorrupt);
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         Trainer.Result r = new Trainer(cfg, err0).run(resume);
         Path model = out.resolve("model.zip");

@@ -85,6 +85,37 @@ public record TrainConfig(Path imageRoot, Path peopleFile, int minImages, int ma
         if (minImages < 1) {
             throw new IllegalArgumentException("min images must be >= 1, got " + minImages);
         }
+        // checked here, before any data is read, so a bad value is a usage error (exit 2) up front
+        if (!java.util.List.of(4, 10, 20, 36, 64).contains(depth)) {
+            throw new IllegalArgumentException("depth must be one of 4, 10, 20, 36, 64; got " + depth);
+        }
+        if (!(widthMultiplier > 0 && widthMultiplier <= 4)) {
+            throw new IllegalArgumentException("width multiplier must be in (0, 4], got " + widthMultiplier);
+        }
+        if (embeddingDim < 1) {
+            throw new IllegalArgumentException("embedding dim must be >= 1, got " + embeddingDim);
+        }
+        if (head.equals("asoftmax") && (m < 1 || m > 4)) {
+            throw new IllegalArgumentException("--m must be in 1..4 for asoftmax, got " + m);
+        }
+        if (!(lr > 0) || Double.isInfinite(lr)) {
+            throw new IllegalArgumentException("learning rate must be > 0, got " + lr);
+        }
+        if (!"step".equals(lrSchedule) && !"cosine".equals(lrSchedule)) {
+            throw new IllegalArgumentException("lr schedule must be step or cosine, got '" + lrSchedule + "'");
+        }
+        if (warmup < 0) {
+            throw new IllegalArgumentException("warm-up iterations must be >= 0, got " + warmup);
+        }
+        if (!(momentum >= 0 && momentum < 1)) {
+            throw new IllegalArgumentException("momentum must be in [0, 1), got " + momentum);
+        }
+        if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
+            throw new IllegalArgumentException("weight decay must be >= 0, got " + weightDecay);
+        }
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
     }
 
     /** Everything that must match for a checkpoint to be resumed (the output and cache folders may move). */

@@ -170,11 +170,27 @@ public final class FaceServer implements AutoCloseable {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be in [0,65535], got " + port);
         }
+        if (port != 0) {
+            // Jetty/Javalin report a taken port as "IllegalStateException: STOPPED"; probe it first for a clear error
+            try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+                probe.setReuseAddress(true);
+                probe.bind(new java.net.InetSocketAddress(host, port));
+            } catch (java.io.IOException e) {
+                throw new SphereKitException("cannot listen on " + host + ":" + port + ": " + e.getMessage()
+                        + " (is another server using the port?)", e);
+            }
+        }
         app = createApp();
         try {
             app.start(host, port);
         } catch (RuntimeException e) {
             app = null;
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof java.net.BindException) {
+                    throw new SphereKitException("cannot listen on " + host + ":" + port
+                            + ": the port is already in use or not permitted (" + t.getMessage() + ")", e);
+                }
+            }
             throw new SphereKitException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
         }
         LOG.info("serving {} ({}-d, {}) on http://{}:{}/ with max concurrency {}, queue {}, timeout {} ms{}",

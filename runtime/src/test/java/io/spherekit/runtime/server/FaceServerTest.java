@@ -411,6 +411,17 @@ class FaceServerTest {
         assertTrue(e.getMessage().contains("holds 9-d embeddings but model"), e.getMessage());
     }
 
+    @Test
+    void takenPortIsReportedClearly() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            FaceServer s = FaceServer.builder().setEmbedder(embedder).optThreshold(0.3).build();
+            Exception e = assertThrows(Exception.class, () -> s.start(port));
+            assertTrue(e.getMessage().contains(":" + port) && e.getMessage().contains("another server using the port"),
+                    e.getMessage());
+        }
+    }
+
     /** 8 concurrent clients × 50 verify requests: no errors, every score bit-identical to the SDK's. */
     @Test
     void boundedLoadMatchesSdk() throws Exception {
