@@ -5,11 +5,8 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 
 /**
  * Parameter layout of a {@link MarginHead}: {@code W} {@code [D, C]} in 'c' order, then the optional extra parameter
@@ -84,19 +81,11 @@ final class MarginHeadParams implements ParamInitializer {
     }
 
     private static Map<String, INDArray> views(MarginHead h, INDArray flat) {
-        long d = h.getNIn();
-        long c = h.getNOut();
-        long expected = d * c + h.extraParamLength();
-        if (flat.length() != expected) {
-            throw new IllegalStateException("head " + h.getLayerName() + ": expected " + expected
-                    + " parameters (D=" + d + ", C=" + c + "), got " + flat.length());
-        }
-        INDArray v = flat.reshape(flat.length());
-        Map<String, INDArray> out = new LinkedHashMap<>();
-        out.put(MarginHead.WEIGHT, v.get(interval(0, d * c)).reshape('c', new long[]{d, c}));
+        java.util.LinkedHashMap<String, long[]> shapes = new java.util.LinkedHashMap<>();
+        shapes.put(MarginHead.WEIGHT, new long[]{h.getNIn(), h.getNOut()});
         if (h.extraParam() != null) {
-            out.put(h.extraParam(), v.get(interval(d * c, expected)).reshape('c', new long[]{1, h.extraParamLength()}));
+            shapes.put(h.extraParam(), new long[]{1, h.extraParamLength()});
         }
-        return out;
+        return io.spherekit.trainer.model.NativeLayers.views("head " + h.getLayerName(), flat, shapes);
     }
 }

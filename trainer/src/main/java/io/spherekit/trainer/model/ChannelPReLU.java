@@ -142,13 +142,9 @@ public class ChannelPReLU extends NativeLayerConfig {
         }
 
         private static Map<String, INDArray> view(ChannelPReLU l, INDArray flat) {
-            if (flat.length() != l.nChannels) {
-                throw new IllegalStateException("layer " + l.getLayerName() + ": expected " + l.nChannels
-                        + " parameters, got " + flat.length());
-            }
-            Map<String, INDArray> m = new java.util.LinkedHashMap<>();
-            m.put(ALPHA, flat.reshape('c', new long[]{1, l.nChannels, 1, 1}));
-            return m;
+            java.util.LinkedHashMap<String, long[]> shapes = new java.util.LinkedHashMap<>();
+            shapes.put(ALPHA, new long[]{1, l.nChannels, 1, 1});
+            return NativeLayers.views(l.getLayerName(), flat, shapes);
         }
     }
 }

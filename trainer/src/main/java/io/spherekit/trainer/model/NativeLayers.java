@@ -29,4 +29,41 @@ public final class NativeLayers {
         layer.setConf(conf);
         return layer;
     }
+
+    /**
+     * Consecutive 'c'-order views of a layer's flattened parameter (or gradient) vector, in the map's order.
+     *
+     * @param layerName for the error message
+     * @param flat      the layer's slice of the network's flattened vector ({@code [1, N]} or {@code [N]})
+     * @param shapes    parameter name → shape, in storage order
+     * @return parameter name → view, in the same order
+     * @throws IllegalStateException naming the layer if {@code flat} does not hold exactly the parameters' total length
+     */
+    public static java.util.Map<String, INDArray> views(String layerName, INDArray flat,
+                                                       java.util.LinkedHashMap<String, long[]> shapes) {
+        long total = 0;
+        for (long[] shape : shapes.values()) {
+            total += java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+        }
+        if (flat.length() != total) {
+            throw new IllegalStateException("layer " + layerName + ": expected " + total + " parameters "
+                    + describe(shapes) + ", got " + flat.length());
+        }
+        INDArray v = flat.reshape(flat.length());
+        java.util.Map<String, INDArray> out = new java.util.LinkedHashMap<>();
+        long from = 0;
+        for (java.util.Map.Entry<String, long[]> e : shapes.entrySet()) {
+            long n = java.util.Arrays.stream(e.getValue()).reduce(1, (a, b) -> a * b);
+            out.put(e.getKey(), v.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(from, from + n))
+                    .reshape('c', e.getValue()));
+            from += n;
+        }
+        return out;
+    }
+
+    private static String describe(java.util.Map<String, long[]> shapes) {
+        StringBuilder b = new StringBuilder("(");
+        shapes.forEach((k, v) -> b.append(b.length() > 1 ? ", " : "").append(k).append(java.util.Arrays.toString(v)));
+        return b.append(")").toString();
+    }
 }

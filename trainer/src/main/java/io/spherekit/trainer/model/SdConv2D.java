@@ -7,7 +7,6 @@ import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
 import org.deeplearning4j.nn.conf.memory.MemoryReport;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.learning.regularization.Regularization;
@@ -271,20 +270,12 @@ public class SdConv2D extends NativeLayerConfig {
         }
 
         private Map<String, INDArray> views(SdConv2D c, INDArray flat) {
-            long nw = c.nOut * c.nIn * c.kernel[0] * c.kernel[1];
-            long expected = numParams(c);
-            if (flat.length() != expected) {
-                throw new IllegalStateException("layer " + c.getLayerName() + ": expected " + expected
-                        + " parameters, got " + flat.length());
-            }
-            INDArray v = flat.reshape(flat.length());
-            Map<String, INDArray> m = new java.util.LinkedHashMap<>();
-            m.put(WEIGHT, v.get(NDArrayIndex.interval(0, nw))
-                    .reshape('c', new long[]{c.nOut, c.nIn, c.kernel[0], c.kernel[1]}));
+            java.util.LinkedHashMap<String, long[]> shapes = new java.util.LinkedHashMap<>();
+            shapes.put(WEIGHT, new long[]{c.nOut, c.nIn, c.kernel[0], c.kernel[1]});
             if (c.hasBias) {
-                m.put(BIAS, v.get(NDArrayIndex.interval(nw, expected)).reshape('c', new long[]{c.nOut}));
+                shapes.put(BIAS, new long[]{c.nOut});
             }
-            return m;
+            return NativeLayers.views(c.getLayerName(), flat, shapes);
         }
     }
 }
