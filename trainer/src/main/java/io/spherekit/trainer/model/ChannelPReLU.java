@@ -84,67 +84,24 @@ public class ChannelPReLU extends NativeLayerConfig {
     }
 
     /** {@code alpha} {@code [1, C, 1, 1]} as a view of the flattened parameters. */
-    private static final class Params implements ParamInitializer {
+    private static final class Params extends ShapedParams {
         static final Params INSTANCE = new Params();
 
-        private static ChannelPReLU layer(org.deeplearning4j.nn.conf.layers.Layer l) {
-            return (ChannelPReLU) l;
-        }
-
         @Override
-        public long numParams(NeuralNetConfiguration conf) {
-            return numParams(conf.getLayer());
-        }
-
-        @Override
-        public long numParams(org.deeplearning4j.nn.conf.layers.Layer l) {
-            return layer(l).nChannels;
-        }
-
-        @Override
-        public java.util.List<String> paramKeys(org.deeplearning4j.nn.conf.layers.Layer l) {
-            return java.util.List.of(ALPHA);
-        }
-
-        @Override
-        public java.util.List<String> weightKeys(org.deeplearning4j.nn.conf.layers.Layer l) {
-            return java.util.List.of(ALPHA);
-        }
-
-        @Override
-        public java.util.List<String> biasKeys(org.deeplearning4j.nn.conf.layers.Layer l) {
-            return java.util.List.of();
-        }
-
-        @Override
-        public boolean isWeightParam(org.deeplearning4j.nn.conf.layers.Layer l, String key) {
-            return ALPHA.equals(key);
-        }
-
-        @Override
-        public boolean isBiasParam(org.deeplearning4j.nn.conf.layers.Layer l, String key) {
-            return false;
-        }
-
-        @Override
-        public Map<String, INDArray> init(NeuralNetConfiguration conf, INDArray paramsView, boolean initialize) {
-            ChannelPReLU l = layer(conf.getLayer());
-            Map<String, INDArray> m = view(l, paramsView);
-            if (initialize) {
-                m.get(ALPHA).assign(l.initialSlope);
-            }
-            return m;
-        }
-
-        @Override
-        public Map<String, INDArray> getGradientsFromFlattened(NeuralNetConfiguration conf, INDArray gradientView) {
-            return view(layer(conf.getLayer()), gradientView);
-        }
-
-        private static Map<String, INDArray> view(ChannelPReLU l, INDArray flat) {
+        protected java.util.LinkedHashMap<String, long[]> shapes(org.deeplearning4j.nn.conf.layers.Layer l) {
             java.util.LinkedHashMap<String, long[]> shapes = new java.util.LinkedHashMap<>();
-            shapes.put(ALPHA, new long[]{1, l.nChannels, 1, 1});
-            return NativeLayers.views(l.getLayerName(), flat, shapes);
+            shapes.put(ALPHA, new long[]{1, ((ChannelPReLU) l).nChannels, 1, 1});
+            return shapes;
+        }
+
+        @Override
+        protected boolean isWeight(String key) {
+            return true;
+        }
+
+        @Override
+        protected void initialize(org.deeplearning4j.nn.conf.layers.Layer l, Map<String, INDArray> params) {
+            params.get(ALPHA).assign(((ChannelPReLU) l).initialSlope);
         }
     }
 }

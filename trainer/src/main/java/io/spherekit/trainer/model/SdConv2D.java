@@ -211,71 +211,28 @@ public class SdConv2D extends NativeLayerConfig {
     }
 
     /** {@code W} {@code [nOut, nIn, kH, kW]} then {@code b} {@code [nOut]}, 'c' order, views of the flat vector. */
-    private static final class Params implements ParamInitializer {
+    private static final class Params extends ShapedParams {
         static final Params INSTANCE = new Params();
 
-        private static SdConv2D conv(org.deeplearning4j.nn.conf.layers.Layer l) {
-            return (SdConv2D) l;
-        }
-
         @Override
-        public long numParams(NeuralNetConfiguration conf) {
-            return numParams(conf.getLayer());
-        }
-
-        @Override
-        public long numParams(org.deeplearning4j.nn.conf.layers.Layer l) {
-            SdConv2D c = conv(l);
-            return c.nOut * c.nIn * c.kernel[0] * c.kernel[1] + (c.hasBias ? c.nOut : 0);
-        }
-
-        @Override
-        public List<String> paramKeys(org.deeplearning4j.nn.conf.layers.Layer l) {
-            return conv(l).hasBias ? List.of(WEIGHT, BIAS) : List.of(WEIGHT);
-        }
-
-        @Override
-        public List<String> weightKeys(org.deeplearning4j.nn.conf.layers.Layer l) {
-            return List.of(WEIGHT);
-        }
-
-        @Override
-        public List<String> biasKeys(org.deeplearning4j.nn.conf.layers.Layer l) {
-            return conv(l).hasBias ? List.of(BIAS) : List.of();
-        }
-
-        @Override
-        public boolean isWeightParam(org.deeplearning4j.nn.conf.layers.Layer l, String key) {
-            return WEIGHT.equals(key);
-        }
-
-        @Override
-        public boolean isBiasParam(org.deeplearning4j.nn.conf.layers.Layer l, String key) {
-            return BIAS.equals(key) && conv(l).hasBias;
-        }
-
-        @Override
-        public Map<String, INDArray> init(NeuralNetConfiguration conf, INDArray paramsView, boolean initialize) {
-            SdConv2D c = conv(conf.getLayer());
-            Map<String, INDArray> m = views(c, paramsView);
-            if (initialize) {
-                c.initializeParameters(m);
-            }
-            return m;
-        }
-
-        @Override
-        public Map<String, INDArray> getGradientsFromFlattened(NeuralNetConfiguration conf, INDArray gradientView) {
-            return views(conv(conf.getLayer()), gradientView);
-        }
-
-        private Map<String, INDArray> views(SdConv2D c, INDArray flat) {
+        protected java.util.LinkedHashMap<String, long[]> shapes(org.deeplearning4j.nn.conf.layers.Layer l) {
+            SdConv2D c = (SdConv2D) l;
             java.util.LinkedHashMap<String, long[]> shapes = new java.util.LinkedHashMap<>();
             shapes.put(WEIGHT, new long[]{c.nOut, c.nIn, c.kernel[0], c.kernel[1]});
             if (c.hasBias) {
                 shapes.put(BIAS, new long[]{c.nOut});
             }
-            return NativeLayers.views(c.getLayerName(), flat, shapes);
+            return shapes;
+        }
+
+        @Override
+        protected boolean isWeight(String key) {
+            return WEIGHT.equals(key);
+        }
+
+        @Override
+        protected void initialize(org.deeplearning4j.nn.conf.layers.Layer l, Map<String, INDArray> params) {
+            ((SdConv2D) l).initializeParameters(params);
         }
     }
 }
