@@ -1,6 +1,6 @@
 package io.spherekit.bench;
 
-import io.spherekit.runtime.Preprocessing;
+import io.spherekit.core.Preprocessing;
 import io.spherekit.trainer.head.ASoftmaxHead;
 import io.spherekit.trainer.head.MarginHead;
 import io.spherekit.trainer.head.SoftmaxHead;

@@ -1,7 +1,7 @@
 package io.spherekit.bench;
 
 import io.spherekit.exporter.ExportCli;
-import io.spherekit.runtime.Preprocessing;
+import io.spherekit.core.Preprocessing;
 import io.spherekit.trainer.ModelIO;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 

@@ -1,7 +1,7 @@
 package io.spherekit.bench;
 
-import io.spherekit.runtime.Images;
-import io.spherekit.runtime.Preprocessing;
+import io.spherekit.core.Images;
+import io.spherekit.core.Preprocessing;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

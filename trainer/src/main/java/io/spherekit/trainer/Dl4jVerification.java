@@ -1,9 +1,9 @@
 package io.spherekit.trainer;
 
-import io.spherekit.runtime.Preprocessing;
-import io.spherekit.runtime.Similarity;
-import io.spherekit.runtime.eval.PairList;
-import io.spherekit.runtime.eval.VerificationEvaluation;
+import io.spherekit.core.Preprocessing;
+import io.spherekit.core.Similarity;
+import io.spherekit.core.eval.PairList;
+import io.spherekit.core.eval.VerificationEvaluation;
 import io.spherekit.trainer.model.SphereFaceNet;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -81,7 +81,7 @@ public final class Dl4jVerification {
         List<java.nio.file.Path> files = pairs.distinctImages();
         List<byte[]> px = new java.util.ArrayList<>();
         for (var f : files) {
-            px.add(pre.cropResize(io.spherekit.runtime.Images.read(f)));
+            px.add(pre.cropResize(io.spherekit.core.Images.read(f)));
         }
         float[][] emb = embed(net, pre, px, 64);
         Map<java.nio.file.Path, float[]> byFile = new HashMap<>();

@@ -1,7 +1,7 @@
 package io.spherekit.trainer;
 
-import io.spherekit.runtime.Similarity;
-import io.spherekit.runtime.eval.VerificationEvaluation;
+import io.spherekit.core.Similarity;
+import io.spherekit.core.eval.VerificationEvaluation;
 import io.spherekit.trainer.data.FaceDataset;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 

@@ -1,7 +1,7 @@
 package io.spherekit.trainer;
 
-import io.spherekit.runtime.Preprocessing;
-import io.spherekit.runtime.eval.VerificationEvaluation;
+import io.spherekit.core.Preprocessing;
+import io.spherekit.core.eval.VerificationEvaluation;
 import io.spherekit.trainer.data.FaceCache;
 import io.spherekit.trainer.data.FaceDataset;
 import io.spherekit.trainer.head.ASoftmaxHead;

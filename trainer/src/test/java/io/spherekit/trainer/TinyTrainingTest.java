@@ -1,6 +1,6 @@
 package io.spherekit.trainer;
 
-import io.spherekit.runtime.Preprocessing;
+import io.spherekit.core.Preprocessing;
 import io.spherekit.trainer.data.FaceDataset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

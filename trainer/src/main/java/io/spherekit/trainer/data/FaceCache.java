@@ -1,6 +1,6 @@
 package io.spherekit.trainer.data;
 
-import io.spherekit.runtime.Preprocessing;
+import io.spherekit.core.Preprocessing;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;

@@ -1,6 +1,6 @@
 package io.spherekit.trainer.data;
 
-import io.spherekit.runtime.Preprocessing;
+import io.spherekit.core.Preprocessing;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -254,7 +254,7 @@ public final class FaceDataset {
     /** Decodes with the runtime's {@code Images.read} (the same checks as serving: truncated JPEGs, EXIF, grey). */
     private static byte[] decode(Path p, Preprocessing pre) {
         try {
-            BufferedImage img = io.spherekit.runtime.Images.read(p);
+            BufferedImage img = io.spherekit.core.Images.read(p);
             return pre.cropResize(img);
         } catch (IOException e) {
             System.err.println("warning: skipping " + p + ": " + e.getMessage());

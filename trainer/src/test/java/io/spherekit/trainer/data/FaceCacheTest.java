@@ -1,6 +1,6 @@
 package io.spherekit.trainer.data;
 
-import io.spherekit.runtime.Preprocessing;
+import io.spherekit.core.Preprocessing;
 import io.spherekit.trainer.TinyTrainingTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

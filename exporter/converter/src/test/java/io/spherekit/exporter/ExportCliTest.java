@@ -1,0 +1,187 @@
+package io.spherekit.exporter;
+
+import ai.onnx.proto.OnnxMl;
+import io.spherekit.core.Preprocessing;
+import io.spherekit.trainer.ModelIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ExportCliTest {
+    @TempDir
+    static Path shared;
+    private static Path trained;
+
+    /** Exit code and what the CLI printed. */
+    record Run(int code, String out, String err) {
+    }
+
+    @BeforeAll
+    static void model() throws Exception {
+        Map<String, String> meta = new HashMap<>(Preprocessing.LFW_SPHEREFACE.toMetadata());
+        meta.put("spherekit.head", "asoftmax");
+        trained = shared.resolve("sf4.zip");
+        ModelIO.save(TestNets.sphereFace(4, 5), meta, trained, false);
+    }
+
+    static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code;
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+             PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            code = ExportCli.run(o, e, args);
+        }
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private static List<Path> list(Path dir) throws Exception {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.sorted().toList();
+        }
+    }
+
+    @Test
+    void exportsWithCheckAndPrintsSummary(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("face.onnx");
+        Run r = run("--model", trained.toString(), "--output", out.toString(), "--check", "--l2norm");
+        System.out.print(r.out());
+        assertEquals(ExportCli.OK, r.code(), r.err());
+        assertTrue(r.out().contains("opset 17, IR version 8, producer spherekit"), r.out());
+        assertTrue(r.out().contains("inputs:  input float[batch,3,112,96]"), r.out());
+        assertTrue(r.out().contains("outputs: embedding float[batch,128], embedding_norm float[batch,128]"), r.out());
+        // default --prelu depthwise: each PReLU is Relu + 2 depthwise 1x1 Convs + Add
+        assertTrue(r.out().contains("Add 4, Conv 12, Flatten 1, Gemm 1, LpNormalization 1, Relu 4 (23 nodes)"), r.out());
+        assertTrue(r.out().contains("parameters: "), r.out());
+        assertTrue(r.out().contains(String.format("file size: %,d bytes", Files.size(out))), r.out());
+        assertTrue(r.out().contains("check: ONNX Runtime vs DL4J max abs diff"), r.out());
+        assertTrue(r.out().contains("OK"), r.out());
+        assertEquals(List.of(out), list(dir), "no temp file left behind");
+        OnnxMl.ModelProto m = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(out));
+        assertEquals(2, m.getGraph().getOutputCount());
+        assertTrue(m.getMetadataPropsList().stream().anyMatch(e -> e.getKey().equals("spherekit.head")
+                && e.getValue().equals("asoftmax")));
+    }
+
+    @Test
+    void opsetFp16AndFixedBatchOptions(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("face16.onnx");
+        Run r = run("--model", trained.toString(), "--output", out.toString(), "--opset", "13", "--fp16-weights",
+                "--batch", "2", "--prelu", "PReLU", "--check");
+        assertEquals(ExportCli.OK, r.code(), r.err());
+        assertTrue(r.out().contains("Cast 14, Conv 4, Flatten 1, Gemm 1, PRelu 4 (24 nodes)"), r.out());
+        assertTrue(r.out().contains("tolerance 0.002"), "fp16 weights get the fp16 check tolerance: " + r.out());
+        assertTrue(r.out().contains("opset 13"), r.out());
+        assertTrue(r.out().contains("input float[2,3,112,96]"), r.out());
+        assertTrue(r.out().contains("(float16)"), r.out());
+        assertEquals(13, OnnxMl.ModelProto.parseFrom(Files.readAllBytes(out)).getOpsetImport(0).getVersion());
+    }
+
+    @Test
+    void unknownPreluFormIsAUsageError(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("x.onnx");
+        Run r = run("--model", trained.toString(), "--output", out.toString(), "--prelu", "leaky");
+        assertEquals(ExportCli.USAGE, r.code());
+        assertTrue(r.err().contains("expected depthwise or prelu, got 'leaky'"), r.err());
+        assertEquals(List.of(), list(dir));
+    }
+
+    @Test
+    void missingModelFails(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("x.onnx");
+        Run r = run("--model", dir.resolve("nope.zip").toString(), "--output", out.toString());
+        assertEquals(ExportCli.FAILURE, r.code());
+        assertTrue(r.err().contains("error: model file not found"), r.err());
+        assertEquals(List.of(), list(dir));
+    }
+
+    @Test
+    void emptyModelFails(@TempDir Path dir) throws Exception {
+        Path empty = Files.createFile(dir.resolve("empty.zip"));
+        Path out = dir.resolve("x.onnx");
+        Run r = run("--model", empty.toString(), "--output", out.toString());
+        assertEquals(ExportCli.FAILURE, r.code());
+        assertTrue(r.err().contains("empty"), r.err());
+        assertEquals(List.of(empty), list(dir));
+    }
+
+    @Test
+    void nonZipModelFailsAndKeepsExistingOutput(@TempDir Path dir) throws Exception {
+        Path text = Files.writeString(dir.resolve("model.zip"), "this is not a zip file\n");
+        Path out = Files.writeString(dir.resolve("x.onnx"), "previous export");
+        Run r = run("--model", text.toString(), "--output", out.toString(), "--check");
+        assertEquals(ExportCli.FAILURE, r.code());
+        assertTrue(r.err().contains("not a zip"), r.err());
+        assertEquals("previous export", Files.readString(out));
+        assertEquals(List.of(text, out), list(dir));
+    }
+
+    @Test
+    void failedCheckWritesNothing(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("x.onnx");
+        System.setProperty("spherekit.checkTolerance", "-1");
+        try {
+            Run r = run("--model", trained.toString(), "--output", out.toString(), "--check");
+            assertEquals(ExportCli.FAILURE, r.code());
+            assertTrue(r.err().contains("FAILED; nothing written"), r.err());
+        } finally {
+            System.clearProperty("spherekit.checkTolerance");
+        }
+        assertEquals(List.of(), list(dir));
+    }
+
+    @Test
+    void nanWeightsFailWithTheParameterName(@TempDir Path dir) throws Exception {
+        var g = TestNets.sphereFace(4, 6);
+        g.getLayer("relu3_1").getParam("alpha").putScalar(new long[]{0, 2, 0, 0}, Float.NaN);
+        Path zip = dir.resolve("nan.zip");
+        ModelIO.save(g, Map.of(), zip, false);
+        Path out = dir.resolve("x.onnx");
+        Run r = run("--model", zip.toString(), "--output", out.toString());
+        assertEquals(ExportCli.FAILURE, r.code());
+        assertTrue(r.err().contains("relu3_1/alpha") && r.err().contains("NaN"), r.err());
+        assertFalse(Files.exists(out));
+        assertEquals(List.of(zip), list(dir));
+    }
+
+    @Test
+    void missingOutputDirectoryFails(@TempDir Path dir) {
+        Run r = run("--model", trained.toString(), "--output", dir.resolve("a/b/x.onnx").toString());
+        assertEquals(ExportCli.FAILURE, r.code());
+        assertTrue(r.err().contains("output directory does not exist"), r.err());
+    }
+
+    @Test
+    void usageErrorsExitWithTwo(@TempDir Path dir) throws Exception {
+        String out = dir.resolve("x.onnx").toString();
+        Run none = run();
+        assertEquals(ExportCli.USAGE, none.code());
+        assertTrue(none.err().contains("Missing required option"), none.err());
+        assertTrue(none.err().contains("export-model"), none.err());
+        assertEquals(ExportCli.USAGE, run("--model", trained.toString()).code());
+        Run opset = run("--model", trained.toString(), "--output", out, "--opset", "99");
+        assertEquals(ExportCli.USAGE, opset.code());
+        assertTrue(opset.err().contains("--opset must be between 13 and 21"), opset.err());
+        assertEquals(ExportCli.USAGE, run("--model", trained.toString(), "--output", out, "--opset", "x").code());
+        assertEquals(ExportCli.USAGE, run("--model", trained.toString(), "--output", out, "--frobnicate").code());
+        assertEquals(ExportCli.USAGE, run("--model", trained.toString(), "--output", out, "--batch", "0").code());
+        assertEquals(List.of(), list(dir));
+        Run help = run("--help");
+        assertEquals(ExportCli.OK, help.code());
+        assertTrue(help.out().contains("--l2norm") && help.out().contains("Exit codes"), help.out());
+    }
+}

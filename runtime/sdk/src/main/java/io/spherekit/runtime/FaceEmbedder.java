@@ -1,0 +1,488 @@
+package io.spherekit.runtime;
+
+import io.spherekit.core.Preprocessing;
+import io.spherekit.core.SphereKitException;
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import ai.onnxruntime.ValueInfo;
+import java.awt.image.BufferedImage;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns face images into embedding vectors with one ONNX Runtime session.
+ *
+ * <p>Model contract, checked at load: exactly one input, a float tensor {@code [N, 3, H, W]} (NCHW; N symbolic
+ * or fixed), and exactly one output, a float tensor {@code [N, D]}. When the model fixes H and W they must equal
+ * the {@link Preprocessing}'s height and width. Embeddings are returned raw (not L2-normalised); compare them
+ * with {@link Similarity#cosine}.
+ *
+ * <p>Preprocessing is taken from the model's {@code metadata_props} ({@code spherekit.input.*}, see
+ * {@link Preprocessing#fromMetadata}) when present, else from {@link Builder#optPreprocessing}; with neither,
+ * {@link Builder#build()} fails.
+ *
+ * <p>Thread safety: one instance (one native session) may be shared by any number of threads; ONNX Runtime's
+ * {@code run} is thread-safe. {@link #close()} waits for running calls to finish, is idempotent, and any later
+ * call throws {@link IllegalStateException}.
+ *
+ * <p>Native libraries: ONNX Runtime loads its native code from the jar on the classpath ({@code onnxruntime}
+ * for CPU, {@code onnxruntime_gpu} for CUDA 12 + cuDNN 9). To use a site's own build, for example one built for
+ * CUDA 13, start the JVM with {@code -Donnxruntime.native.path=/dir/with/libonnxruntime.so} (the directory must
+ * also hold {@code libonnxruntime4j_jni.so} and, for CUDA, the provider libraries
+ * {@code libonnxruntime_providers_shared.so} and {@code libonnxruntime_providers_cuda.so}).
+ *
+ * <pre>{@code
+ * try (FaceEmbedder e = FaceEmbedder.builder().setModelPath(Path.of("sphereface.onnx")).build()) {
+ *     float[] v = e.embed(Images.read(Path.of("face.jpg")));
+ * }
+ * }</pre>
+ */
+public final class FaceEmbedder implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FaceEmbedder.class);
+
+    private final Path modelPath;
+    private final OrtEnvironment env;
+    private final OrtSession session;
+    private final String inputName;
+    private final long fixedBatch;
+    private final int embeddingDim;
+    private final Preprocessing preprocessing;
+    private final Map<String, String> metadata;
+    private final Provider provider;
+    private final String providerReason;
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private boolean closed;
+
+    private FaceEmbedder(Builder b) throws SphereKitException {
+        this.modelPath = b.modelPath;
+        if (!Files.isRegularFile(modelPath)) {
+            throw new SphereKitException("model " + modelPath + " cannot be loaded: file does not exist");
+        }
+        this.env = io.spherekit.runtime.LargeStack.environment();
+        Opened opened = open(b);
+        this.session = opened.session;
+        this.provider = opened.provider;
+        this.providerReason = opened.reason;
+        try {
+            this.metadata = Collections.unmodifiableMap(new TreeMap<>(session.getMetadata().getCustomMetadata()));
+            this.preprocessing = resolvePreprocessing(b.preprocessing);
+            Map<String, NodeInfo> inputs = session.getInputInfo();
+            Map<String, NodeInfo> outputs = session.getOutputInfo();
+            if (inputs.size() != 1) {
+                throw invalid("exactly one input [N,3,H,W] float", inputs.size() + " inputs " + describe(inputs));
+            }
+            NodeInfo in = inputs.values().iterator().next();
+            this.inputName = in.getName();
+            long[] inShape = tensorShape(in, "input");
+            if (inShape.length != 4) {
+                throw invalid("input '" + inputName + "' of rank 4 [N,3,H,W] float",
+                        "rank " + inShape.length + " " + Arrays.toString(inShape));
+            }
+            if (inShape[1] >= 0 && inShape[1] != 3) {
+                throw invalid("input '" + inputName + "' with 3 channels [N,3,H,W]",
+                        "shape " + Arrays.toString(inShape));
+            }
+            if ((inShape[2] >= 0 && inShape[2] != preprocessing.height())
+                    || (inShape[3] >= 0 && inShape[3] != preprocessing.width())) {
+                throw invalid("input H,W matching the preprocessing " + preprocessing.height() + "x"
+                        + preprocessing.width(), "input '" + inputName + "' shape " + Arrays.toString(inShape));
+            }
+            this.fixedBatch = inShape[0] > 0 ? inShape[0] : -1;
+            if (outputs.size() != 1) {
+                throw invalid("exactly one output [N,D] float", outputs.size() + " outputs " + describe(outputs));
+            }
+            NodeInfo out = outputs.values().iterator().next();
+            long[] outShape = tensorShape(out, "output");
+            if (outShape.length != 2) {
+                throw invalid("output '" + out.getName() + "' of rank 2 [N,D] float",
+                        "rank " + outShape.length + " " + Arrays.toString(outShape));
+            }
+            this.embeddingDim = outShape[1] > 0 ? (int) outShape[1] : probeDim();
+        } catch (SphereKitException | RuntimeException e) {
+            closeQuietly();
+            throw e;
+        } catch (OrtException e) {
+            closeQuietly();
+            throw new SphereKitException("model " + modelPath + " cannot be inspected: " + e.getMessage(), e);
+        }
+        LOG.debug("loaded {} on {} ({}): input {} -> {}-d embedding, {}", modelPath, provider, providerReason,
+                inputName, embeddingDim, preprocessing);
+    }
+
+    private record Opened(OrtSession session, Provider provider, String reason) { }
+
+    private Opened open(Builder b) throws SphereKitException {
+        if (b.provider == Provider.CPU) {
+            return new Opened(createCpuSession(b), Provider.CPU, "CPU requested");
+        }
+        try {
+            return new Opened(createSession(b, true), Provider.CUDA,
+                    b.provider == Provider.AUTO ? "CUDA device 0 (auto)" : "CUDA device 0 requested");
+        } catch (CudaUnavailable e) {
+            if (b.provider == Provider.CUDA) {
+                throw new SphereKitException("CUDA execution provider cannot be used for model " + modelPath + ": "
+                        + e.getMessage() + ". It needs the onnxruntime_gpu jar (mvn -Pgpu) with CUDA 12 and cuDNN 9"
+                        + " libraries on the library path, or a custom ONNX Runtime build selected with"
+                        + " -Donnxruntime.native.path=DIR; use provider CPU or AUTO to run on the CPU", e.getCause());
+            }
+            String reason = "CUDA unavailable, fell back to CPU: " + e.getMessage();
+            LOG.warn("{}: {}", modelPath, reason);
+            return new Opened(createCpuSession(b), Provider.CPU, reason);
+        }
+    }
+
+    /** Signals that the CUDA provider (not the model) failed, so AUTO may fall back. */
+    private static final class CudaUnavailable extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        CudaUnavailable(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private OrtSession createCpuSession(Builder b) throws SphereKitException {
+        try {
+            return createSession(b, false);
+        } catch (CudaUnavailable e) {
+            throw new AssertionError("CPU session reported a CUDA failure", e);
+        }
+    }
+
+    private OrtSession createSession(Builder b, boolean cuda) throws SphereKitException, CudaUnavailable {
+        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+            if (b.intraOpThreads > 0) {
+                opts.setIntraOpNumThreads(b.intraOpThreads);
+            }
+            if (cuda) {
+                try {
+                    opts.addCUDA(0);
+                } catch (OrtException | RuntimeException | UnsatisfiedLinkError e) {
+                    throw new CudaUnavailable(firstLine(e), e);
+                }
+            }
+            try {
+                return LargeStack.call("ort-session-init", () -> env.createSession(modelPath.toString(), opts));
+            } catch (OrtException e) {
+                if (cuda && isProviderError(e)) {
+                    throw new CudaUnavailable(firstLine(e), e);
+                }
+                throw new SphereKitException("model " + modelPath + " cannot be loaded (not a valid ONNX model?): "
+                        + firstLine(e), e);
+            }
+        } catch (OrtException e) {
+            throw new SphereKitException("ONNX Runtime session options failed: " + firstLine(e), e);
+        } catch (SphereKitException | CudaUnavailable | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new SphereKitException("model " + modelPath + " cannot be loaded: " + firstLine(e), e);
+        }
+    }
+
+    private static boolean isProviderError(OrtException e) {
+        String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        return m.contains("cuda") || m.contains("cudnn") || m.contains("provider") || m.contains("shared library");
+    }
+
+    private static String firstLine(Throwable e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
+
+    private Preprocessing resolvePreprocessing(Preprocessing explicit) throws SphereKitException {
+        Preprocessing fromModel;
+        try {
+            fromModel = Preprocessing.fromMetadata(metadata);
+        } catch (IllegalArgumentException e) {
+            throw new SphereKitException("model " + modelPath + " has malformed preprocessing metadata: "
+                    + e.getMessage(), e);
+        }
+        if (fromModel != null) {
+            if (explicit != null && !explicit.equals(fromModel)) {
+                LOG.warn("{}: model metadata preprocessing {} overrides the given {}", modelPath, fromModel, explicit);
+            }
+            return fromModel;
+        }
+        if (explicit != null) {
+            return explicit;
+        }
+        throw new SphereKitException("model " + modelPath + " has no preprocessing: its metadata_props hold no "
+                + "spherekit.input.* keys (e.g. spherekit.input.height) and none was given with optPreprocessing");
+    }
+
+    private SphereKitException invalid(String expected, String found) {
+        return new SphereKitException("model " + modelPath + " does not fit the face-embedder contract: expected "
+                + expected + ", found " + found);
+    }
+
+    private long[] tensorShape(NodeInfo node, String what) throws SphereKitException {
+        ValueInfo info = node.getInfo();
+        if (!(info instanceof TensorInfo t)) {
+            throw invalid(what + " '" + node.getName() + "' to be a float tensor", info.toString());
+        }
+        if (t.type != OnnxJavaType.FLOAT) {
+            throw invalid(what + " '" + node.getName() + "' of element type float", "type " + t.type);
+        }
+        return t.getShape();
+    }
+
+    private static String describe(Map<String, NodeInfo> nodes) {
+        StringBuilder sb = new StringBuilder("[");
+        for (NodeInfo n : nodes.values()) {
+            if (sb.length() > 1) {
+                sb.append(", ");
+            }
+            sb.append(n.getName());
+            if (n.getInfo() instanceof TensorInfo t) {
+                sb.append(' ').append(t.type).append(Arrays.toString(t.getShape()));
+            }
+        }
+        return sb.append(']').toString();
+    }
+
+    private int probeDim() throws SphereKitException {
+        int n = fixedBatch > 0 ? (int) fixedBatch : 1;
+        float[][] out = run(new float[n * preprocessing.tensorSize()], n);
+        return out[0].length;
+    }
+
+    private void closeQuietly() {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            LOG.debug("closing session failed", e);
+        }
+    }
+
+    /** @return a new builder; {@link Builder#setModelPath} is required */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Embeds one image.
+     *
+     * @param image any decoded image (see {@link Images#read}); it is cropped, resized and normalised by
+     *              {@link #preprocessing()}
+     * @return the embedding, length {@link #embeddingDim()}
+     * @throws SphereKitException    if inference fails
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public float[] embed(BufferedImage image) throws SphereKitException {
+        Objects.requireNonNull(image, "image");
+        return embedTensor(preprocessing.toTensor(image), 1)[0];
+    }
+
+    /**
+     * Embeds images in one batch (or in batches of the model's fixed N).
+     *
+     * @param images decoded images; may be empty
+     * @return {@code [images.size()][embeddingDim()]}, in input order
+     * @throws SphereKitException    if inference fails
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public float[][] embed(List<BufferedImage> images) throws SphereKitException {
+        checkOpen();
+        int n = images.size();
+        if (n == 0) {
+            return new float[0][];
+        }
+        int size = preprocessing.tensorSize();
+        float[] nchw = new float[n * size];
+        for (int i = 0; i < n; i++) {
+            BufferedImage img = Objects.requireNonNull(images.get(i), "images[" + i + "]");
+            preprocessing.normalizeInto(preprocessing.cropResize(img), false, nchw, i * size);
+        }
+        return embedTensor(nchw, n);
+    }
+
+    /**
+     * Embeds an already preprocessed batch.
+     *
+     * @param nchw float32 NCHW tensor data, length {@code n · 3 · H · W} with H, W from {@link #preprocessing()}
+     * @param n    batch size, {@code >= 1}
+     * @return {@code [n][embeddingDim()]}
+     * @throws IllegalArgumentException if {@code n < 1} or the length does not match
+     * @throws SphereKitException       if inference fails
+     * @throws IllegalStateException    after {@link #close()}
+     */
+    public float[][] embedTensor(float[] nchw, int n) throws SphereKitException {
+        int size = preprocessing.tensorSize();
+        if (n < 1) {
+            throw new IllegalArgumentException("n must be >= 1, got " + n);
+        }
+        if ((long) n * size != nchw.length) {
+            throw new IllegalArgumentException("nchw length must be n*3*H*W = " + n + "*3*" + preprocessing.height()
+                    + "*" + preprocessing.width() + " = " + ((long) n * size) + ", got " + nchw.length);
+        }
+        lock.readLock().lock();
+        try {
+            checkOpen();
+            if (fixedBatch < 0 || fixedBatch == n) {
+                return run(nchw, n);
+            }
+            int fb = (int) fixedBatch;
+            float[][] out = new float[n][];
+            for (int start = 0; start < n; start += fb) {
+                int count = Math.min(fb, n - start);
+                float[] chunk = new float[fb * size]; // zero-padded when the last chunk is short
+                System.arraycopy(nchw, start * size, chunk, 0, count * size);
+                float[][] r = run(chunk, fb);
+                System.arraycopy(r, 0, out, start, count);
+            }
+            return out;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    private float[][] run(float[] nchw, int n) throws SphereKitException {
+        long[] shape = {n, 3, preprocessing.height(), preprocessing.width()};
+        try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(nchw), shape);
+             OrtSession.Result result = session.run(Map.of(inputName, input))) {
+            OnnxValue v = result.get(0);
+            if (!(v instanceof OnnxTensor t)) {
+                throw new SphereKitException("model " + modelPath + " returned a non-tensor output: " + v.getInfo());
+            }
+            long[] os = t.getInfo().getShape();
+            if (os.length != 2 || os[0] != n) {
+                throw new SphereKitException("model " + modelPath + " returned shape " + Arrays.toString(os)
+                        + " for a batch of " + n + ", expected [" + n + ", D]");
+            }
+            FloatBuffer fb = t.getFloatBuffer();
+            int d = (int) os[1];
+            float[][] out = new float[n][d];
+            for (int i = 0; i < n; i++) {
+                fb.get(out[i]);
+            }
+            return out;
+        } catch (OrtException e) {
+            throw new SphereKitException("inference failed on model " + modelPath + ": " + firstLine(e), e);
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("FaceEmbedder for " + modelPath + " is closed");
+        }
+    }
+
+    /** @return the model's custom {@code metadata_props}, unmodifiable and sorted by key (may be empty) */
+    public Map<String, String> metadata() {
+        return metadata;
+    }
+
+    /** @return D, the length of every embedding */
+    public int embeddingDim() {
+        return embeddingDim;
+    }
+
+    /** @return the preprocessing in use (from the model metadata, else the builder) */
+    public Preprocessing preprocessing() {
+        return preprocessing;
+    }
+
+    /** @return the provider actually in use: {@link Provider#CPU} or {@link Provider#CUDA}, never AUTO */
+    public Provider provider() {
+        return provider;
+    }
+
+    /** @return why {@link #provider()} was chosen, e.g. the CUDA load error behind an AUTO fallback to CPU */
+    public String providerReason() {
+        return providerReason;
+    }
+
+    /** @return the model file this embedder was loaded from */
+    public Path modelPath() {
+        return modelPath;
+    }
+
+    /** Releases the native session after running calls finish. Idempotent. */
+    @Override
+    public void close() {
+        lock.writeLock().lock();
+        try {
+            if (!closed) {
+                closed = true;
+                closeQuietly();
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Configures a {@link FaceEmbedder}: {@code set*} is required, {@code opt*} optional.
+     * Not thread-safe; {@link #build()} validates.
+     */
+    public static final class Builder {
+        private Path modelPath;
+        private Provider provider = Provider.AUTO;
+        private Preprocessing preprocessing;
+        private int intraOpThreads;
+
+        private Builder() {
+        }
+
+        /** @param path the {@code .onnx} file (required) */
+        public Builder setModelPath(Path path) {
+            this.modelPath = Objects.requireNonNull(path, "modelPath");
+            return this;
+        }
+
+        /** @param p execution provider; default {@link Provider#AUTO} */
+        public Builder optProvider(Provider p) {
+            this.provider = Objects.requireNonNull(p, "provider");
+            return this;
+        }
+
+        /** @param p preprocessing used when the model metadata holds none; default none */
+        public Builder optPreprocessing(Preprocessing p) {
+            this.preprocessing = p;
+            return this;
+        }
+
+        /**
+         * @param threads ONNX Runtime intra-op threads, {@code >= 1}; default 0 = ORT's choice (physical cores)
+         * @throws IllegalArgumentException if {@code threads < 0}
+         */
+        public Builder optIntraOpThreads(int threads) {
+            if (threads < 0) {
+                throw new IllegalArgumentException("intraOpThreads must be >= 0, got " + threads);
+            }
+            this.intraOpThreads = threads;
+            return this;
+        }
+
+        /**
+         * Loads and validates the model.
+         *
+         * @throws SphereKitException if the file is missing or not a valid ONNX model, it breaks the input/output
+         *                            contract, no preprocessing is known, or provider CUDA cannot be loaded
+         * @throws IllegalStateException if no model path was set
+         */
+        public FaceEmbedder build() throws SphereKitException {
+            if (modelPath == null) {
+                throw new IllegalStateException("setModelPath(Path) is required");
+            }
+            return new FaceEmbedder(this);
+        }
+    }
+}

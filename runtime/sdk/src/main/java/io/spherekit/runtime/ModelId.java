@@ -1,0 +1,60 @@
+package io.spherekit.runtime;
+
+import io.spherekit.core.SphereKitException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+
+/**
+ * A short, stable identifier of an embedding model, reported by the HTTP service and recorded in galleries so
+ * that embeddings from different models are not mixed by accident.
+ *
+ * <p>The id is the model metadata value {@value #METADATA_KEY} when present, else
+ * {@code <file name>@sha256:<first 12 hex digits of the file's SHA-256>}.
+ */
+public final class ModelId {
+
+    /** Model metadata key that, when present, is the model id. */
+    public static final String METADATA_KEY = "spherekit.model_id";
+
+    private ModelId() {
+    }
+
+    /**
+     * @return the id of the embedder's model (reads and hashes the model file unless the metadata names it)
+     * @throws SphereKitException if the model file cannot be read
+     */
+    public static String of(FaceEmbedder embedder) throws SphereKitException {
+        return of(embedder.modelPath(), embedder.metadata());
+    }
+
+    /**
+     * @param model    the model file
+     * @param metadata its {@code metadata_props}
+     * @throws SphereKitException if the file cannot be read
+     */
+    public static String of(Path model, Map<String, String> metadata) throws SphereKitException {
+        String fromMetadata = metadata.get(METADATA_KEY);
+        if (fromMetadata != null && !fromMetadata.isBlank()) {
+            return fromMetadata.strip();
+        }
+        try (InputStream in = Files.newInputStream(model)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+            String hex = HexFormat.of().formatHex(md.digest());
+            return model.getFileName() + "@sha256:" + hex.substring(0, 12);
+        } catch (IOException e) {
+            throw new SphereKitException("cannot read model " + model + " to compute its id: " + e.getMessage(), e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available", e);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package io.spherekit.runtime;
+
+import io.spherekit.core.Similarity;
+import io.spherekit.core.SphereKitException;
+import java.awt.image.BufferedImage;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Decides whether two face images show the same person: cosine of the two embeddings compared with a named
+ * threshold, {@code same = cosine >= threshold}.
+ *
+ * <p>Thread-safe if its {@link FaceEmbedder} is (it is). The verifier does not own the embedder: closing the
+ * embedder is the caller's job.
+ */
+public final class Verifier {
+
+    /** Model metadata key holding the decision threshold (a cosine value, e.g. "0.31"). */
+    public static final String THRESHOLD_KEY = "spherekit.threshold";
+
+    private final FaceEmbedder embedder;
+    private final double threshold;
+    private final String thresholdSource;
+
+    private Verifier(FaceEmbedder embedder, double threshold, String thresholdSource) {
+        this.embedder = Objects.requireNonNull(embedder, "embedder");
+        if (!Double.isFinite(threshold) || threshold < -1 || threshold > 1) {
+            throw new IllegalArgumentException("threshold must be a cosine in [-1,1], got " + threshold);
+        }
+        this.threshold = threshold;
+        this.thresholdSource = thresholdSource;
+    }
+
+    /**
+     * @param embedder  embedder to use
+     * @param threshold cosine threshold in [-1, 1]
+     * @throws IllegalArgumentException if the threshold is outside [-1, 1] or not finite
+     */
+    public static Verifier withThreshold(FaceEmbedder embedder, double threshold) {
+        return new Verifier(embedder, threshold, "explicit");
+    }
+
+    /**
+     * Uses the threshold stored in the model metadata under {@link #THRESHOLD_KEY}.
+     *
+     * @throws SphereKitException if the key is missing or is not a number in [-1, 1]
+     */
+    public static Verifier fromModelMetadata(FaceEmbedder embedder) throws SphereKitException {
+        String v = embedder.metadata().get(THRESHOLD_KEY);
+        if (v == null) {
+            throw new SphereKitException("model " + embedder.modelPath() + " has no metadata key " + THRESHOLD_KEY
+                    + "; give the threshold explicitly");
+        }
+        try {
+            return new Verifier(embedder, Double.parseDouble(v.strip()), "model metadata " + THRESHOLD_KEY);
+        } catch (IllegalArgumentException e) {
+            throw new SphereKitException("model " + embedder.modelPath() + ": metadata " + THRESHOLD_KEY + "='" + v
+                    + "' is not a cosine threshold in [-1,1]", e);
+        }
+    }
+
+    /**
+     * Embeds both images (one batch of 2) and compares them.
+     *
+     * @throws SphereKitException    if inference fails
+     * @throws IllegalArgumentException if an embedding has zero norm
+     * @throws IllegalStateException after the embedder was closed
+     */
+    public Verification verify(BufferedImage a, BufferedImage b) throws SphereKitException {
+        float[][] e = embedder.embed(List.of(a, b));
+        return verify(e[0], e[1]);
+    }
+
+    /** Compares two precomputed embeddings. */
+    public Verification verify(float[] a, float[] b) {
+        double score = Similarity.cosine(a, b);
+        return new Verification(score, score >= threshold, threshold);
+    }
+
+    /** @return the cosine decision threshold */
+    public double threshold() {
+        return threshold;
+    }
+
+    /** @return where the threshold came from: "explicit" or "model metadata spherekit.threshold" */
+    public String thresholdSource() {
+        return thresholdSource;
+    }
+
+    /** @return the embedder in use */
+    public FaceEmbedder embedder() {
+        return embedder;
+    }
+}

@@ -1,0 +1,180 @@
+package io.spherekit.runtime.cli;
+
+import io.spherekit.core.cli.Cli;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.spherekit.runtime.FaceEmbedder;
+import io.spherekit.core.Similarity;
+import io.spherekit.core.eval.PairList;
+import io.spherekit.core.eval.VerificationEvaluation;
+import io.spherekit.core.eval.VerificationEvaluation.Result;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code spherekit evaluate}: LFW-protocol verification accuracy of a model on a pair list. */
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+        description = "Embed every distinct image of an LFW pair list once, score pairs by cosine and report"
+                + " 10-fold accuracy, optimistic accuracy, AUC, EER and TAR@FAR.")
+public final class EvaluateCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Option(names = "--pairs", required = true, paramLabel = "FILE",
+            description = "pairs.txt, pairsDevTest.txt or pairsDevTrain.txt.")
+    Path pairs;
+
+    @Option(names = "--root", required = true, paramLabel = "DIR",
+            description = "Image root holding NAME/NAME_NNNN.jpg (e.g. lfw-deepfunneled).")
+    Path root;
+
+    @Option(names = "--report", paramLabel = "OUT.json", description = "Write the full report as JSON (atomically).")
+    Path report;
+
+    @Option(names = "--roc", paramLabel = "OUT.csv", description = "Write ROC points (threshold,far,tar) as CSV.")
+    Path roc;
+
+    @Option(names = "--extra-json", paramLabel = "FILE.json",
+            description = "A JSON object (e.g. the training report) embedded in the report under \"training\".")
+    Path extraJson;
+
+    @Option(names = "--skip-missing", description = "Drop pairs whose images are missing (and count them)"
+            + " instead of failing.")
+    boolean skipMissing;
+
+    @Mixin
+    BatchOption batchOption;
+
+    @Override
+    public Integer call() throws Exception {
+        int batch = batchOption.validated(spec);
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        JsonNode training = extraJson == null ? null : JsonFiles.readObject(extraJson);
+        PairList list = PairList.read(pairs, root,
+                skipMissing ? PairList.MissingImages.SKIP : PairList.MissingImages.FAIL);
+        if (list.skippedPairs() > 0) {
+            err.printf(Locale.ROOT, "warning: skipped %d pairs with %d missing images%n", list.skippedPairs(),
+                    list.missingImages().size());
+        }
+        List<Path> images = list.distinctImages();
+        try (FaceEmbedder embedder = modelOptions.open()) {
+            EmbeddingJob.Output emb = EmbeddingJob.run(embedder, images, batch, err);
+            Map<Path, float[]> byPath = new HashMap<>();
+            for (int i = 0; i < images.size(); i++) {
+                byPath.put(images.get(i), emb.embeddings()[i]);
+            }
+            double[] scores = new double[list.size()];
+            for (int i = 0; i < scores.length; i++) {
+                PairList.Pair p = list.pairs().get(i);
+                try {
+                    scores[i] = Similarity.cosine(byPath.get(p.first()), byPath.get(p.second()));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(pairs + ":" + p.line() + ": cannot score " + p.first() + " vs "
+                            + p.second() + ": " + e.getMessage(), e);
+                }
+            }
+            Result r = VerificationEvaluation.evaluate(scores, list.genuine(), list.foldIndices());
+            out.println(r.summary());
+            out.printf(Locale.ROOT, "provider: %s (%s)%n", embedder.provider(), embedder.providerReason());
+            out.printf(Locale.ROOT, "images: %d embedded in %.1f s (%.1f img/s, batch %d)%n", images.size(),
+                    emb.seconds(), emb.imagesPerSecond(), batch);
+            if (list.skippedPairs() > 0) {
+                out.printf(Locale.ROOT, "skipped: %d pairs (%d missing images)%n", list.skippedPairs(),
+                        list.missingImages().size());
+            }
+            if (roc != null) {
+                r.writeRocCsv(roc);
+                out.println("roc: " + roc);
+            }
+            if (report != null) {
+                JsonFiles.writeAtomically(report, reportJson(embedder, list, emb, r, training));
+                out.println("report: " + report);
+            }
+            out.flush();
+            return Cli.OK;
+        }
+    }
+
+    private ObjectNode reportJson(FaceEmbedder embedder, PairList list, EmbeddingJob.Output emb, Result r,
+                                  JsonNode training) {
+        ObjectNode j = JsonFiles.MAPPER.createObjectNode();
+        j.put("created", Instant.now().toString());
+        j.put("model", modelOptions.model.toString());
+        ObjectNode md = j.putObject("model_metadata");
+        embedder.metadata().forEach(md::put);
+        j.put("preprocessing", embedder.preprocessing().toString());
+        j.put("embedding_dim", embedder.embeddingDim());
+        j.put("provider", embedder.provider().name());
+        j.put("provider_reason", embedder.providerReason());
+        j.put("pairs_file", pairs.toString());
+        j.put("image_root", root.toString());
+        j.put("pairs", r.pairs());
+        j.put("genuine_pairs", r.genuinePairs());
+        j.put("impostor_pairs", r.impostorPairs());
+        j.put("skipped_pairs", list.skippedPairs());
+        ArrayNode missing = j.putArray("missing_images");
+        list.missingImages().forEach(p -> missing.add(p.toString()));
+        j.put("images", emb.embeddings().length);
+        j.put("batch", batchOption.batch);
+        j.put("embedding_seconds", emb.seconds());
+        j.put("images_per_second", emb.imagesPerSecond());
+        ObjectNode m = j.putObject("metrics");
+        m.put("folds", r.foldIds().length);
+        m.put("accuracy_mean", r.meanAccuracy());
+        m.put("accuracy_std", r.stdAccuracy());
+        m.put("accuracy_std_kind", "population (divisor K)");
+        m.put("accuracy_sample_std", r.sampleStdAccuracy());
+        m.put("accuracy_standard_error", r.standardError());
+        ArrayNode fa = m.putArray("fold_accuracies");
+        for (double a : r.foldAccuracies()) {
+            fa.add(a);
+        }
+        ArrayNode ft = m.putArray("fold_thresholds");
+        for (double t : r.foldThresholds()) {
+            ft.add(t);
+        }
+        m.put("threshold_mean", r.meanThreshold());
+        m.put("optimistic_accuracy", r.optimisticAccuracy());
+        m.put("optimistic_threshold", r.optimisticThreshold());
+        m.put("auc", r.auc());
+        m.put("eer", r.eer());
+        ArrayNode taf = m.putArray("tar_at_far");
+        for (VerificationEvaluation.TarAtFar t : r.tarAtFar()) {
+            ObjectNode o = taf.addObject();
+            o.put("far_target", t.targetFar());
+            o.put("tar", t.tar());
+            o.put("far", t.far());
+            o.put("threshold", t.threshold());
+        }
+        ArrayNode rocNode = j.putArray("roc");
+        for (VerificationEvaluation.RocPoint p : r.roc()) {
+            ObjectNode o = rocNode.addObject();
+            if (Double.isInfinite(p.threshold())) {
+                o.putNull("threshold");
+            } else {
+                o.put("threshold", p.threshold());
+            }
+            o.put("far", p.far());
+            o.put("tar", p.tar());
+        }
+        if (training != null) {
+            j.set("training", training);
+        }
+        return j;
+    }
+}

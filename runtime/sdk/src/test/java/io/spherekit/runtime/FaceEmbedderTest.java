@@ -1,0 +1,271 @@
+package io.spherekit.runtime;
+
+import io.spherekit.core.SphereKitException;
+import io.spherekit.core.Preprocessing;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FaceEmbedderTest {
+
+    static final int H = 112;
+    static final int W = 96;
+    static final int D = 8;
+    static final Preprocessing PRE = Preprocessing.fullImage(H, W, 127.5f, 1f / 128f, Preprocessing.ChannelOrder.RGB);
+
+    @TempDir
+    static Path dir;
+    static Path model;
+    static Path bareModel;
+    static FaceEmbedder shared;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        Map<String, String> md = new HashMap<>(PRE.toMetadata());
+        md.put(Verifier.THRESHOLD_KEY, "0.5");
+        md.put("spherekit.note", "test");
+        model = TestModels.standard(dir.resolve("tiny.onnx"), new Object[] {"batch", 3, H, W}, H, W, D, md);
+        bareModel = TestModels.standard(dir.resolve("bare.onnx"), new Object[] {"batch", 3, "h", "w"}, H, W, D,
+                Map.of());
+        shared = FaceEmbedder.builder().setModelPath(model).optProvider(Provider.CPU).optIntraOpThreads(1).build();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        shared.close();
+    }
+
+    static BufferedImage solid(int w, int h, Color c) {
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        g.setColor(c);
+        g.fillRect(0, 0, w, h);
+        g.dispose();
+        return img;
+    }
+
+    static BufferedImage noise(long seed) {
+        Random r = new Random(seed);
+        BufferedImage img = new BufferedImage(40, 48, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < img.getHeight(); y++) {
+            for (int x = 0; x < img.getWidth(); x++) {
+                img.setRGB(x, y, r.nextInt(0x1000000));
+            }
+        }
+        return img;
+    }
+
+    static double n(int c) {
+        return (c - 127.5f) * (1f / 128f);
+    }
+
+    static void assertEmbedding(double[] expected, float[] actual) {
+        assertEquals(expected.length, actual.length);
+        for (int j = 0; j < expected.length; j++) {
+            assertEquals(expected[j], actual[j], 1e-4, "component " + j + " of " + Arrays.toString(actual));
+        }
+    }
+
+    @Test
+    void cpuEmbeddingMatchesHandComputedValue() throws Exception {
+        assertEquals(Provider.CPU, shared.provider());
+        assertEquals("CPU requested", shared.providerReason());
+        assertEquals(D, shared.embeddingDim());
+        assertEquals(PRE, shared.preprocessing());
+        assertEquals("test", shared.metadata().get("spherekit.note"));
+        // (200,100,50) -> r = 72.5/128, g = -27.5/128, b = -77.5/128; c0 = -32.5/128, c1 = 150/128 + 0.5
+        float[] e = shared.embed(solid(250, 250, new Color(200, 100, 50)));
+        assertEmbedding(TestModels.expected(n(200), n(100), n(50), D), e);
+        double c0 = -32.5 / 128;
+        double c1 = 150.0 / 128 + 0.5;
+        assertEquals(c0 + c1, e[0], 1e-4);
+        assertEquals(2 * c0 - c1 + 0.1, e[1], 1e-4);
+    }
+
+    @Test
+    void batchEqualsSingles() throws Exception {
+        List<BufferedImage> imgs = List.of(solid(30, 30, Color.RED), noise(1), solid(7, 9, new Color(10, 20, 30)));
+        float[][] batch = shared.embed(imgs);
+        assertEquals(3, batch.length);
+        for (int i = 0; i < 3; i++) {
+            assertArrayEquals(shared.embed(imgs.get(i)), batch[i], 1e-5f);
+        }
+        assertEmbedding(TestModels.expected(n(255), n(0), n(0), D), batch[0]);
+        assertEquals(0, shared.embed(List.of()).length);
+        float[] t = new float[2 * PRE.tensorSize()];
+        assertEquals(2, shared.embedTensor(t, 2).length);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> shared.embedTensor(t, 3));
+        assertTrue(e.getMessage().contains("n*3*H*W"), e.getMessage());
+    }
+
+    @Test
+    void preprocessingFromBuilderWhenMetadataHasNone() throws Exception {
+        SphereKitException e = assertThrows(SphereKitException.class,
+                () -> FaceEmbedder.builder().setModelPath(bareModel).optProvider(Provider.CPU).build());
+        assertTrue(e.getMessage().contains("spherekit.input") && e.getMessage().contains("optPreprocessing"),
+                e.getMessage());
+        try (FaceEmbedder fe = FaceEmbedder.builder().setModelPath(bareModel).optProvider(Provider.CPU)
+                .optPreprocessing(PRE).build()) {
+            assertSame(PRE, fe.preprocessing());
+            assertTrue(fe.metadata().isEmpty());
+            assertEmbedding(TestModels.expected(n(0), n(0), n(255), D), fe.embed(solid(5, 5, Color.BLUE)));
+        }
+    }
+
+    @Test
+    void cudaModeFailsClearlyWithoutCuda() throws Exception {
+        try (FaceEmbedder fe = FaceEmbedder.builder().setModelPath(model).optProvider(Provider.CUDA).build()) {
+            // Only on a machine where CUDA really loads.
+            assertEquals(Provider.CUDA, fe.provider());
+        } catch (SphereKitException e) {
+            assertTrue(e.getMessage().startsWith("CUDA execution provider cannot be used"), e.getMessage());
+            assertTrue(e.getMessage().contains("onnxruntime.native.path"), e.getMessage());
+            assertNotNull(e.getCause());
+        }
+    }
+
+    @Test
+    void autoFallsBackToCpuWithReason() throws Exception {
+        try (FaceEmbedder fe = FaceEmbedder.builder().setModelPath(model).build()) {
+            if (fe.provider() == Provider.CPU) {
+                assertTrue(fe.providerReason().startsWith("CUDA unavailable, fell back to CPU: "),
+                        fe.providerReason());
+                assertTrue(fe.providerReason().length() > "CUDA unavailable, fell back to CPU: ".length());
+            } else {
+                assertEquals(Provider.CUDA, fe.provider());
+            }
+            assertFalse(fe.providerReason().isBlank());
+            assertEmbedding(TestModels.expected(n(0), n(255), n(0), D), fe.embed(solid(5, 5, Color.GREEN)));
+        }
+    }
+
+    @Test
+    void wrongInputRankRejected() throws Exception {
+        Path m = TestModels.flatInput(dir.resolve("flat.onnx"), 4, 4, D);
+        SphereKitException e = assertThrows(SphereKitException.class, () -> FaceEmbedder.builder()
+                .setModelPath(m).optProvider(Provider.CPU).optPreprocessing(PRE).build());
+        assertTrue(e.getMessage().contains("expected input 'x' of rank 4 [N,3,H,W] float, found rank 2 [-1, 48]"),
+                e.getMessage());
+    }
+
+    @Test
+    void wrongOutputRankRejected() throws Exception {
+        Path m = TestModels.convOnly(dir.resolve("convonly.onnx"), H, W);
+        SphereKitException e = assertThrows(SphereKitException.class, () -> FaceEmbedder.builder()
+                .setModelPath(m).optProvider(Provider.CPU).optPreprocessing(PRE).build());
+        assertTrue(e.getMessage().contains("expected output 'features' of rank 2 [N,D] float, found rank 4"),
+                e.getMessage());
+    }
+
+    @Test
+    void fixedSizeMismatchRejected() throws Exception {
+        Path m = TestModels.standard(dir.resolve("64.onnx"), new Object[] {"batch", 3, 64, 64}, 64, 64, D, Map.of());
+        SphereKitException e = assertThrows(SphereKitException.class, () -> FaceEmbedder.builder()
+                .setModelPath(m).optProvider(Provider.CPU).optPreprocessing(PRE).build());
+        assertTrue(e.getMessage().contains("matching the preprocessing 112x96")
+                && e.getMessage().contains("[-1, 3, 64, 64]"), e.getMessage());
+    }
+
+    @Test
+    void fixedBatchModelIsChunked() throws Exception {
+        Path m = TestModels.standard(dir.resolve("b1.onnx"), new Object[] {1, 3, H, W}, H, W, D, PRE.toMetadata());
+        try (FaceEmbedder fe = FaceEmbedder.builder().setModelPath(m).optProvider(Provider.CPU).build()) {
+            float[][] e = fe.embed(List.of(solid(4, 4, Color.RED), solid(4, 4, Color.BLUE), solid(4, 4, Color.GREEN)));
+            assertEmbedding(TestModels.expected(n(255), n(0), n(0), D), e[0]);
+            assertEmbedding(TestModels.expected(n(0), n(0), n(255), D), e[1]);
+            assertEmbedding(TestModels.expected(n(0), n(255), n(0), D), e[2]);
+        }
+    }
+
+    @Test
+    void badModelFilesRejected() throws Exception {
+        byte[] good = Files.readAllBytes(model);
+        Path truncated = Files.write(dir.resolve("truncated.onnx"), Arrays.copyOf(good, good.length / 2));
+        Path text = Files.writeString(dir.resolve("text.onnx"), "this is not an onnx model\n");
+        for (Path p : List.of(truncated, text)) {
+            SphereKitException e = assertThrows(SphereKitException.class,
+                    () -> FaceEmbedder.builder().setModelPath(p).optProvider(Provider.CPU).build());
+            assertTrue(e.getMessage().startsWith("model " + p + " cannot be loaded"), e.getMessage());
+            assertNotNull(e.getCause());
+        }
+        Path missing = dir.resolve("missing.onnx");
+        SphereKitException e = assertThrows(SphereKitException.class,
+                () -> FaceEmbedder.builder().setModelPath(missing).optProvider(Provider.CPU).build());
+        assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> FaceEmbedder.builder().build());
+    }
+
+    @Test
+    void concurrentVerificationsAreBitIdenticalToSerial() throws Exception {
+        List<BufferedImage> imgs = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            imgs.add(noise(i));
+        }
+        Verifier v = Verifier.fromModelMetadata(shared);
+        int perThread = 1000;
+        double[] serial = new double[perThread];
+        for (int i = 0; i < perThread; i++) {
+            serial[i] = v.verify(imgs.get(i % 10), imgs.get((i * 7 + 3) % 10)).score();
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<double[]>> futures = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int offset = t;
+                futures.add(pool.submit(() -> {
+                    double[] s = new double[perThread];
+                    for (int k = 0; k < perThread; k++) {
+                        int i = (k + offset * 25) % perThread; // each thread walks the list from its own start
+                        s[i] = v.verify(imgs.get(i % 10), imgs.get((i * 7 + 3) % 10)).score();
+                    }
+                    return s;
+                }));
+            }
+            for (Future<double[]> f : futures) {
+                double[] s = f.get();
+                for (int i = 0; i < perThread; i++) {
+                    assertEquals(Double.doubleToRawLongBits(serial[i]), Double.doubleToRawLongBits(s[i]),
+                            "verification " + i);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void closeIsIdempotentAndUseAfterCloseThrows() throws Exception {
+        FaceEmbedder fe = FaceEmbedder.builder().setModelPath(model).optProvider(Provider.CPU).build();
+        fe.embed(solid(3, 3, Color.RED));
+        fe.close();
+        fe.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> fe.embed(solid(3, 3, Color.RED)));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> fe.embed(List.of(solid(3, 3, Color.RED))));
+        assertThrows(IllegalStateException.class, () -> fe.embedTensor(new float[PRE.tensorSize()], 1));
+        assertEquals(D, fe.embeddingDim());
+    }
+}

@@ -1,0 +1,572 @@
+package io.spherekit.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.spherekit.runtime.FaceEmbedder;
+import io.spherekit.runtime.Gallery;
+import io.spherekit.core.Images;
+import io.spherekit.runtime.ModelId;
+import io.spherekit.core.Preprocessing;
+import io.spherekit.runtime.Provider;
+import io.spherekit.runtime.TestModelsAccess;
+import io.spherekit.runtime.Verifier;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A real {@link FaceServer} on loopback (port 0), driven with {@link HttpClient}. */
+class FaceServerTest {
+
+    static final int H = 112;
+    static final int W = 96;
+    static final int D = 8;
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final Color[] PEOPLE = {Color.RED, Color.BLUE, new Color(20, 200, 60), new Color(240, 200, 10)};
+    static final String[] NAMES = {"red", "blue", "green", "yellow"};
+
+    @TempDir
+    static Path dir;
+    static Path model;
+    static FaceEmbedder embedder;
+    static Verifier verifier;
+    static FaceServer server;
+    static HttpClient client;
+    static List<byte[]> faces = new ArrayList<>();
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        Preprocessing pre = Preprocessing.fullImage(H, W, 127.5f, 1f / 128f, Preprocessing.ChannelOrder.RGB);
+        Map<String, String> md = new HashMap<>(pre.toMetadata());
+        md.put(Verifier.THRESHOLD_KEY, "0.5");
+        model = TestModelsAccess.standard(dir.resolve("m.onnx"), H, W, D, md);
+        embedder = open();
+        verifier = Verifier.fromModelMetadata(embedder);
+        Gallery.Builder g = Gallery.builder(D).optModelId(ModelId.of(embedder));
+        for (int i = 0; i < PEOPLE.length; i++) {
+            g.add(NAMES[i], embedder.embed(solid(30, 40, PEOPLE[i])));
+        }
+        for (int i = 0; i < 6; i++) {
+            faces.add(i % 2 == 0 ? encode(noise(i, 125, 125), "jpg") : encode(noise(i, 60, 70), "png"));
+        }
+        server = FaceServer.builder().setEmbedder(embedder).optGallery(g.build()).optMaxConcurrency(4)
+                .optCloseEmbedderOnStop(false).build().start(0);
+        client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (server != null) {
+            server.stop();
+        }
+        embedder.close();
+    }
+
+    static FaceEmbedder open() throws Exception {
+        return FaceEmbedder.builder().setModelPath(model).optProvider(Provider.CPU).optIntraOpThreads(1).build();
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    static BufferedImage solid(int w, int h, Color c) {
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        Graphics2D gr = img.createGraphics();
+        gr.setColor(c);
+        gr.fillRect(0, 0, w, h);
+        gr.dispose();
+        return img;
+    }
+
+    static BufferedImage noise(long seed, int w, int h) {
+        Random r = new Random(seed);
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        int base = r.nextInt(0x1000000);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                img.setRGB(x, y, (base + r.nextInt(0x404040)) & 0xFFFFFF);
+            }
+        }
+        return img;
+    }
+
+    static byte[] encode(BufferedImage img, String format) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertTrue(ImageIO.write(img, format, out), format);
+        return out.toByteArray();
+    }
+
+    record Reply(int status, String contentType, JsonNode json) {
+    }
+
+    static URI uri(FaceServer s, String path) {
+        return URI.create("http://127.0.0.1:" + s.port() + path);
+    }
+
+    static Reply send(HttpClient c, HttpRequest req) throws IOException, InterruptedException {
+        HttpResponse<String> r = c.send(req, HttpResponse.BodyHandlers.ofString());
+        String ct = r.headers().firstValue("Content-Type").orElse("");
+        JsonNode j;
+        try {
+            j = JSON.readTree(r.body());
+        } catch (IOException e) {
+            throw new AssertionError("not JSON (" + r.statusCode() + ", " + ct + "): " + r.body(), e);
+        }
+        return new Reply(r.statusCode(), ct, j);
+    }
+
+    static Reply get(FaceServer s, String path) throws IOException, InterruptedException {
+        return send(client, HttpRequest.newBuilder(uri(s, path)).GET().build());
+    }
+
+    static Reply post(FaceServer s, String path, String contentType, byte[] body)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(s, path)).timeout(Duration.ofSeconds(20))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (contentType != null) {
+            b.header("Content-Type", contentType);
+        }
+        return send(client, b.build());
+    }
+
+    static final String BOUNDARY = "sk-boundary-7MA4YWxkTrZu0gW";
+
+    static byte[] multipart(Map<String, byte[]> parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (Map.Entry<String, byte[]> p : parts.entrySet()) {
+            out.writeBytes(("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"" + p.getKey()
+                    + "\"; filename=\"" + p.getKey() + ".img\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.writeBytes(p.getValue());
+            out.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        out.writeBytes(("--" + BOUNDARY + "--\r\n").getBytes(StandardCharsets.US_ASCII));
+        return out.toByteArray();
+    }
+
+    static Reply postParts(FaceServer s, String path, Map<String, byte[]> parts)
+            throws IOException, InterruptedException {
+        return post(s, path, "multipart/form-data; boundary=" + BOUNDARY, multipart(parts));
+    }
+
+    static Reply verify(FaceServer s, byte[] a, byte[] b) throws IOException, InterruptedException {
+        Map<String, byte[]> parts = new LinkedHashMap<>();
+        parts.put("a", a);
+        parts.put("b", b);
+        return postParts(s, "/v1/verify", parts);
+    }
+
+    static String json(Map<String, Object> fields) throws IOException {
+        return JSON.writeValueAsString(fields);
+    }
+
+    static float[] unitX(int d) {
+        float[] v = new float[d];
+        v[0] = 1;
+        return v;
+    }
+
+    static String b64(byte[] b) {
+        return Base64.getEncoder().encodeToString(b);
+    }
+
+    static double sdkScore(byte[] a, byte[] b) throws Exception {
+        return verifier.verify(Images.read(a, "a", FaceServer.DEFAULT_MAX_PIXELS),
+                Images.read(b, "b", FaceServer.DEFAULT_MAX_PIXELS)).score();
+    }
+
+    static void assertError(Reply r, int status, String code, String messagePart) {
+        assertEquals(status, r.status(), r.json().toString());
+        assertTrue(r.contentType().startsWith("application/json"), r.contentType());
+        assertEquals(status, r.json().path("status").asInt(), r.json().toString());
+        assertEquals(code, r.json().path("error").asText(), r.json().toString());
+        assertTrue(r.json().path("message").asText().contains(messagePart), r.json().toString());
+    }
+
+    static void assertHealthy(FaceServer s) throws IOException, InterruptedException {
+        Reply h = get(s, "/healthz");
+        assertEquals(200, h.status());
+        assertEquals("ok", h.json().path("status").asText());
+    }
+
+    // ---------------------------------------------------------------- tests
+
+    @Test
+    void healthAndModelMetadata() throws Exception {
+        assertHealthy(server);
+        Reply m = get(server, "/v1/model");
+        assertEquals(200, m.status());
+        JsonNode j = m.json();
+        assertEquals(ModelId.of(embedder), j.path("model_id").asText());
+        assertTrue(j.path("model_id").asText().startsWith("m.onnx@sha256:"), j.toString());
+        assertEquals("m.onnx", j.path("model_file").asText());
+        assertEquals(D, j.path("embedding_dim").asInt());
+        assertEquals(H, j.at("/input/height").asInt());
+        assertEquals(W, j.at("/input/width").asInt());
+        assertEquals("RGB", j.at("/input/channel_order").asText());
+        assertEquals("CPU", j.path("provider").asText());
+        assertEquals("CPU requested", j.path("provider_reason").asText());
+        assertEquals(0.5, j.path("threshold").asDouble());
+        assertEquals("0.5", j.at("/metadata/spherekit.threshold").asText());
+        assertEquals(4, j.at("/gallery/identities").asInt());
+        assertEquals(FaceServer.DEFAULT_MAX_BODY_BYTES, j.at("/limits/max_body_bytes").asLong());
+        assertEquals(4, j.at("/limits/max_concurrency").asInt());
+    }
+
+    @Test
+    void verifyMultipartAndJsonGiveTheSdkScore() throws Exception {
+        byte[] a = faces.get(0);
+        byte[] b = faces.get(1);
+        double expected = sdkScore(a, b);
+        Reply r = verify(server, a, b);
+        assertEquals(200, r.status(), r.json().toString());
+        assertEquals(expected, r.json().path("score").asDouble(), 0.0);
+        assertEquals(expected >= 0.5, r.json().path("same").asBoolean());
+        assertEquals(0.5, r.json().path("threshold").asDouble());
+        assertEquals(server.modelId(), r.json().path("model_id").asText());
+
+        Reply j = post(server, "/v1/verify", "application/json",
+                json(Map.of("a", b64(a), "b", "data:image/png;base64," + b64(b))).getBytes(StandardCharsets.UTF_8));
+        assertEquals(200, j.status(), j.json().toString());
+        assertEquals(expected, j.json().path("score").asDouble(), 0.0);
+
+        byte[] red = encode(solid(20, 20, Color.RED), "png");
+        byte[] red2 = encode(solid(50, 30, Color.RED), "png");
+        Reply same = verify(server, red, red2);
+        assertEquals(1.0, same.json().path("score").asDouble(), 1e-6);
+        assertTrue(same.json().path("same").asBoolean());
+    }
+
+    @Test
+    void embedInEachFormMatchesTheSdk() throws Exception {
+        byte[] img = faces.get(2);
+        float[] expected = embedder.embed(Images.read(img, "x", FaceServer.DEFAULT_MAX_PIXELS));
+        List<Reply> replies = List.of(
+                postParts(server, "/v1/embed", Map.of("image", img)),
+                post(server, "/v1/embed", "image/jpeg", img),
+                post(server, "/v1/embed", "application/json",
+                        json(Map.of("image", b64(img))).getBytes(StandardCharsets.UTF_8)));
+        for (Reply r : replies) {
+            assertEquals(200, r.status(), r.json().toString());
+            assertEquals(D, r.json().path("dim").asInt());
+            assertFalse(r.json().path("normalized").asBoolean());
+            float[] got = new float[D];
+            for (int i = 0; i < D; i++) {
+                got[i] = r.json().path("embedding").get(i).floatValue();
+            }
+            assertArrayEquals(expected, got, 0f);
+        }
+    }
+
+    @Test
+    void searchReturnsTopKByCosine() throws Exception {
+        byte[] red = encode(solid(33, 21, Color.RED), "png");
+        Reply r = postParts(server, "/v1/search", Map.of("image", red));
+        assertEquals(200, r.status(), r.json().toString());
+        JsonNode m = r.json().path("matches");
+        assertEquals(4, m.size()); // default k = 5, gallery has 4
+        assertEquals("red", m.get(0).path("label").asText());
+        assertEquals(1.0, m.get(0).path("score").asDouble(), 1e-6);
+        assertTrue(m.get(0).path("same").asBoolean());
+        for (int i = 1; i < m.size(); i++) {
+            assertTrue(m.get(i - 1).path("score").asDouble() >= m.get(i).path("score").asDouble(), m.toString());
+        }
+        // same order as the SDK gallery
+        float[] q = embedder.embed(solid(33, 21, Color.RED));
+        Gallery.Builder gb = Gallery.builder(D);
+        for (int i = 0; i < PEOPLE.length; i++) {
+            gb.add(NAMES[i], embedder.embed(solid(30, 40, PEOPLE[i])));
+        }
+        List<Gallery.Match> sdk = gb.build().search(q, 2);
+        Reply k2 = postParts(server, "/v1/search?k=2", Map.of("image", red));
+        assertEquals(2, k2.json().path("matches").size());
+        for (int i = 0; i < 2; i++) {
+            assertEquals(sdk.get(i).label(), k2.json().path("matches").get(i).path("label").asText());
+            assertEquals(sdk.get(i).score(), k2.json().path("matches").get(i).path("score").asDouble(), 1e-6);
+        }
+        Reply kJson = post(server, "/v1/search", "application/json",
+                json(Map.of("image", b64(red), "k", 1)).getBytes(StandardCharsets.UTF_8));
+        assertEquals(1, kJson.json().path("matches").size());
+        Map<String, byte[]> withK = new LinkedHashMap<>();
+        withK.put("image", red);
+        withK.put("k", "3".getBytes(StandardCharsets.US_ASCII));
+        assertEquals(3, postParts(server, "/v1/search", withK).json().path("matches").size());
+        assertError(postParts(server, "/v1/search?k=0", Map.of("image", red)), 400, "bad_request", "k must be");
+        assertError(postParts(server, "/v1/search?k=abc", Map.of("image", red)), 400, "bad_request", "'abc'");
+    }
+
+    @Test
+    void badInputsGetCleanJsonErrorsAndTheServerKeepsServing() throws Exception {
+        byte[] good = faces.get(0);
+        byte[] truncated = Arrays.copyOf(faces.get(2), faces.get(2).length * 2 / 3);
+        byte[] text = "definitely not an image, just some text".getBytes(StandardCharsets.UTF_8);
+
+        assertError(post(server, "/v1/verify", "multipart/form-data; boundary=" + BOUNDARY, new byte[0]), 400,
+                "bad_request", "request body is empty");
+        assertHealthy(server);
+        assertError(post(server, "/v1/embed", null, new byte[0]), 400, "bad_request", "request body is empty");
+        assertError(verify(server, good, text), 422, "invalid_image", "cannot read image 'b': not an image");
+        assertHealthy(server);
+        Reply t = verify(server, truncated, good);
+        assertError(t, 422, "invalid_image", "cannot read image 'a'");
+        assertTrue(t.json().path("message").asText().contains("truncated"), t.json().toString());
+        assertHealthy(server);
+        assertError(postParts(server, "/v1/verify", Map.of("a", good)), 400, "bad_request",
+                "missing image part 'b'");
+        assertError(postParts(server, "/v1/verify", Map.of("a", good, "b", new byte[0])), 400, "bad_request",
+                "image 'b' is empty");
+        assertHealthy(server);
+        byte[] big = new byte[(int) FaceServer.DEFAULT_MAX_BODY_BYTES + 1000];
+        System.arraycopy(good, 0, big, 0, good.length);
+        assertError(post(server, "/v1/embed", "image/jpeg", big), 413, "payload_too_large", "limit is 10485760");
+        assertHealthy(server);
+        // chunked upload (no Content-Length) above the limit
+        HttpRequest chunked = HttpRequest.newBuilder(uri(server, "/v1/embed")).header("Content-Type", "image/jpeg")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))).build();
+        assertError(send(client, chunked), 413, "payload_too_large", "limit");
+        assertHealthy(server);
+        assertError(post(server, "/v1/verify", "text/plain", text), 415, "unsupported_media_type", "text/plain");
+        assertError(post(server, "/v1/verify", "image/jpeg", good), 415, "unsupported_media_type", "two images");
+        assertError(post(server, "/v1/verify", "application/json", "{\"a\": ".getBytes(StandardCharsets.UTF_8)),
+                400, "bad_request", "not valid JSON");
+        assertError(post(server, "/v1/verify", "application/json", "[1]".getBytes(StandardCharsets.UTF_8)),
+                400, "bad_request", "must be a JSON object");
+        assertError(post(server, "/v1/verify", "application/json",
+                json(Map.of("a", "!!notbase64!!", "b", b64(good))).getBytes(StandardCharsets.UTF_8)), 400,
+                "bad_request", "field 'a' is not valid base64");
+        assertError(post(server, "/v1/verify", "application/json",
+                json(Map.of("a", b64(good), "b", 42)).getBytes(StandardCharsets.UTF_8)), 400,
+                "bad_request", "field 'b' must be a base64 string");
+        assertError(post(server, "/v1/verify", "multipart/form-data; boundary=" + BOUNDARY,
+                "garbage without any boundary".getBytes(StandardCharsets.UTF_8)), 400, "bad_request", "");
+        assertError(post(server, "/v1/nope", "image/jpeg", good), 404, "not_found", "POST /v1/nope");
+        assertError(get(server, "/v1/verify"), 405, "method_not_allowed", "GET");
+        assertHealthy(server);
+        // and real work still succeeds afterwards
+        Reply ok = verify(server, good, faces.get(3));
+        assertEquals(200, ok.status());
+        assertEquals(sdkScore(good, faces.get(3)), ok.json().path("score").asDouble(), 0.0);
+    }
+
+    @Test
+    void searchWithoutGalleryAndPixelLimit() throws Exception {
+        FaceServer s = FaceServer.builder().setEmbedder(embedder).optThreshold(0.3).optMaxPixels(1000)
+                .optCloseEmbedderOnStop(false).build().start(0);
+        try {
+            assertError(postParts(s, "/v1/search", Map.of("image", faces.get(1))), 404, "no_gallery",
+                    "--gallery");
+            Reply r = post(s, "/v1/embed", "image/png", encode(solid(40, 40, Color.RED), "png"));
+            assertError(r, 422, "invalid_image", "too large, header declares 40x40");
+            Reply ok = post(s, "/v1/embed", "image/png", encode(solid(20, 20, Color.RED), "png"));
+            assertEquals(200, ok.status());
+            assertEquals(0.3, get(s, "/v1/model").json().path("threshold").asDouble());
+            assertTrue(get(s, "/v1/model").json().path("gallery").isNull());
+        } finally {
+            s.stop();
+        }
+        embedder.embed(solid(4, 4, Color.RED)); // not closed: optCloseEmbedderOnStop(false)
+    }
+
+    @Test
+    void galleryOfAnotherDimensionIsRefused() {
+        Gallery g = Gallery.builder(D + 1).add("x", unitX(D + 1)).build();
+        Exception e = assertThrows(Exception.class, () -> FaceServer.builder().setEmbedder(embedder)
+                .optGallery(g).build());
+        assertTrue(e.getMessage().contains("holds 9-d embeddings but model"), e.getMessage());
+    }
+
+    @Test
+    void takenPortIsReportedClearly() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            FaceServer s = FaceServer.builder().setEmbedder(embedder).optThreshold(0.3).build();
+            Exception e = assertThrows(Exception.class, () -> s.start(port));
+            assertTrue(e.getMessage().contains(":" + port) && e.getMessage().contains("another server using the port"),
+                    e.getMessage());
+        }
+    }
+
+    /** 8 concurrent clients × 50 verify requests: no errors, every score bit-identical to the SDK's. */
+    @Test
+    void boundedLoadMatchesSdk() throws Exception {
+        int clients = 8;
+        int perClient = 50;
+        int n = faces.size();
+        double[][] expected = new double[n][n];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                expected[i][j] = sdkScore(faces.get(i), faces.get(j));
+            }
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        long[] latencies = new long[clients * perClient];
+        AtomicInteger errors = new AtomicInteger();
+        List<Future<?>> fs = new ArrayList<>();
+        long t0 = System.nanoTime();
+        for (int c = 0; c < clients; c++) {
+            int cc = c;
+            fs.add(pool.submit(() -> {
+                Random r = new Random(cc);
+                for (int k = 0; k < perClient; k++) {
+                    int i = r.nextInt(n);
+                    int j = r.nextInt(n);
+                    long s = System.nanoTime();
+                    Reply rep = verify(server, faces.get(i), faces.get(j));
+                    latencies[cc * perClient + k] = System.nanoTime() - s;
+                    if (rep.status() != 200) {
+                        errors.incrementAndGet();
+                        throw new AssertionError("request failed: " + rep.json());
+                    }
+                    assertEquals(expected[i][j], rep.json().path("score").asDouble(), 0.0, i + " vs " + j);
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : fs) {
+            f.get(60, TimeUnit.SECONDS);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        pool.shutdown();
+        assertEquals(0, errors.get());
+        Arrays.sort(latencies);
+        System.out.printf(Locale.ROOT, "load: %d verify requests, %d clients: %.1f req/s, p50 %.2f ms, p99 %.2f ms%n",
+                latencies.length, clients, latencies.length / seconds, latencies[latencies.length / 2] / 1e6,
+                latencies[(int) Math.ceil(latencies.length * 0.99) - 1] / 1e6);
+        assertEquals(0, server.admitted());
+        assertHealthy(server);
+    }
+
+    /** One slot, one queue place: the third request is refused, the queued one times out, the slow one 504s. */
+    @Test
+    void concurrencyLimitAndTimeouts() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch gate = new CountDownLatch(1);
+        FaceServer s = FaceServer.builder().setEmbedder(embedder).optMaxConcurrency(1).optMaxQueue(1)
+                .optTimeoutMillis(700).optCloseEmbedderOnStop(false)
+                .beforeWork(name -> {
+                    if (gate.getCount() > 0) {
+                        entered.countDown();
+                        try {
+                            gate.await(10, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                }).build().start(0);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            byte[] img = faces.get(1);
+            Future<Reply> slow = pool.submit(() -> post(s, "/v1/embed", "image/jpeg", img));
+            assertTrue(entered.await(5, TimeUnit.SECONDS));
+            Future<Reply> queued = pool.submit(() -> post(s, "/v1/embed", "image/jpeg", img));
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (s.admitted() < 2 && System.nanoTime() < until) {
+                Thread.sleep(2);
+            }
+            assertEquals(2, s.admitted());
+            assertError(post(s, "/v1/embed", "image/jpeg", img), 429, "too_many_requests", "retry later");
+            assertError(queued.get(10, TimeUnit.SECONDS), 503, "busy", "no inference slot");
+            assertError(slow.get(10, TimeUnit.SECONDS), 504, "timeout", "700 ms");
+            gate.countDown();
+            until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            Reply after;
+            do { // the timed-out work finishes in the background, then frees its slot
+                after = post(s, "/v1/embed", "image/jpeg", img);
+            } while (after.status() == 503 && System.nanoTime() < until);
+            assertEquals(200, after.status(), after.json().toString());
+            assertHealthy(s);
+        } finally {
+            gate.countDown();
+            pool.shutdownNow();
+            s.stop();
+        }
+    }
+
+    /** stop(): the listening socket closes, the in-flight request completes, the embedder is closed. */
+    @Test
+    void gracefulShutdown() throws Exception {
+        FaceEmbedder own = open();
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch gate = new CountDownLatch(1);
+        FaceServer s = FaceServer.builder().setEmbedder(own).optDrainMillis(10_000).beforeWork(name -> {
+            entered.countDown();
+            try {
+                gate.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }).build().start(0);
+        int port = s.port();
+        byte[] a = faces.get(4);
+        byte[] b = faces.get(5);
+        double expected = sdkScore(a, b);
+        CompletableFuture<Reply> inFlight = CompletableFuture.supplyAsync(() -> {
+            try {
+                return verify(s, a, b);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        assertTrue(entered.await(5, TimeUnit.SECONDS));
+        CompletableFuture<Void> stopping = CompletableFuture.runAsync(s::stop);
+        // the listening socket closes while the request is still held
+        HttpRequest probe = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz"))
+                .timeout(Duration.ofSeconds(2)).build();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        boolean refused = false;
+        while (!refused && System.nanoTime() < until) {
+            try { // a new client each time, so a new connection
+                HttpResponse<String> r = HttpClient.newHttpClient().send(probe, HttpResponse.BodyHandlers.ofString());
+                assertTrue(r.statusCode() == 200 || r.statusCode() == 503, r.body()); // before the socket closed
+                Thread.sleep(10);
+            } catch (ConnectException e) {
+                refused = true;
+            }
+        }
+        assertTrue(refused, "new connections are refused during shutdown");
+        assertFalse(stopping.isDone());
+        gate.countDown();
+        Reply r = inFlight.get(10, TimeUnit.SECONDS);
+        assertEquals(200, r.status(), r.json().toString());
+        assertEquals(expected, r.json().path("score").asDouble(), 0.0);
+        stopping.get(10, TimeUnit.SECONDS);
+        assertThrows(IllegalStateException.class, () -> own.embed(solid(4, 4, Color.RED)));
+        s.stop(); // idempotent
+    }
+}

@@ -1,0 +1,112 @@
+package io.spherekit.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.spherekit.runtime.Gallery;
+import io.spherekit.core.Preprocessing;
+import io.spherekit.runtime.TestModelsAccess;
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GalleryServeCliTest {
+
+    @TempDir
+    static Path dir;
+    static Path model;
+    static Path bare;
+    static Path root;
+
+    @BeforeAll
+    static void setUp() throws IOException {
+        Preprocessing pre = Preprocessing.fullImage(112, 96, 127.5f, 1f / 128f, Preprocessing.ChannelOrder.RGB);
+        Map<String, String> md = new HashMap<>(pre.toMetadata());
+        md.put("spherekit.threshold", "0.5");
+        model = TestModelsAccess.standard(dir.resolve("m.onnx"), 112, 96, 8, md);
+        bare = TestModelsAccess.standard(dir.resolve("bare.onnx"), 112, 96, 8, pre.toMetadata());
+        root = dir.resolve("people");
+        for (int k = 0; k < RuntimeMainTest.PEOPLE.length; k++) {
+            for (int i = 1; i <= 2; i++) {
+                RuntimeMainTest.png(root.resolve("P" + k).resolve("img" + i + ".png"), RuntimeMainTest.PEOPLE[k], 20 + i, 30);
+            }
+        }
+        Files.createDirectories(root.resolve("empty_person"));
+        Files.writeString(root.resolve("P0/notes.txt"), "not an image, ignored by extension");
+    }
+
+    @Test
+    void buildThenSearch() throws IOException {
+        Path g = dir.resolve("out/people.gallery");
+        RuntimeMainTest.Run r = RuntimeMainTest.run("gallery", "build", "--model", model.toString(), "--provider", "cpu",
+                "--root", root.toString(), "--output", g.toString(), "--batch", "3");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("gallery: 10 embeddings of 5 identities (8-d, model m.onnx@sha256:"), r.out());
+        assertTrue(r.err().contains("empty_person holds no images; skipped"), r.err());
+        Gallery loaded = Gallery.load(g, 8);
+        assertEquals(List.of("P0", "P1", "P2", "P3", "P4"), loaded.labels());
+
+        Path query = dir.resolve("q.png");
+        RuntimeMainTest.png(query, RuntimeMainTest.PEOPLE[2], 50, 60);
+        r = RuntimeMainTest.run("gallery", "search", "--model", model.toString(), "--provider", "cpu", "--gallery",
+                g.toString(), "--k", "3", query.toString());
+        assertEquals(0, r.code(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertEquals(3, lines.length, r.out());
+        assertEquals("1\t1.000000\tP2", lines[0]);
+        assertTrue(lines[1].startsWith("2\t") && lines[2].startsWith("3\t"), r.out());
+        assertEquals(5, RuntimeMainTest.run("gallery", "search", "--model", model.toString(), "--provider", "cpu",
+                "--gallery", g.toString(), query.toString()).out().strip().split("\n").length);
+    }
+
+    @Test
+    void galleryErrors() throws IOException {
+        Path emptyRoot = Files.createDirectories(dir.resolve("nobody"));
+        RuntimeMainTest.Run r = RuntimeMainTest.run("gallery", "build", "--model", model.toString(), "--provider", "cpu",
+                "--root", emptyRoot.toString(), "--output", dir.resolve("x.gallery").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().startsWith("error: no images found under " + emptyRoot), r.err());
+
+        Path wrongDim = dir.resolve("dim4.gallery");
+        Gallery.builder(4).add("x", new float[] {1, 0, 0, 0}).build().save(wrongDim);
+        Path q = root.resolve("P0/img1.png");
+        r = RuntimeMainTest.run("gallery", "search", "--model", model.toString(), "--provider", "cpu", "--gallery",
+                wrongDim.toString(), q.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("holds 4-d embeddings but the model produces 8-d embeddings"), r.err());
+
+        Path corrupt = Files.writeString(dir.resolve("corrupt.gallery"), "garbage");
+        r = RuntimeMainTest.run("gallery", "search", "--model", model.toString(), "--provider", "cpu", "--gallery",
+                corrupt.toString(), q.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("is corrupt or not a gallery"), r.err());
+
+        assertEquals(2, RuntimeMainTest.run("gallery", "search", "--model", model.toString(), "--gallery",
+                wrongDim.toString(), "--k", "0", q.toString()).code());
+        assertEquals(2, RuntimeMainTest.run("gallery").code());
+    }
+
+    @Test
+    void serveRefusesBadSettingsBeforeListening() throws IOException {
+        assertEquals(2, RuntimeMainTest.run("serve", "--model", model.toString(), "--max-concurrency", "0").code());
+        assertEquals(2, RuntimeMainTest.run("serve", "--model", model.toString(), "--threshold", "2").code());
+        assertEquals(2, RuntimeMainTest.run("serve", "--model", model.toString(), "--port", "70000").code());
+        RuntimeMainTest.Run r = RuntimeMainTest.run("serve", "--model", bare.toString(), "--provider", "cpu", "--port", "0");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("has no metadata spherekit.threshold; pass --threshold"), r.err());
+        Path wrongDim = dir.resolve("dim5.gallery");
+        Gallery.builder(5).add("x", new float[] {1, 0, 0, 0, 0}).build().save(wrongDim);
+        r = RuntimeMainTest.run("serve", "--model", model.toString(), "--provider", "cpu", "--port", "0", "--gallery",
+                wrongDim.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("holds 5-d embeddings"), r.err());
+        assertTrue(RuntimeMainTest.run("serve", "--help").out().contains("--timeout-ms"));
+    }
+}
