@@ -6,12 +6,20 @@ of inference). PReLU, residual adds and biases are left out (< 0.5% of the total
 io.spherekit.trainer.model.SphereFaceNet: per stage one 3x3 stride-2 pad-1 conv, then `units` residual units of
 two 3x3 stride-1 convs; fc5 = dense from 512x7x6 to the embedding.
 
-Peak (assumption, override with --ghz / --flops-per-cycle):
-  peak = cores x GHz x FLOPs/cycle/core (FP32)
-  FLOPs/cycle: AVX-512 with two 512-bit FMA pipes = 2 FMA x 16 lanes x 2 = 64 (Intel server cores with two FMA
-  units, AMD Zen 5 = family 26); AMD Zen 4 (family 25 with avx512f) executes 512-bit FMAs on 256-bit units = 32;
-  AVX2 + FMA = 32; otherwise 8. GHz: lscpu "CPU max MHz" if reported, else /proc/cpuinfo "cpu MHz" (on VMs this
-  is often the base/TSC clock, so boost clocks can exceed the stated peak).
+Peak FP32 = cores x clock x FLOPs/cycle/core. Each factor is printed with where it came from; override with
+--ghz / --flops-per-cycle.
+  FLOPs/cycle/core = FMA pipes x fp32 lanes x 2 (an FMA is a multiply and an add):
+    AVX-512 with two full-width 512-bit FMA pipes (Intel server cores with two FMA units, AMD Zen 5) = 2 x 16 x 2
+    = 64; AMD Zen 4 (512-bit ops double-pumped on 256-bit units) = 32; AVX2 + FMA = 2 x 8 x 2 = 32; else 8.
+    Under a hypervisor (lscpu "Hypervisor vendor") the CPUID family/model are what the hypervisor exposes, not
+    necessarily the host's: this project's KVM guests report family 25 (a Zen 4 number) on a Zen 5 host, where
+    Keras/TF measured 455 GFLOP/s on 2 cores, i.e. 228 GFLOP/s per core, which 32 FLOPs/cycle could only reach
+    at 7.1 GHz. So in a VM with AVX-512 the script takes 64 (the full-width case) and says so; on bare metal
+    family 25 means Zen 4 (32).
+  Clock: lscpu "CPU max MHz" when reported (the boost ceiling, the right clock for a peak); otherwise
+    /proc/cpuinfo "cpu MHz", which on a KVM guest is the TSC rate the hypervisor reports (the nominal base
+    clock), so the peak is then at base clock and a lower bound: a boosting CPU can exceed it. Pass --ghz with
+    the sustained all-core clock when you know it.
 """
 import argparse
 import json
@@ -53,29 +61,41 @@ def cpu_info(ghz=None, fpc=None):
     cores = int(d.get("Core(s) per socket", "1")) * int(d.get("Socket(s)", "1"))
     family = int(d.get("CPU family", "0") or 0)
     vendor = d.get("Vendor ID", "")
+    hypervisor = d.get("Hypervisor vendor", "")
     mhz_src = None
     if ghz is None:
         if d.get("CPU max MHz"):
-            ghz, mhz_src = float(d["CPU max MHz"]) / 1000, "lscpu CPU max MHz"
+            ghz, mhz_src = float(d["CPU max MHz"]) / 1000, "lscpu CPU max MHz: the boost ceiling"
         else:
             try:
                 mhz = [float(m) for m in re.findall(r"cpu MHz\s*:\s*([\d.]+)", open("/proc/cpuinfo").read())]
-                ghz, mhz_src = max(mhz) / 1000, "/proc/cpuinfo cpu MHz"
+                ghz, mhz_src = max(mhz) / 1000, ("/proc/cpuinfo cpu MHz (no lscpu max MHz): "
+                                                 + ("the TSC rate the hypervisor reports, i.e. base clock; a lower "
+                                                    "bound when the CPU boosts" if hypervisor else
+                                                    "the current clock; a lower bound when the CPU boosts"))
             except (OSError, ValueError):
                 ghz, mhz_src = float("nan"), "unknown"
     else:
         mhz_src = "--ghz"
     why = "--flops-per-cycle"
     if fpc is None:
-        if "avx512f" in flags and vendor == "AuthenticAMD" and family == 25:
-            fpc, why = 32, "AVX-512 on Zen 4 (2 x 256-bit FMA units, 512-bit ops double-pumped)"
+        if "avx512f" in flags and vendor == "AuthenticAMD" and family >= 26:
+            fpc, why = 64, "AMD Zen 5 AVX-512: 2 full-width 512-bit FMA pipes x 16 fp32 lanes x 2 FLOPs"
+        elif "avx512f" in flags and vendor == "AuthenticAMD" and family == 25 and not hypervisor:
+            fpc, why = 32, "AMD Zen 4 AVX-512: 2 x 256-bit FMA units (512-bit ops double-pumped) x 8 lanes x 2"
+        elif "avx512f" in flags and vendor == "AuthenticAMD" and family == 25:
+            fpc, why = 64, (f"AVX-512 in a {hypervisor} guest reporting AMD family 25: the CPUID family is the "
+                            "hypervisor's; taken as full-width (Zen 5: 2 x 512-bit FMA pipes x 16 fp32 lanes x 2), "
+                            "as measured throughput here needs (Keras/TF 455 GFLOP/s on 2 cores); "
+                            "--flops-per-cycle 32 on a real Zen 4 host")
         elif "avx512f" in flags:
-            fpc, why = 64, "AVX-512: assumed 2 x 512-bit FMA pipes x 16 FP32 lanes x 2 FLOPs"
+            fpc, why = 64, "AVX-512: 2 x 512-bit FMA pipes x 16 fp32 lanes x 2 FLOPs"
         elif "avx2" in flags and "fma" in flags:
             fpc, why = 32, "AVX2: 2 x 256-bit FMA pipes x 8 lanes x 2"
         else:
             fpc, why = 8, "no FMA/AVX2: SSE estimate"
-    return {"model": d.get("Model name", "?"), "vendor": vendor, "family": family, "cores": cores,
+    return {"model": d.get("Model name", "?"), "vendor": vendor, "family": family, "hypervisor": hypervisor or None,
+            "cores": cores,
             "threads": int(d.get("CPU(s)", "1")), "ghz": ghz, "ghz_source": mhz_src,
             "flops_per_cycle_per_core": fpc, "flops_per_cycle_assumption": why,
             "peak_gflops": cores * ghz * fpc}
@@ -93,8 +113,12 @@ def main():
     for k, v in r["gflops_per_image"].items():
         print(f"{k}: {v:.3f} GFLOP/image")
     c = r["cpu"]
-    print(f"peak: {c['cores']} cores x {c['ghz']:.2f} GHz ({c['ghz_source']}) x {c['flops_per_cycle_per_core']} "
-          f"FLOPs/cycle ({c['flops_per_cycle_assumption']}) = {c['peak_gflops']:.0f} GFLOP/s FP32")
+    print(f"peak FP32 = {c['cores']} cores x {c['ghz']:.2f} GHz x {c['flops_per_cycle_per_core']:g} FLOPs/cycle/core "
+          f"= {c['peak_gflops']:.0f} GFLOP/s")
+    print(f"  clock: {c['ghz_source']}")
+    print(f"  FLOPs/cycle: {c['flops_per_cycle_assumption']}")
+    print(f"  a measured rate of X GFLOP/s implies a clock of at least X / ({c['cores']} x "
+          f"{c['flops_per_cycle_per_core']:g}) GHz (e.g. 455 -> {455 / (c['cores'] * c['flops_per_cycle_per_core']):.2f} GHz)")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(r, f, indent=2)

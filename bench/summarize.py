@@ -37,6 +37,7 @@ def ratio(a, b):
 
 def main(d):
     vals = defaultdict(list)   # metric key -> values over repeats
+    versions, threads_used = {}, {}  # ONNX Runtime version and intra-op threads per side of the ORT comparison
     machine = load(os.path.join(d, "machine.json")) if os.path.exists(os.path.join(d, "machine.json")) else {}
     flops = load(os.path.join(d, "flops.json")) if os.path.exists(os.path.join(d, "flops.json")) else None
 
@@ -65,6 +66,19 @@ def main(d):
             continue
         r = load(f)
         stem = re.sub(r"-r\d+\.json$", "", base)
+        if isinstance(r, dict) and r.get("engine") == "ort-java" and "results" in r:  # OrtThroughput
+            for row in r["results"]:
+                if row.get("batch") == 32:
+                    vals[f"{stem}.batch32_images_per_second"].append(row.get("images_per_second"))
+                if row.get("batch") == 1:
+                    vals[f"{stem}.batch1_p50_ms"].append(row.get("p50_ms"))
+                    vals[f"{stem}.batch1_p99_ms"].append(row.get("p99_ms"))
+            versions["ort-java"] = r.get("onnxruntime")
+            threads_used["ort-java"] = r.get("intra_op_threads")
+            continue
+        if isinstance(r, dict) and r.get("engine") == "ort-python":
+            versions["ort-python"] = r.get("onnxruntime")
+            threads_used["ort-python"] = r.get("intra_op_threads")
         for k in ("images_per_second", "peak_rss_bytes", "batch32_images_per_second", "batch1_p50_ms", "batch1_p99_ms"):
             if k in r:
                 vals[f"{stem}.{k}"].append(r[k])
@@ -131,6 +145,11 @@ def main(d):
             pred[(eng, dep, "b32")] = add(sec, f"{eng} batch 32", f"{stem}.batch32_images_per_second", "img/s")
             pred[(eng, dep, "p50")] = add(sec, f"{eng} batch 1 p50", f"{stem}.batch1_p50_ms", "ms")
             add(sec, f"{eng} batch 1 p99", f"{stem}.batch1_p99_ms", "ms")
+        # ORT-Java through the same timing loop as Python ORT (OrtThroughput), for the like-for-like ratio
+        sec = f"ORT-Java SphereFace-{dep}, OrtThroughput loop (same loop, model and threads as ort-python)"
+        pred[("ort-java", dep, "b32")] = add(sec, "batch 32", f"ort-java-sf{dep}.batch32_images_per_second", "img/s")
+        pred[("ort-java", dep, "p50")] = add(sec, "batch 1 p50", f"ort-java-sf{dep}.batch1_p50_ms", "ms")
+        add(sec, "batch 1 p99", f"ort-java-sf{dep}.batch1_p99_ms", "ms")
 
     # --- ratios
     R = []
@@ -144,8 +163,16 @@ def main(d):
     best_p50 = min([v for (t, o, k), v in ortj.items() if k == "p50" and v is not None], default=None)
     R.append(("ORT-Java (best config) / DL4J, batch-32 img/s, SF-20", ratio(best_b32, dj32)))
     R.append(("DL4J / ORT-Java (best config), batch-1 p50 latency, SF-20", ratio(dj50, best_p50)))
-    R.append(("ORT-Java (2 threads, ALL) / Python ORT, batch-32 img/s, SF-20", ratio(ortj[("2", "ALL", "b32")], pred[("ort-python", "20", "b32")])))
-    R.append(("ORT-Java (2 threads, ALL) / Python ORT, batch-1 p50 latency, SF-20", ratio(ortj[("2", "ALL", "p50")], pred[("ort-python", "20", "p50")])))
+    # Like for like: the same timing loop (warm-up calls, timed calls, median), model, intra-op threads, opt level
+    # ALL and sequential execution on both sides. (Before 2026-12 this ratio divided the JMH mean throughput of
+    # OrtInferenceBench by the Python loop's median with ORT's default thread count: 1.76x, not comparable.)
+    vj, vp = versions.get("ort-java", "?"), versions.get("ort-python", "?")
+    tj, tp = threads_used.get("ort-java", "?"), threads_used.get("ort-python", "?")
+    for dep in ("4", "20"):
+        R.append((f"ORT-Java {vj} / Python ORT {vp} (OrtThroughput vs cross_engine.py ort; threads {tj} / {tp}), "
+                  f"batch-32 img/s, SF-{dep}", ratio(pred[("ort-java", dep, "b32")], pred[("ort-python", dep, "b32")])))
+        R.append((f"Python ORT {vp} / ORT-Java {vj}, batch-1 p50 latency, SF-{dep}",
+                  ratio(pred[("ort-python", dep, "p50")], pred[("ort-java", dep, "p50")])))
     R.append(("ORT-Java depthwise-PReLU export / PRelu-node export, batch-32 img/s, SF-20", ratio(ortj[("2", "ALL", "b32")], ortp32)))
     R.append(("ORT-Java PRelu-node / depthwise-PReLU export, batch-1 p50 latency, SF-20", ratio(ortp50, ortj[("2", "ALL", "p50")])))
     R.append(("ORT-Java opt ALL / BASIC, batch-32 img/s, 2 threads", ratio(ortj[("2", "ALL", "b32")], ortj[("2", "BASIC", "b32")])))
@@ -186,7 +213,7 @@ def main(d):
                       f"{k} {v:.3f}" for k, v in flops["gflops_per_image"].items()), "",
                   f"Peak FP32: {c['cores']} cores × {c['ghz']:.2f} GHz ({c['ghz_source']}) × "
                   f"{c['flops_per_cycle_per_core']} FLOPs/cycle ({c['flops_per_cycle_assumption']}) = "
-                  f"**{c['peak_gflops']:.0f} GFLOP/s** (nominal; boost clocks can exceed it).", ""]
+                  f"**{c['peak_gflops']:.0f} GFLOP/s** (at that clock; a CPU boosting above it can exceed this peak).", ""]
     lines += ["## Ratios", "", "| ratio | value |", "|---|---|"]
     lines += [f"| {k} | {fmt(v, 2)} |" for k, v in R]
     if eff:

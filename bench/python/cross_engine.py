@@ -6,7 +6,11 @@ Sub-commands (one measurement per process, so peak RSS belongs to that measureme
   train    Keras 3 training throughput: SphereFace-{depth} (full width, 512-d) + A-Softmax (m=4) head, batch 32,
            SGD momentum 0.9 (Nesterov, as the DL4J trainer), fixed random batch, median step time after warm-up.
   predict  Keras 3 inference: batch-32 images/s (median) and batch-1 latency p50/p99 (predict_on_batch).
-  ort      Python onnxruntime on an exported .onnx: batch-32 images/s and batch-1 latency p50/p99.
+  ort      Python onnxruntime on an exported .onnx: batch-32 images/s and batch-1 latency p50/p99. Its Java
+           counterpart is io.spherekit.bench.OrtThroughput (same loop: --warmup calls of each batch, then timed
+           calls, median / nearest-rank percentiles); run-all.sh runs both with the same model and --threads 2.
+           Session: graph optimisation ALL, sequential execution, 1 inter-op thread (ORT's defaults, set
+           explicitly and recorded so both sides are known to match).
 
 Backend: --backend jax|tensorflow (sets KERAS_BACKEND before Keras is imported). The network is built by
 testdata/python/keras_reference.py (imported, not copied); that module switches JAX's x64 mode on for its
@@ -122,6 +126,8 @@ def cmd_ort(args):
     import onnxruntime as ort
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.inter_op_num_threads = 1
     if args.threads:
         so.intra_op_num_threads = args.threads
     sess = ort.InferenceSession(args.onnx, sess_options=so, providers=["CPUExecutionProvider"])
@@ -144,6 +150,7 @@ def cmd_ort(args):
         b1.append(time.perf_counter() - t)
     r = base_record(args, "ort-python")
     r.update(onnx=args.onnx, depth=args.depth, onnxruntime=ort.__version__, intra_op_threads=args.threads or "default",
+             inter_op_threads=1, execution_mode="sequential", graph_optimization="ALL",
              batch32_images_per_second=32 / statistics.median(b32), batch1_p50_ms=pct(b1, 50) * 1e3,
              batch1_p99_ms=pct(b1, 99) * 1e3, iters32=args.iters32, iters1=args.iters1,
              peak_rss_bytes=peak_rss_bytes())

@@ -16,9 +16,18 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.Sgd;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.Random;
 
 /** Shared set-up for the benchmarks: networks, heads, random inputs, peak RSS. */
@@ -126,16 +135,42 @@ public final class BenchSupport {
         return -1;
     }
 
+    /**
+     * Serialises {@code value} as indented JSON and writes it to {@code target} atomically: a temporary file in the
+     * target's folder, fsync, then an atomic rename, so a killed benchmark never leaves a half-written report that
+     * {@code summarize.py} would read. (Replace with core's AtomicFiles once it exists.)
+     *
+     * @return the JSON text written
+     * @throws IOException if the folder cannot be created, the write fails, or the filesystem cannot rename
+     *                     atomically ({@link java.nio.file.AtomicMoveNotSupportedException}, no silent fallback)
+     */
+    public static String writeJson(Path target, Object value) throws IOException {
+        String s = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(value);
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                ch.write(ByteBuffer.wrap((s + "\n").getBytes(StandardCharsets.UTF_8)));
+                ch.force(true);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        return s;
+    }
+
     static double median(double[] v) {
         double[] s = v.clone();
-        java.util.Arrays.sort(s);
+        Arrays.sort(s);
         int n = s.length;
         return n == 0 ? Double.NaN : (n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]));
     }
 
     static double percentile(double[] v, double p) {
         double[] s = v.clone();
-        java.util.Arrays.sort(s);
+        Arrays.sort(s);
         if (s.length == 0) {
             return Double.NaN;
         }

@@ -10,7 +10,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -85,8 +84,7 @@ public final class Dl4jTrainThroughput {
         String s = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r);
         System.out.println(s);
         if (json != null) {
-            Files.createDirectories(json.toAbsolutePath().getParent());
-            Files.writeString(json, s);
+            BenchSupport.writeJson(json, r);
         }
         System.exit(0); // ND4J leaves non-daemon threads behind
     }

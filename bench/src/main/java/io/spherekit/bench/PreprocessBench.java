@@ -2,6 +2,7 @@ package io.spherekit.bench;
 
 import io.spherekit.core.Images;
 import io.spherekit.core.Preprocessing;
+import io.spherekit.core.cli.LfwLocation;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -22,6 +23,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -33,6 +35,11 @@ import java.util.stream.Stream;
  * Score: ops/s = images/s (summed over threads). Files cycle through the first {@code files} JPEGs of
  * {@code lfwDir} (sorted), so the OS page cache serves them after the first pass: this measures decode and
  * preprocessing, not disk.
+ * <p>Param {@code lfwDir}: the folder of JPEGs. Empty (the default) means {@code lfw-deepfunneled/} inside the LFW
+ * folder that every SphereKit command uses ({@link LfwLocation}: {@code $SPHEREKIT_LFW}, else
+ * {@code ../shared/data/lfw} next to the repository root given by {@code -Dspherekit.home}, which
+ * {@code bench/run-all.sh} sets; JMH forks inherit both). {@code run-all.sh --lfw DIR} passes
+ * {@code -p lfwDir=DIR/lfw-deepfunneled}.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -43,7 +50,7 @@ public class PreprocessBench {
 
     @State(Scope.Benchmark)
     public static class Corpus {
-        @Param({"/work/shared/data/lfw/lfw-deepfunneled"})
+        @Param({""})
         public String lfwDir;
         @Param({"2000"})
         public int files;
@@ -54,11 +61,16 @@ public class PreprocessBench {
 
         @Setup(Level.Trial)
         public void setUp() throws IOException {
-            try (Stream<Path> s = Files.walk(Path.of(lfwDir))) {
-                List<Path> all = s.filter(p -> p.toString().toLowerCase().endsWith(".jpg")).sorted()
+            Path dir = lfwDir.isEmpty() ? LfwLocation.resolve(null).resolve("lfw-deepfunneled") : Path.of(lfwDir);
+            if (!Files.isDirectory(dir)) {
+                throw new IllegalStateException("LFW images not found: " + dir.toAbsolutePath() + " is not a folder "
+                        + "(pass -p lfwDir=DIR, run-all.sh --lfw DIR, or set " + LfwLocation.ENV + ")");
+            }
+            try (Stream<Path> s = Files.walk(dir)) {
+                List<Path> all = s.filter(p -> p.toString().toLowerCase(Locale.ROOT).endsWith(".jpg")).sorted()
                         .limit(files).collect(Collectors.toList());
                 if (all.isEmpty()) {
-                    throw new IllegalStateException("no .jpg under " + lfwDir);
+                    throw new IllegalStateException("no .jpg under " + dir.toAbsolutePath());
                 }
                 paths = all.toArray(new Path[0]);
             }
