@@ -2,10 +2,13 @@ package io.spherekit.trainer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.spherekit.core.cli.Cli;
+import io.spherekit.core.cli.LfwLocation;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,16 +20,21 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code train}: fits SphereFace + a margin head on LFW View-1 DevTrain (or any person-per-folder set) and writes
- * {@code <out>/model.zip} and {@code <out>/train-report.json}. Exit codes: 0 ok, 1 failure, 2 usage.
+ * {@code <out>/model.zip} and {@code <out>/train-report.json}. Exit codes, errors and {@code --version} follow
+ * {@link Cli}: 0 ok, 1 failure, 2 usage error (bad option values are found before any data is read).
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Train SphereFace with an A-Softmax (or softmax) head in DL4J.")
+        versionProvider = Cli.VersionProvider.class,
+        description = {"Train SphereFace with a margin head (A-Softmax, AM-Softmax, ArcFace or softmax) in DL4J.",
+            "Relative paths are taken from the current folder."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:trained", "1:failure (LFW or images missing, unreadable data, I/O error)", "2:usage error"})
 public final class TrainCli implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
 
-    @Option(names = "--lfw", description = "LFW folder (lfw-deepfunneled/ + protocol files). Default: $SPHEREKIT_LFW, else ../shared/data/lfw")
+    @Option(names = "--lfw", paramLabel = "DIR", description = LfwLocation.HELP)
     Path lfw;
     @Option(names = "--images", description = "Person-per-folder image root (default: <lfw>/lfw-deepfunneled)")
     Path images;
@@ -74,23 +82,14 @@ public final class TrainCli implements Callable<Integer> {
         this.err0 = err;
     }
 
-    /** Locates the LFW folder: the flag, then $SPHEREKIT_LFW, then ../shared/data/lfw. */
-    static Path resolveLfw(Path flag) {
-        if (flag != null) {
-            return flag;
-        }
-        String env = System.getenv("SPHEREKIT_LFW");
-        return env != null && !env.isBlank() ? Path.of(env) : Path.of("../shared/data/lfw");
-    }
-
     @Override
     public Integer call() throws Exception {
-        Path root = resolveLfw(lfw);
+        Path root = LfwLocation.resolve(lfw);
         Path imageRoot = images != null ? images : root.resolve("lfw-deepfunneled");
         Path peopleFile = people == null ? root.resolve("peopleDevTrain.txt")
                 : people.equals("none") ? null : Path.of(people);
         TrainConfig cfg;
-        String[] hw = input.toLowerCase(java.util.Locale.ROOT).split("x");
+        String[] hw = input.toLowerCase(Locale.ROOT).split("x");
         if (hw.length != 2 || !hw[0].matches("\\d+") || !hw[1].matches("\\d+")) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--input must be HxW, e.g. 112x96; got " + input);
         }
@@ -103,6 +102,10 @@ public final class TrainCli implements Callable<Integer> {
                     checkpointEvery, Integer.parseInt(hw[0]), Integer.parseInt(hw[1]), batchNorm, failOnCorrupt);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (images == null && !Files.isDirectory(imageRoot)) {
+            throw new Cli.Failure("LFW not found at " + root + " (expected lfw-deepfunneled/ inside); pass --lfw DIR, "
+                    + "set " + LfwLocation.ENV + " or give --images DIR");
         }
         Trainer.Result r = new Trainer(cfg, err0).run(resume);
         Path model = out.resolve("model.zip");
@@ -122,10 +125,10 @@ public final class TrainCli implements Callable<Integer> {
         writeJsonAtomic(report, out.resolve("train-report.json"));
         out0.printf(Locale.ROOT, "trained %d iterations in %.1f s (%.1f img/s), final loss %.4f%nmodel: %s%n",
                 r.iterations(), r.trainSeconds(), r.imagesPerSecond(), r.finalLoss(), model);
-        return 0;
+        return Cli.OK;
     }
 
-    static void writeJsonAtomic(Object value, Path target) throws java.io.IOException {
+    static void writeJsonAtomic(Object value, Path target) throws IOException {
         ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         om.findAndRegisterModules();
         Path dir = target.toAbsolutePath().getParent();
@@ -160,20 +163,24 @@ public final class TrainCli implements Callable<Integer> {
         return v;
     }
 
-    /** Builds the command line with injectable streams (tests drive the real CLI). */
+    /**
+     * Builds the command line with injectable streams and {@link Cli}'s conventions (tests drive the real CLI);
+     * {@code execute} returns 0, 1 or 2.
+     */
     public static CommandLine create(PrintStream out, PrintStream err) {
-        CommandLine cl = new CommandLine(new TrainCli(out, err));
-        cl.setOut(new java.io.PrintWriter(out, true));
-        cl.setErr(new java.io.PrintWriter(err, true));
-        cl.setExecutionExceptionHandler((ex, c, parse) -> {
-            err.println("error: " + ex.getMessage());
-            return 1;
-        });
-        return cl;
+        return Cli.create(new TrainCli(out, err), out, err);
+    }
+
+    /**
+     * Runs {@code train} and returns its exit code (never calls {@link System#exit}).
+     *
+     * @return 0 ok, 1 failure, 2 usage error
+     */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        return Cli.run(new TrainCli(out, err), args, out, err);
     }
 
     public static void main(String[] args) {
-        int code = create(System.out, System.err).execute(args);
-        System.exit(code);
+        Cli.exit(new TrainCli(System.out, System.err), args);
     }
 }

@@ -1,6 +1,7 @@
 package io.spherekit.trainer;
 
 import io.spherekit.core.Preprocessing;
+import io.spherekit.core.cli.Cli;
 import io.spherekit.core.eval.VerificationEvaluation;
 import io.spherekit.trainer.data.FaceCache;
 import io.spherekit.trainer.data.FaceDataset;
@@ -247,7 +248,7 @@ public final class Trainer {
 
     private Map<String, String> baseMetadata(Preprocessing pre, MarginHead head, int classes, int images) {
         Map<String, String> meta = new LinkedHashMap<>(pre.toMetadata());
-        meta.put("spherekit.version", Version.VERSION);
+        meta.put("spherekit.version", Cli.VERSION);
         meta.put("spherekit.network", "sphereface-" + cfg.depth() + (cfg.batchNorm() ? "-bn" : ""));
         meta.put("spherekit.width_multiplier", Double.toString(cfg.widthMultiplier()));
         meta.put("spherekit.embedding_dim", Integer.toString(cfg.embeddingDim()));

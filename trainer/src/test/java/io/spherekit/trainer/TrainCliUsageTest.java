@@ -1,23 +1,40 @@
 package io.spherekit.trainer;
 
+import io.spherekit.core.cli.Cli;
+import io.spherekit.core.cli.CliConventions;
+import io.spherekit.core.cli.CliConventions.Run;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
+import static io.spherekit.core.cli.CliConventions.assertFailure;
+import static io.spherekit.core.cli.CliConventions.assertUsageError;
+import static io.spherekit.core.cli.CliConventions.assertVersion;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Bad {@code train} option values are usage errors (exit 2) reported before any data is read. */
+/**
+ * {@code train} follows the shared conventions, and bad option values are usage errors (exit 2) reported before
+ * any data is read.
+ */
 class TrainCliUsageTest {
 
     @Test
     void badValuesExitTwoBeforeReadingData(@TempDir Path tmp) throws Exception {
         Path faces = TinyTrainingTest.makeDataset(tmp.resolve("faces"), 2, 3, 1);
+        String[] common = {"--images", faces.toString(), "--people", "none", "--no-cache", "--val-fraction", "0"};
+        // Control: valid values read the data, which the trainer reports on stderr, and write the model.
+        Path ok = tmp.resolve("run-ok");
+        Run good = CliConventions.run(TrainCli::run, concat(common, "--out", ok.toString(), "--depth", "4",
+                "--width", "0.125", "--embedding-dim", "16", "--epochs", "1", "--batch", "2"));
+        assertEquals(Cli.OK, good.code(), good.err());
+        assertTrue(good.err().contains("images ready"), good.err());
+        assertTrue(Files.exists(ok.resolve("model.zip")));
+
         String[][] cases = {
                 {"--depth", "5", "depth must be one of 4, 10, 20, 36, 64; got 5"},
                 {"--width", "0", "width multiplier must be in (0, 4], got 0.0"},
@@ -25,19 +42,41 @@ class TrainCliUsageTest {
                 {"--lr", "-1", "learning rate must be > 0, got -1.0"},
                 {"--lr-schedule", "poly", "lr schedule must be step or cosine, got 'poly'"},
                 {"--momentum", "1.5", "momentum must be in [0, 1), got 1.5"},
+                {"--input", "112by96", "--input must be HxW, e.g. 112x96; got 112by96"},
         };
         for (String[] c : cases) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ByteArrayOutputStream err = new ByteArrayOutputStream();
             Path run = tmp.resolve("run-" + c[0].substring(2));
-            int code = TrainCli.create(new PrintStream(out, true, StandardCharsets.UTF_8),
-                    new PrintStream(err, true, StandardCharsets.UTF_8)).execute("--images", faces.toString(),
-                    "--people", "none", "--out", run.toString(), "--no-cache", c[0], c[1]);
-            String e = err.toString(StandardCharsets.UTF_8);
-            assertEquals(2, code, c[0] + " " + c[1] + ": " + e);
-            assertTrue(e.contains(c[2]), e);
-            assertTrue(!out.toString(StandardCharsets.UTF_8).contains("images ready"), "data was read for " + c[0]);
-            assertTrue(!Files.exists(run.resolve("model.zip")), "nothing written for " + c[0]);
+            Run r = assertUsageError(TrainCli::run, "train", c[2], concat(common, "--out", run.toString(), c[0], c[1]));
+            assertFalse(r.err().contains("images ready") || r.err().contains("data: "), "data was read for " + c[0]
+                    + ": " + r.err());
+            assertFalse(Files.exists(run.resolve("model.zip")), "nothing written for " + c[0]);
         }
+    }
+
+    @Test
+    void versionAndMissingLfw(@TempDir Path tmp) {
+        assertVersion(TrainCli::run);
+        Path nope = tmp.resolve("no-lfw");
+        assertFailure(TrainCli::run, "LFW not found at " + nope + " (expected lfw-deepfunneled/ inside); pass --lfw DIR,"
+                + " set SPHEREKIT_LFW or give --images DIR", "--lfw", nope.toString(), "--out", tmp.resolve("r").toString());
+        assertFailure(TrainCli::run, "image root is not a directory: " + nope, "--images", nope.toString(),
+                "--people", "none", "--out", tmp.resolve("r").toString(), "--no-cache");
+        assertFalse(Files.exists(tmp.resolve("r/model.zip")));
+    }
+
+    @Test
+    void helpSaysWhereLfwIsFound() {
+        Run r = CliConventions.run(TrainCli::run, "--help");
+        assertEquals(Cli.OK, r.code());
+        String help = r.out().replaceAll("\\s+", " ");
+        assertTrue(help.contains("--lfw=DIR LFW folder (lfw-deepfunneled/ + protocol files). Default: $SPHEREKIT_LFW, "
+                + "else ../shared/data/lfw next to the repository root (-Dspherekit.home, which bin/spherekit sets; "
+                + "without it, the current folder counts as the root)."), help);
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 }

@@ -1,6 +1,7 @@
 package io.spherekit.exporter;
 
 import ai.onnx.proto.OnnxMl;
+import io.spherekit.core.cli.Cli;
 import io.spherekit.onnx.OnnxGraphBuilder;
 import io.spherekit.onnx.OnnxModels;
 import io.spherekit.onnx.OnnxOp;
@@ -17,7 +18,6 @@ import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -32,7 +32,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
@@ -131,21 +130,9 @@ public final class Dl4jToOnnx {
     private Dl4jToOnnx() {
     }
 
-    /** The SphereKit version, stamped as ONNX producer_version. */
+    /** The SphereKit version ({@link Cli#VERSION}, from the POM), stamped as ONNX producer_version. */
     public static String producerVersion() {
-        try (InputStream in = Dl4jToOnnx.class.getResourceAsStream("exporter.properties")) {
-            if (in != null) {
-                Properties p = new Properties();
-                p.load(in);
-                String v = p.getProperty("version");
-                if (v != null && !v.startsWith("$")) {
-                    return v;
-                }
-            }
-        } catch (IOException ignored) {
-            // fall through
-        }
-        return "unknown";
+        return Cli.VERSION;
     }
 
     /** The layers and vertices this converter handles, for messages. */

@@ -1,6 +1,7 @@
 package io.spherekit.exporter;
 
 import ai.onnx.proto.OnnxMl;
+import io.spherekit.core.cli.Cli;
 import io.spherekit.onnx.OnnxGraphBuilder;
 import io.spherekit.onnx.OnnxModels;
 import io.spherekit.trainer.ModelIO;
@@ -11,7 +12,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -26,44 +26,20 @@ import java.util.stream.Collectors;
  * export-model --model trained.zip --output face.onnx [--opset N] [--l2norm] [--check] [--fp16-weights] [--batch N]
  *              [--prelu depthwise|prelu]
  * </pre>
- * Exit codes: {@value #OK} ok, {@value #FAILURE} failure (bad model, unsupported layer, failed check, I/O),
- * {@value #USAGE} usage error. Nothing is written unless the export (and the check, when asked) succeeded.
+ * Exit codes, errors and {@code --version} follow {@link Cli}: 0 ok, 1 failure (bad model, unsupported layer,
+ * failed check, I/O), 2 usage error. Nothing is written unless the export (and the check, when asked) succeeded.
  */
-@Command(name = "export-model", mixinStandardHelpOptions = true, versionProvider = ExportCli.Version.class,
+@Command(name = "export-model", mixinStandardHelpOptions = true, versionProvider = Cli.VersionProvider.class,
         sortOptions = false,
-        description = "Export a trained SphereKit model (DL4J zip) to ONNX: the backbone up to the embedding, "
-                + "without the margin head.",
+        description = {"Export a trained SphereKit model (DL4J zip) to ONNX: the backbone up to the embedding, "
+                + "without the margin head.", "Relative paths are taken from the current folder."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:exported", "1:failure (bad model, unsupported layer, failed check, I/O error)", "2:usage error"})
 public final class ExportCli implements Callable<Integer> {
 
-    public static final int OK = 0;
-    public static final int FAILURE = 1;
-    public static final int USAGE = 2;
     /** Batch size and seed of the {@code --check} comparison. */
     static final int CHECK_BATCH = 4;
     static final long CHECK_SEED = 20240601L;
-
-    /** A failure that ends the command with its exit code. */
-    public static final class ExitException extends RuntimeException {
-        private final int code;
-
-        public ExitException(int code, String message) {
-            super(message);
-            this.code = code;
-        }
-
-        public int code() {
-            return code;
-        }
-    }
-
-    static final class Version implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return new String[]{"spherekit export-model " + Dl4jToOnnx.producerVersion()};
-        }
-    }
 
     @Spec
     private CommandSpec spec;
@@ -105,8 +81,9 @@ public final class ExportCli implements Callable<Integer> {
 
     @Option(names = "--prelu", paramLabel = "FORM", defaultValue = "depthwise",
             converter = PreluFormConverter.class,
-            description = "ONNX form of PReLU: depthwise (Relu + two 1x1 depthwise Conv + Add; 1.34x faster on "
-                    + "ONNX Runtime CPU) or prelu (one PRelu node). Default: ${DEFAULT-VALUE}.")
+            description = "ONNX form of PReLU: depthwise (Relu + two 1x1 depthwise Conv + Add, which ONNX Runtime CPU "
+                    + "keeps in its blocked NCHWc layout: faster end to end) or prelu (one PRelu node, which makes it "
+                    + "reorder the layout). Default: ${DEFAULT-VALUE}.")
     private Dl4jToOnnx.PreluForm prelu;
 
     /** Case-insensitive {@code depthwise} / {@code prelu}. */
@@ -129,37 +106,25 @@ public final class ExportCli implements Callable<Integer> {
         this.err = err;
     }
 
-    /** The command line, printing to {@code out} and {@code err}; {@code execute} returns the exit code. */
+    /**
+     * The command line with {@link Cli}'s conventions, printing to {@code out} and {@code err}; {@code execute}
+     * returns 0, 1 or 2.
+     */
     public static CommandLine commandLine(PrintStream out, PrintStream err) {
-        CommandLine cl = new CommandLine(new ExportCli(out, err));
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        cl.setExitCodeExceptionMapper(e -> e instanceof ExitException x ? x.code()
-                : e instanceof CommandLine.ParameterException ? USAGE : FAILURE);
-        cl.setExecutionExceptionHandler((e, line, parse) -> {
-            if (e instanceof CommandLine.ParameterException pe) {
-                // Option values checked in call() are usage errors, like those picocli finds while parsing.
-                line.getErr().println(pe.getMessage());
-                line.usage(line.getErr());
-                return USAGE;
-            }
-            line.getErr().println("error: " + message(e));
-            if (Boolean.getBoolean("spherekit.verbose")) {
-                e.printStackTrace(line.getErr());
-            }
-            line.getErr().flush();
-            return e instanceof ExitException x ? x.code() : FAILURE;
-        });
-        return cl;
+        return Cli.create(new ExportCli(out, err), out, err);
     }
 
-    /** Runs the command; returns the exit code. */
+    /**
+     * Runs the command (never calls {@link System#exit}).
+     *
+     * @return 0 ok, 1 failure, 2 usage error
+     */
     public static int run(PrintStream out, PrintStream err, String... args) {
-        return commandLine(out, err).execute(args);
+        return Cli.run(new ExportCli(out, err), args, out, err);
     }
 
     public static void main(String[] args) {
-        System.exit(run(System.out, System.err, args));
+        Cli.exit(new ExportCli(System.out, System.err), args);
     }
 
     private static String message(Throwable e) {
@@ -168,19 +133,19 @@ public final class ExportCli implements Callable<Integer> {
     }
 
     /** Imports a Keras 3 file; its metadata records the source and the assumed SphereFace preprocessing. */
-    static ModelIO.TrainedModel fromKeras(Path file) throws ExitException {
+    static ModelIO.TrainedModel fromKeras(Path file) {
         if (!Files.isRegularFile(file)) {
-            throw new ExitException(FAILURE, "Keras model not found: " + file);
+            throw new Cli.Failure("Keras model not found: " + file);
         }
         org.deeplearning4j.nn.graph.ComputationGraph g;
         try {
             g = io.spherekit.trainer.keras.KerasImporter.load(file);
         } catch (RuntimeException e) {
-            throw new ExitException(FAILURE, "cannot import Keras model " + file + ": " + message(e));
+            throw new Cli.Failure("cannot import Keras model " + file + ": " + message(e), e);
         }
         java.util.Map<String, String> meta = new java.util.LinkedHashMap<>(
                 io.spherekit.core.Preprocessing.LFW_SPHEREFACE.toMetadata());
-        meta.put("spherekit.version", Dl4jToOnnx.producerVersion());
+        meta.put("spherekit.version", Cli.VERSION);
         meta.put("spherekit.source", "keras:" + file.getFileName());
         meta.put("spherekit.input.assumed", "true");
         return new ModelIO.TrainedModel(g, meta);
@@ -198,10 +163,10 @@ public final class ExportCli implements Callable<Integer> {
         Path target = output.toAbsolutePath();
         Path model = source.model != null ? source.model : source.keras;
         if (Files.exists(model) && Files.exists(target) && Files.isSameFile(model, target)) {
-            throw new ExitException(FAILURE, "--output must not be the model file: " + output);
+            throw new Cli.Failure("--output must not be the model file: " + output);
         }
         if (target.getParent() == null || !Files.isDirectory(target.getParent())) {
-            throw new ExitException(FAILURE, "output directory does not exist: " + target.getParent());
+            throw new Cli.Failure("output directory does not exist: " + target.getParent());
         }
         Dl4jToOnnx.Options options = Dl4jToOnnx.Options.defaults()
                 .withOpset(opset)
@@ -223,12 +188,12 @@ public final class ExportCli implements Callable<Integer> {
             checkLine = String.format(Locale.ROOT, "check: ONNX Runtime vs DL4J max abs diff %.3g on a random batch of %d"
                     + " (max |embedding| %.3g, tolerance %.1g)", r.maxAbsDiff(), n, r.maxAbs(), tol);
             if (!(r.maxAbsDiff() <= tol)) {
-                throw new ExitException(FAILURE, checkLine + ": FAILED; nothing written");
+                throw new Cli.Failure(checkLine + ": FAILED; nothing written");
             }
         }
         long size = Dl4jToOnnx.writeBytes(bytes, target);
         printSummary(conv, size, checkLine);
-        return OK;
+        return Cli.OK;
     }
 
     private void printSummary(Dl4jToOnnx.Conversion conv, long size, String checkLine) {

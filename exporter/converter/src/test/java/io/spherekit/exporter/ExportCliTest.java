@@ -2,6 +2,8 @@ package io.spherekit.exporter;
 
 import ai.onnx.proto.OnnxMl;
 import io.spherekit.core.Preprocessing;
+import io.spherekit.core.cli.Cli;
+import io.spherekit.core.cli.CliConventions;
 import io.spherekit.trainer.ModelIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -60,7 +62,7 @@ class ExportCliTest {
         Path out = dir.resolve("face.onnx");
         Run r = run("--model", trained.toString(), "--output", out.toString(), "--check", "--l2norm");
         System.out.print(r.out());
-        assertEquals(ExportCli.OK, r.code(), r.err());
+        assertEquals(Cli.OK, r.code(), r.err());
         assertTrue(r.out().contains("opset 17, IR version 8, producer spherekit"), r.out());
         assertTrue(r.out().contains("inputs:  input float[batch,3,112,96]"), r.out());
         assertTrue(r.out().contains("outputs: embedding float[batch,128], embedding_norm float[batch,128]"), r.out());
@@ -82,7 +84,7 @@ class ExportCliTest {
         Path out = dir.resolve("face16.onnx");
         Run r = run("--model", trained.toString(), "--output", out.toString(), "--opset", "13", "--fp16-weights",
                 "--batch", "2", "--prelu", "PReLU", "--check");
-        assertEquals(ExportCli.OK, r.code(), r.err());
+        assertEquals(Cli.OK, r.code(), r.err());
         assertTrue(r.out().contains("Cast 14, Conv 4, Flatten 1, Gemm 1, PRelu 4 (24 nodes)"), r.out());
         assertTrue(r.out().contains("tolerance 0.002"), "fp16 weights get the fp16 check tolerance: " + r.out());
         assertTrue(r.out().contains("opset 13"), r.out());
@@ -95,7 +97,7 @@ class ExportCliTest {
     void unknownPreluFormIsAUsageError(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("x.onnx");
         Run r = run("--model", trained.toString(), "--output", out.toString(), "--prelu", "leaky");
-        assertEquals(ExportCli.USAGE, r.code());
+        assertEquals(Cli.USAGE, r.code());
         assertTrue(r.err().contains("expected depthwise or prelu, got 'leaky'"), r.err());
         assertEquals(List.of(), list(dir));
     }
@@ -104,7 +106,7 @@ class ExportCliTest {
     void missingModelFails(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("x.onnx");
         Run r = run("--model", dir.resolve("nope.zip").toString(), "--output", out.toString());
-        assertEquals(ExportCli.FAILURE, r.code());
+        assertEquals(Cli.FAILURE, r.code());
         assertTrue(r.err().contains("error: model file not found"), r.err());
         assertEquals(List.of(), list(dir));
     }
@@ -114,7 +116,7 @@ class ExportCliTest {
         Path empty = Files.createFile(dir.resolve("empty.zip"));
         Path out = dir.resolve("x.onnx");
         Run r = run("--model", empty.toString(), "--output", out.toString());
-        assertEquals(ExportCli.FAILURE, r.code());
+        assertEquals(Cli.FAILURE, r.code());
         assertTrue(r.err().contains("empty"), r.err());
         assertEquals(List.of(empty), list(dir));
     }
@@ -124,7 +126,7 @@ class ExportCliTest {
         Path text = Files.writeString(dir.resolve("model.zip"), "this is not a zip file\n");
         Path out = Files.writeString(dir.resolve("x.onnx"), "previous export");
         Run r = run("--model", text.toString(), "--output", out.toString(), "--check");
-        assertEquals(ExportCli.FAILURE, r.code());
+        assertEquals(Cli.FAILURE, r.code());
         assertTrue(r.err().contains("not a zip"), r.err());
         assertEquals("previous export", Files.readString(out));
         assertEquals(List.of(text, out), list(dir));
@@ -136,7 +138,7 @@ class ExportCliTest {
         System.setProperty("spherekit.checkTolerance", "-1");
         try {
             Run r = run("--model", trained.toString(), "--output", out.toString(), "--check");
-            assertEquals(ExportCli.FAILURE, r.code());
+            assertEquals(Cli.FAILURE, r.code());
             assertTrue(r.err().contains("FAILED; nothing written"), r.err());
         } finally {
             System.clearProperty("spherekit.checkTolerance");
@@ -152,7 +154,7 @@ class ExportCliTest {
         ModelIO.save(g, Map.of(), zip, false);
         Path out = dir.resolve("x.onnx");
         Run r = run("--model", zip.toString(), "--output", out.toString());
-        assertEquals(ExportCli.FAILURE, r.code());
+        assertEquals(Cli.FAILURE, r.code());
         assertTrue(r.err().contains("relu3_1/alpha") && r.err().contains("NaN"), r.err());
         assertFalse(Files.exists(out));
         assertEquals(List.of(zip), list(dir));
@@ -161,27 +163,44 @@ class ExportCliTest {
     @Test
     void missingOutputDirectoryFails(@TempDir Path dir) {
         Run r = run("--model", trained.toString(), "--output", dir.resolve("a/b/x.onnx").toString());
-        assertEquals(ExportCli.FAILURE, r.code());
+        assertEquals(Cli.FAILURE, r.code());
         assertTrue(r.err().contains("output directory does not exist"), r.err());
+    }
+
+    /** The shared conventions: --version, a usage error, a failure (printed as one 'error:' line). */
+    @Test
+    void versionUsageErrorAndFailureFollowTheSharedConventions(@TempDir Path dir) throws Exception {
+        CliConventions.Entry export = (args, o, e) -> ExportCli.run(o, e, args);
+        CliConventions.assertVersion(export);
+        String out = dir.resolve("x.onnx").toString();
+        CliConventions.assertUsageError(export, "export-model", "Unknown option: '--bogus'",
+                "--model", trained.toString(), "--output", out, "--bogus");
+        CliConventions.assertUsageError(export, "export-model", "--batch must be >= 1, got 0",
+                "--model", trained.toString(), "--output", out, "--batch", "0");
+        Path missing = dir.resolve("nope.zip");
+        CliConventions.assertFailure(export, "model file not found", "--model", missing.toString(), "--output", out);
+        CliConventions.assertFailure(export, "Keras model not found: " + dir.resolve("nope.keras"),
+                "--from-keras", dir.resolve("nope.keras").toString(), "--output", out);
+        assertEquals(List.of(), list(dir));
     }
 
     @Test
     void usageErrorsExitWithTwo(@TempDir Path dir) throws Exception {
         String out = dir.resolve("x.onnx").toString();
         Run none = run();
-        assertEquals(ExportCli.USAGE, none.code());
+        assertEquals(Cli.USAGE, none.code());
         assertTrue(none.err().contains("Missing required option"), none.err());
         assertTrue(none.err().contains("export-model"), none.err());
-        assertEquals(ExportCli.USAGE, run("--model", trained.toString()).code());
+        assertEquals(Cli.USAGE, run("--model", trained.toString()).code());
         Run opset = run("--model", trained.toString(), "--output", out, "--opset", "99");
-        assertEquals(ExportCli.USAGE, opset.code());
+        assertEquals(Cli.USAGE, opset.code());
         assertTrue(opset.err().contains("--opset must be between 13 and 21"), opset.err());
-        assertEquals(ExportCli.USAGE, run("--model", trained.toString(), "--output", out, "--opset", "x").code());
-        assertEquals(ExportCli.USAGE, run("--model", trained.toString(), "--output", out, "--frobnicate").code());
-        assertEquals(ExportCli.USAGE, run("--model", trained.toString(), "--output", out, "--batch", "0").code());
+        assertEquals(Cli.USAGE, run("--model", trained.toString(), "--output", out, "--opset", "x").code());
+        assertEquals(Cli.USAGE, run("--model", trained.toString(), "--output", out, "--frobnicate").code());
+        assertEquals(Cli.USAGE, run("--model", trained.toString(), "--output", out, "--batch", "0").code());
         assertEquals(List.of(), list(dir));
         Run help = run("--help");
-        assertEquals(ExportCli.OK, help.code());
+        assertEquals(Cli.OK, help.code());
         assertTrue(help.out().contains("--l2norm") && help.out().contains("Exit codes"), help.out());
     }
 }

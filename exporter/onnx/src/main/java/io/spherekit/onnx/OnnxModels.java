@@ -55,6 +55,25 @@ public final class OnnxModels {
         return m.build();
     }
 
+    /**
+     * The same model with {@code entries} set in its {@code metadata_props}: an entry replaces the one with the
+     * same key, the other entries stay; all sorted by key, as {@link #stamp} writes them. The graph and every other
+     * field are unchanged.
+     *
+     * @param model   the model
+     * @param entries keys and values to set (a null value is written as "")
+     * @return the updated model
+     */
+    public static OnnxMl.ModelProto withMetadata(OnnxMl.ModelProto model, Map<String, String> entries) {
+        Objects.requireNonNull(model, "model");
+        Map<String, String> all = new TreeMap<>();
+        model.getMetadataPropsList().forEach(e -> all.put(e.getKey(), e.getValue()));
+        entries.forEach((k, v) -> all.put(Objects.requireNonNull(k, "metadata key"), v == null ? "" : v));
+        OnnxMl.ModelProto.Builder m = model.toBuilder().clearMetadataProps();
+        all.forEach((k, v) -> m.addMetadataProps(OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
+        return m.build();
+    }
+
     /** Node count by op type, sorted by op type. */
     public static Map<String, Integer> opCounts(OnnxMl.ModelProto model) {
         Map<String, Integer> counts = new TreeMap<>();

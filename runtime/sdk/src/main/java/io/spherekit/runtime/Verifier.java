@@ -18,6 +18,12 @@ public final class Verifier {
     /** Model metadata key holding the decision threshold (a cosine value, e.g. "0.31"). */
     public static final String THRESHOLD_KEY = "spherekit.threshold";
 
+    /**
+     * Model metadata key saying how {@value #THRESHOLD_KEY} was calibrated (e.g. "pairsDevTest.txt 10-fold mean",
+     * "held-out DevTrain identities, 10-fold mean threshold").
+     */
+    public static final String THRESHOLD_SOURCE_KEY = "spherekit.threshold.source";
+
     private final FaceEmbedder embedder;
     private final double threshold;
     private final String thresholdSource;

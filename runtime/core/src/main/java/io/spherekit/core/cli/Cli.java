@@ -11,6 +11,7 @@ import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
 
 /**
  * The one implementation of SphereKit's command-line conventions, shared by every command in every module
@@ -117,13 +118,12 @@ public final class Cli {
         cl.setErr(new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true));
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setParameterExceptionHandler((ex, args) -> usageError(ex));
+        // A ParameterException thrown by call() never reaches the execution handler: picocli passes it to the
+        // parameter exception handler, so option values checked in call() are usage errors like parse errors.
         cl.setExecutionExceptionHandler((ex, line, parseResult) -> {
-            if (ex instanceof ParameterException pe) {
-                return usageError(pe);
-            }
             PrintWriter w = line.getErr();
             w.println("error: " + message(ex));
-            if (parseResult.hasMatchedOption("--verbose") || Boolean.getBoolean("spherekit.verbose")) {
+            if (verbose(line) || Boolean.getBoolean("spherekit.verbose")) {
                 ex.printStackTrace(w);
             }
             w.flush();
@@ -132,6 +132,12 @@ public final class Cli {
         cl.setExitCodeExceptionMapper(e -> e instanceof ParameterException ? USAGE
                 : e instanceof Failure f ? f.exitCode() : FAILURE);
         return cl;
+    }
+
+    /** Whether the command that failed (a subcommand has its own parse result) was given {@code --verbose}. */
+    private static boolean verbose(CommandLine line) {
+        ParseResult pr = line.getParseResult();
+        return pr != null && pr.hasMatchedOption("--verbose");
     }
 
     /** Every command in the tree answers {@code --version} with {@link #VERSION}. */

@@ -1,5 +1,6 @@
 package io.spherekit.core.cli;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -25,6 +26,8 @@ public enum Commands {
             "Run the HTTP verification service"),
     DEMO("demo", "runtime/core", "io.spherekit.core.cli.DemoCommand",
             "Train on LFW View-1 DevTrain, export to ONNX, evaluate pairsDevTest through ONNX Runtime");
+
+    private static final String RUNTIME_MAIN = "io.spherekit.server.RuntimeMain";
 
     private final String command;
     private final String module;
@@ -53,6 +56,14 @@ public enum Commands {
         return mainClass;
     }
 
+    /**
+     * Whether the main class takes the command name as its first argument ({@code RuntimeMain} dispatches
+     * {@code verify}, {@code evaluate}, ... as subcommands); the other main classes are the command itself.
+     */
+    public boolean passesName() {
+        return mainClass.equals(RUNTIME_MAIN);
+    }
+
     /** One-line summary for {@code spherekit --help}. */
     public String summary() {
         return summary;
@@ -70,6 +81,6 @@ public enum Commands {
 
     /** All command names, in help order. */
     public static List<String> names() {
-        return java.util.Arrays.stream(values()).map(Commands::command).toList();
+        return Arrays.stream(values()).map(Commands::command).toList();
     }
 }

@@ -1,6 +1,8 @@
 package io.spherekit.core.cli;
 
+import java.io.File;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,27 +10,35 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Unmatched;
 
 /**
  * {@code spherekit demo}: the end-to-end job on the shared LFW data. Runs, each in its own module's JVM
  * (so the steps load exactly what a user's would): {@code train} on the View-1 DevTrain people,
- * {@code export-model --check} to ONNX, {@code evaluate} on {@code pairsDevTest.txt} through ONNX Runtime.
- * Options it does not know are passed to {@code train}.
+ * {@code export-model --check} to ONNX, {@code evaluate --write-threshold} on {@code pairsDevTest.txt} through ONNX
+ * Runtime (which records the mean 10-fold threshold in the ONNX model, so {@code verify} and {@code serve} need no
+ * {@code --threshold}). Options it does not know are passed to {@code train}. When this JVM is terminated, the
+ * running step's JVM is destroyed too.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Cli.VersionProvider.class,
         description = {"Train SphereFace (DL4J) on LFW View-1 DevTrain, export the backbone to ONNX with our Java "
                 + "writer, and report LFW 10-fold accuracy on pairsDevTest through ONNX Runtime.",
             "Other options are passed to 'train' (see 'spherekit train --help'); without --val-fraction the demo "
-                + "trains on every DevTrain identity (--val-fraction 0)."},
+                + "trains on every DevTrain identity (--val-fraction 0).",
+            "The evaluation's mean 10-fold threshold is written into model.onnx (metadata spherekit.threshold, "
+                + "spherekit.threshold.source), so 'spherekit verify --model <out>/model.onnx A B' and 'serve' "
+                + "work without --threshold."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:done", "1:failure (LFW missing, a step failed)", "2:usage error"})
 public final class DemoCommand implements Callable<Integer> {
 
-    @Option(names = "--lfw", paramLabel = "DIR",
-            description = "LFW folder (lfw-deepfunneled/ + protocol files). Default: $SPHEREKIT_LFW, else "
-                    + "../shared/data/lfw next to the repository root")
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--lfw", paramLabel = "DIR", description = LfwLocation.HELP)
     Path lfw;
 
     @Option(names = "--out", paramLabel = "DIR", description = "output folder (default: runs/demo in the repository)")
@@ -61,13 +71,17 @@ public final class DemoCommand implements Callable<Integer> {
                         "--root", lfwDir.resolve("lfw-deepfunneled").toString(),
                         "--report", outDir.resolve("demo-report.json").toString(),
                         "--roc", outDir.resolve("roc.csv").toString(),
-                        "--extra-json", outDir.resolve("train-report.json").toString()));
-        System.err.println("report: " + outDir.resolve("demo-report.json"));
+                        "--extra-json", outDir.resolve("train-report.json").toString(),
+                        "--write-threshold"));
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("report: " + outDir.resolve("demo-report.json"));
+        err.println("try:    bin/spherekit verify --model " + outDir.resolve("model.onnx") + " A.jpg B.jpg");
+        err.flush();
         return Cli.OK;
     }
 
     private static Path home() {
-        String h = System.getProperty("spherekit.home");
+        String h = System.getProperty(LfwLocation.HOME_PROPERTY);
         if (h == null || h.isBlank()) {
             throw new Cli.Failure("demo needs the repository root in -Dspherekit.home (bin/spherekit sets it)");
         }
@@ -75,9 +89,11 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     /** Runs one step in its module's JVM with this JVM's options; a non-zero exit ends the demo. */
-    private static void step(Path home, String title, Commands command, List<String> args)
+    private void step(Path home, String title, Commands command, List<String> args)
             throws IOException, InterruptedException {
-        System.err.println("== " + title);
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("== " + title);
+        err.flush();
         Path cpFile = home.resolve(command.module()).resolve("target/classpath.txt");
         Path classes = home.resolve(command.module()).resolve("target/classes");
         if (!Files.isRegularFile(cpFile)) {
@@ -87,16 +103,33 @@ public final class DemoCommand implements Callable<Integer> {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
         cmd.add("-cp");
-        cmd.add(classes + java.io.File.pathSeparator + Files.readString(cpFile).trim());
+        cmd.add(classes + File.pathSeparator + Files.readString(cpFile).trim());
         cmd.add(command.mainClass());
-        if (command.mainClass().equals("io.spherekit.server.RuntimeMain")) {
+        if (command.passesName()) {
             cmd.add(command.command());
         }
         cmd.addAll(args);
         Process p = new ProcessBuilder(cmd).inheritIO().start();
-        int code = p.waitFor();
+        // SIGTERM/SIGINT to the demo ends the step it is running, instead of leaving that JVM training alone.
+        Thread killChild = new Thread(p::destroy, "spherekit-demo-stop-step");
+        Runtime.getRuntime().addShutdownHook(killChild);
+        int code;
+        try {
+            code = p.waitFor();
+        } finally {
+            removeHook(killChild);
+            p.destroy(); // a no-op once it has exited; ends it if this thread was interrupted
+        }
         if (code != 0) {
             throw new Cli.Failure("demo step '" + command.command() + "' failed with exit code " + code);
+        }
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the JVM is already exiting: the hook runs anyway and destroys the step's process
         }
     }
 

@@ -4,7 +4,10 @@ import io.spherekit.core.cli.Cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.spherekit.core.SphereKitException;
 import io.spherekit.runtime.FaceEmbedder;
+import io.spherekit.runtime.ModelThreshold;
+import io.spherekit.runtime.Verifier;
 import io.spherekit.core.Similarity;
 import io.spherekit.core.eval.PairList;
 import io.spherekit.core.eval.VerificationEvaluation;
@@ -56,6 +59,12 @@ public final class EvaluateCommand implements Callable<Integer> {
             + " instead of failing.")
     boolean skipMissing;
 
+    @Option(names = "--write-threshold", description = "Write the mean 10-fold threshold into the model's"
+            + " metadata (" + Verifier.THRESHOLD_KEY + ", with " + Verifier.THRESHOLD_SOURCE_KEY + " '<pairs file"
+            + " name> 10-fold mean'), replacing the ONNX file atomically, so that verify and serve use it without"
+            + " --threshold. The file's bytes change, and with them its id (its hash) unless the metadata sets one.")
+    boolean writeThreshold;
+
     @Mixin
     BatchOption batchOption;
 
@@ -101,13 +110,45 @@ public final class EvaluateCommand implements Callable<Integer> {
                 r.writeRocCsv(roc);
                 out.println("roc: " + roc);
             }
+            ObjectNode written = null;
+            if (writeThreshold) {
+                written = writeThreshold(r);
+                out.printf(Locale.ROOT, "threshold: wrote %s=%s (%s) into %s%s%n", Verifier.THRESHOLD_KEY,
+                        written.get("value").asText(), written.get("source").asText(), modelOptions.model(),
+                        written.hasNonNull("previous") ? ", replacing " + written.get("previous").asText() : "");
+            }
             if (report != null) {
-                JsonFiles.writeAtomically(report, reportJson(embedder, list, emb, r, training));
+                ObjectNode j = reportJson(embedder, list, emb, r, training);
+                if (written != null) {
+                    j.set("threshold_written", written);
+                }
+                JsonFiles.writeAtomically(report, j);
                 out.println("report: " + report);
             }
             out.flush();
             return Cli.OK;
         }
+    }
+
+    /** Records the mean 10-fold threshold in the model file; returns what was written, for the report. */
+    private ObjectNode writeThreshold(Result r) throws SphereKitException {
+        double t = r.meanThreshold();
+        if (!Double.isFinite(t) || t < -1 || t > 1) {
+            throw new SphereKitException("cannot write the threshold into " + modelOptions.model() + ": the mean"
+                    + " 10-fold threshold on " + pairs + " is " + t + ", not a cosine in [-1,1]");
+        }
+        String source = pairs.getFileName() + " 10-fold mean";
+        String previous = ModelThreshold.write(modelOptions.model(), t, source);
+        ObjectNode w = JsonFiles.MAPPER.createObjectNode();
+        w.put("key", Verifier.THRESHOLD_KEY);
+        w.put("value", Double.toString(t));
+        w.put("source", source);
+        if (previous != null) {
+            w.put("previous", previous);
+        } else {
+            w.putNull("previous");
+        }
+        return w;
     }
 
     private ObjectNode reportJson(FaceEmbedder embedder, PairList list, EmbeddingJob.Output emb, Result r,

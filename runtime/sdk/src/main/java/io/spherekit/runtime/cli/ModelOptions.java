@@ -5,12 +5,20 @@ import io.spherekit.core.Preprocessing;
 import io.spherekit.runtime.Provider;
 import io.spherekit.core.SphereKitException;
 import java.nio.file.Path;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** Options shared by every subcommand that loads a model. */
 public final class ModelOptions {
 
-    @Option(names = "--model", required = true, paramLabel = "MODEL.onnx", description = "ONNX embedding model.")
+    /** The command this mixin belongs to, so that bad values are usage errors of that command. */
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
+
+    @Option(names = "--model", required = true, paramLabel = "MODEL.onnx",
+            description = "ONNX embedding model (a relative path is taken from the current folder).")
     Path model;
 
     @Option(names = "--provider", defaultValue = "auto", paramLabel = "auto|cuda|cpu",
@@ -38,13 +46,15 @@ public final class ModelOptions {
     /**
      * Opens the embedder these options describe.
      *
+     * @throws ParameterException (a usage error, exit 2) when {@code --threads} is negative; checked before the
+     *                            model is read
      * @throws SphereKitException the model cannot be loaded (message names the file)
      */
     public FaceEmbedder open() throws SphereKitException {
-        FaceEmbedder.Builder b = FaceEmbedder.builder().setModelPath(model).optProvider(provider);
         if (threads < 0) {
-            throw new IllegalArgumentException("--threads must be >= 0, got " + threads);
+            throw new ParameterException(mixee.commandLine(), "--threads must be >= 0, got " + threads);
         }
+        FaceEmbedder.Builder b = FaceEmbedder.builder().setModelPath(model).optProvider(provider);
         b.optIntraOpThreads(threads);
         if (lfwPreprocessing) {
             b.optPreprocessing(Preprocessing.LFW_SPHEREFACE);

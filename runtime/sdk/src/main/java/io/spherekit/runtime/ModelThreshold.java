@@ -1,0 +1,126 @@
+package io.spherekit.runtime;
+
+import ai.onnx.proto.OnnxMl;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.spherekit.core.SphereKitException;
+import io.spherekit.onnx.OnnxModels;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Records a calibrated decision threshold in an ONNX model file, so that {@link Verifier#fromModelMetadata},
+ * {@code spherekit verify} and {@code spherekit serve} use it without an explicit threshold.
+ *
+ * <p>The model's {@code metadata_props} get {@value Verifier#THRESHOLD_KEY} (the cosine, as
+ * {@link Double#toString(double)}) and {@value Verifier#THRESHOLD_SOURCE_KEY} (how it was calibrated); every other
+ * entry, the graph and the weights stay as they are. The file is replaced atomically: the new bytes go to a
+ * temporary file in the model's folder, are forced to disk, and are moved over the model with an atomic rename (the
+ * model's POSIX permissions are kept). A file system that cannot rename atomically is an error; the model is then
+ * left untouched. The model file's bytes change, so its {@link ModelId} does too unless
+ * {@value ModelId#METADATA_KEY} names it.
+ */
+public final class ModelThreshold {
+
+    private ModelThreshold() {
+    }
+
+    /**
+     * Writes {@code threshold} and {@code source} into the model's metadata.
+     *
+     * @param model     the ONNX model file (replaced atomically)
+     * @param threshold cosine threshold in [-1, 1]
+     * @param source    how it was calibrated, e.g. "pairsDevTest.txt 10-fold mean"
+     * @return the threshold the model held before ({@value Verifier#THRESHOLD_KEY}), or null if it had none
+     * @throws IllegalArgumentException the threshold is not a finite cosine in [-1, 1], or the source is blank
+     * @throws SphereKitException       the file is missing, is not an ONNX model, or cannot be replaced
+     */
+    public static String write(Path model, double threshold, String source) throws SphereKitException {
+        if (!Double.isFinite(threshold) || threshold < -1 || threshold > 1) {
+            throw new IllegalArgumentException("threshold must be a cosine in [-1,1], got " + threshold);
+        }
+        if (source == null || source.isBlank()) {
+            throw new IllegalArgumentException("the threshold's source must be named");
+        }
+        OnnxMl.ModelProto proto = read(model);
+        String previous = null;
+        for (OnnxMl.StringStringEntryProto e : proto.getMetadataPropsList()) {
+            if (e.getKey().equals(Verifier.THRESHOLD_KEY)) {
+                previous = e.getValue();
+            }
+        }
+        Map<String, String> entries = new LinkedHashMap<>();
+        entries.put(Verifier.THRESHOLD_KEY, Double.toString(threshold));
+        entries.put(Verifier.THRESHOLD_SOURCE_KEY, source.strip());
+        byte[] bytes = OnnxModels.withMetadata(proto, entries).toByteArray();
+        try {
+            replaceAtomically(model, bytes);
+        } catch (IOException e) {
+            throw new SphereKitException("cannot write the threshold into model " + model + ": " + e.getMessage(), e);
+        }
+        return previous;
+    }
+
+    private static OnnxMl.ModelProto read(Path model) throws SphereKitException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(model);
+        } catch (NoSuchFileException e) {
+            throw new SphereKitException("model " + model + " does not exist", e);
+        } catch (IOException e) {
+            throw new SphereKitException("cannot read model " + model + ": " + e.getMessage(), e);
+        }
+        OnnxMl.ModelProto proto;
+        try {
+            proto = OnnxMl.ModelProto.parseFrom(bytes);
+        } catch (InvalidProtocolBufferException e) {
+            throw new SphereKitException("model " + model + " is not an ONNX model: " + e.getMessage(), e);
+        }
+        if (!proto.hasGraph()) {
+            throw new SphereKitException("model " + model + " is not an ONNX model: it holds no graph");
+        }
+        return proto;
+    }
+
+    /** Temp file in the target's folder, fsync, atomic rename over the target, fsync of the folder. */
+    private static void replaceAtomically(Path target, byte[] bytes) throws IOException {
+        Path abs = target.toAbsolutePath();
+        Path dir = abs.getParent();
+        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ByteBuffer buf = ByteBuffer.wrap(bytes);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
+            }
+            PosixFileAttributeView from = Files.getFileAttributeView(abs, PosixFileAttributeView.class);
+            PosixFileAttributeView to = Files.getFileAttributeView(tmp, PosixFileAttributeView.class);
+            if (from != null && to != null) {
+                to.setPermissions(from.readAttributes().permissions());
+            }
+            try {
+                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IOException("the file system of " + dir + " cannot rename atomically", e);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // folders cannot be opened for fsync on every platform; the rename itself is atomic
+        }
+    }
+}
