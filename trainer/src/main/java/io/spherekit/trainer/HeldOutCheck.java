@@ -89,7 +89,7 @@ public final class HeldOutCheck {
 
     /** Embeds the held-out images with the current network and evaluates the pairs. */
     public VerificationEvaluation.Result evaluate(ComputationGraph net) {
-        float[][] emb = Dl4jVerification.embed(net, data, 64);
+        float[][] emb = Dl4jEmbedder.embed(net, data, 64);
         double[] s = new double[pairs.length];
         for (int i = 0; i < pairs.length; i++) {
             s[i] = Similarity.cosine(emb[pairs[i][0]], emb[pairs[i][1]]);

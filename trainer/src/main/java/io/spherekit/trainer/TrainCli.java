@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
  * {@code <out>/model.zip} and {@code <out>/train-report.json}. Exit codes: 0 ok, 1 failure, 2 usage.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Train SphereFace with an A-Softmax (or softmax) head in DL4J.")
+        description = "Train SphereFace with a margin head (A-Softmax, AM-Softmax, ArcFace or softmax) in DL4J.")
 public final class TrainCli implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

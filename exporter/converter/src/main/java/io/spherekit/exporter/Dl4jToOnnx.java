@@ -42,7 +42,7 @@ import java.util.stream.Collectors;
  * dropped.
  *
  * <p>The graph is walked in DL4J's topological order, and each vertex goes to the one {@link VertexMapper} that
- * supports it: {@code SdConv2D → Conv}, {@code ChannelPReLU → Relu + 2 depthwise Conv + Add} (or {@code PRelu}; see
+ * supports it: {@code SphereConv2D → Conv}, {@code ChannelPReLU → Relu + 2 depthwise Conv + Add} (or {@code PRelu}; see
  * {@link PreluForm}), {@code ElementWiseVertex(Add) → Add},
  * {@code CnnToFeedForwardPreProcessor → Flatten(axis=1)}, {@code DenseLayer(identity) → Gemm},
  * {@code BatchNormalization → BatchNormalization} (inference form); any {@link MarginHead} output is dropped and its
@@ -303,7 +303,7 @@ public final class Dl4jToOnnx {
         String in = conf.getNetworkInputs().get(0);
         for (Map.Entry<String, List<String>> e : conf.getVertexInputs().entrySet()) {
             if (e.getValue().contains(in) && Mappers.layerOf(conf.getVertices().get(e.getKey()))
-                    instanceof io.spherekit.trainer.model.SdConv2D sc && sc.getNIn() > 0) {
+                    instanceof io.spherekit.trainer.model.SphereConv2D sc && sc.getNIn() > 0) {
                 c = sc.getNIn();
             }
         }

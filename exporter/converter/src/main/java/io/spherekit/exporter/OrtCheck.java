@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.spherekit.trainer.Dl4jEmbedder;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -41,7 +42,7 @@ public final class OrtCheck {
     /** DL4J's output of {@code vertex} on {@code x} ({@code [n,C,H,W]}), as {@code [n][D]}. */
     public static float[][] dl4j(ComputationGraph graph, String vertex, float[] x, int n, long[] chw) {
         INDArray in = Nd4j.create(x, new long[]{n, chw[0], chw[1], chw[2]}, 'c');
-        INDArray out = io.spherekit.trainer.Dl4jVerification.activation(graph, vertex, in).castTo(DataType.FLOAT);
+        INDArray out = Dl4jEmbedder.activation(graph, vertex, in).castTo(DataType.FLOAT);
         return out.toFloatMatrix();
     }
 

@@ -12,7 +12,7 @@ import io.spherekit.core.Preprocessing;
 import io.spherekit.trainer.ModelIO;
 import io.spherekit.trainer.head.ASoftmaxHead;
 import io.spherekit.trainer.model.ChannelPReLU;
-import io.spherekit.trainer.model.SdConv2D;
+import io.spherekit.trainer.model.SphereConv2D;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -256,7 +256,7 @@ class Dl4jToOnnxTest {
         ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(1).dataType(DataType.FLOAT)
                 .updater(new Sgd(0.1)).graphBuilder()
                 .addInputs("input").setInputTypes(InputType.convolutional(16, 16, 3))
-                .addLayer("conv", new SdConv2D(0, 4, new int[]{3, 3}, new int[]{1, 1}, new int[]{1, 1}, SdConv2D.Init.XAVIER), "input")
+                .addLayer("conv", new SphereConv2D(0, 4, new int[]{3, 3}, new int[]{1, 1}, new int[]{1, 1}, SphereConv2D.Init.XAVIER), "input")
                 .addLayer("pool", new SubsamplingLayer.Builder().kernelSize(2, 2).stride(2, 2).build(), "conv")
                 .addLayer("fc5", new DenseLayer.Builder().nOut(8).activation(Activation.IDENTITY).build(), "pool")
                 .addLayer("fc6", new ASoftmaxHead(0, 3, 4), "fc5")
@@ -267,7 +267,7 @@ class Dl4jToOnnxTest {
                 Map.of("spherekit.input.height", "16", "spherekit.input.width", "16"), Dl4jToOnnx.Options.defaults()));
         assertTrue(e.getMessage().contains("'pool'"), e.getMessage());
         assertTrue(e.getMessage().contains(SubsamplingLayer.class.getName()), e.getMessage());
-        assertTrue(e.getMessage().contains("SdConv2D -> Conv"), e.getMessage());
+        assertTrue(e.getMessage().contains("SphereConv2D -> Conv"), e.getMessage());
     }
 
     @Test
@@ -275,7 +275,7 @@ class Dl4jToOnnxTest {
         ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(1).dataType(DataType.FLOAT)
                 .updater(new Sgd(0.1)).graphBuilder()
                 .addInputs("input").setInputTypes(InputType.convolutional(8, 8, 3))
-                .addLayer("conv", new SdConv2D(0, 4, new int[]{3, 3}, new int[]{2, 2}, new int[]{1, 1}, SdConv2D.Init.XAVIER), "input")
+                .addLayer("conv", new SphereConv2D(0, 4, new int[]{3, 3}, new int[]{2, 2}, new int[]{1, 1}, SphereConv2D.Init.XAVIER), "input")
                 .addLayer("fc5", new DenseLayer.Builder().nOut(8).activation(Activation.TANH).build(), "conv")
                 .addLayer("fc6", new ASoftmaxHead(0, 3, 4), "fc5")
                 .setOutputs("fc6").build());
@@ -291,7 +291,7 @@ class Dl4jToOnnxTest {
             ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(7).dataType(DataType.FLOAT)
                     .updater(new Sgd(0.1)).graphBuilder()
                     .addInputs("input").setInputTypes(InputType.convolutional(20, 16, 3))
-                    .addLayer("conv", new SdConv2D(0, 6, new int[]{3, 3}, new int[]{2, 2}, new int[]{1, 1}, SdConv2D.Init.XAVIER), "input")
+                    .addLayer("conv", new SphereConv2D(0, 6, new int[]{3, 3}, new int[]{2, 2}, new int[]{1, 1}, SphereConv2D.Init.XAVIER), "input")
                     .addLayer("bn", new BatchNormalization.Builder().useLogStd(logStd).eps(1e-3).build(), "conv")
                     .addLayer("relu", new ChannelPReLU(0), "bn")
                     .addLayer("fc5", new DenseLayer.Builder().nOut(10).activation(Activation.IDENTITY).build(), "relu")

@@ -6,7 +6,7 @@ import io.jhdf.HdfFile;
 import io.jhdf.api.Dataset;
 import io.jhdf.api.Node;
 import io.spherekit.trainer.model.ChannelPReLU;
-import io.spherekit.trainer.model.SdConv2D;
+import io.spherekit.trainer.model.SphereConv2D;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
@@ -35,14 +35,14 @@ import java.util.zip.ZipFile;
 /**
  * Imports a native Keras 3 model file ({@code .keras}: a zip of {@code config.json} and {@code model.weights.h5})
  * holding a SphereFace-style backbone into a DL4J {@link ComputationGraph} built from the same layers as
- * {@link io.spherekit.trainer.model.SphereFaceNet}: {@link SdConv2D}, {@link ChannelPReLU}, an
+ * {@link io.spherekit.trainer.model.SphereFaceNet}: {@link SphereConv2D}, {@link ChannelPReLU}, an
  * {@link ElementWiseVertex} {@code Add} per residual sum, and a {@link DenseLayer}.
  *
  * <p>Supported Keras layers ({@link #SUPPORTED_LAYERS}), in a functional model, channels_last (NHWC):
  * <ul>
  *   <li>{@code InputLayer} {@code [None, H, W, C]} (or {@code [None, N]}) → a graph input of the same name,
  *       {@code InputType.convolutional(H, W, C)} (NCHW);</li>
- *   <li>{@code Conv2D} (linear activation, groups 1) → {@link SdConv2D}; kernel HWIO {@code [kH,kW,I,O]} →
+ *   <li>{@code Conv2D} (linear activation, groups 1) → {@link SphereConv2D}; kernel HWIO {@code [kH,kW,I,O]} →
  *       OIHW {@code [O,I,kH,kW]}. {@code padding='same'} is mapped to a symmetric pad only when Keras would pad
  *       symmetrically for the actual input size (always for stride 1 and odd kernels). Keras pads
  *       {@code 'same'} stride-2 convs on even sizes 0 before / 1 after, which is not Caffe's pad 1: such a conv is
@@ -252,7 +252,7 @@ public final class KerasImporter {
                     int left = p.path(1).path(0).asInt(), right = p.path(1).path(1).asInt();
                     if (top != bottom || left != right) {
                         throw new KerasImportException(l.describe() + ": asymmetric padding " + p + " is not "
-                                + "supported (SdConv2D pads symmetrically)");
+                                + "supported (SphereConv2D pads symmetrically)");
                     }
                     Shape s = Shape.spatial(t.shape().h() + 2L * top, t.shape().w() + 2L * left, t.shape().c());
                     tensors.put(l.name(), new Tensor(t.vertex(), s, new int[]{top, left}, null, l));
@@ -279,7 +279,7 @@ public final class KerasImporter {
                                 throw new KerasImportException(l.describe() + ": padding='same' with stride "
                                         + s[a] + " and kernel " + k[a] + " on an input of size " + size[a]
                                         + " makes Keras pad " + (total / 2) + " before and " + (total - total / 2)
-                                        + " after, which SdConv2D (symmetric padding, like Caffe) cannot "
+                                        + " after, which SphereConv2D (symmetric padding, like Caffe) cannot "
                                         + "express. Build the model with ZeroPadding2D(p) + Conv2D(padding='valid') "
                                         + "instead");
                             }
@@ -474,17 +474,17 @@ public final class KerasImporter {
                     int kH = (int) d[0], kW = (int) d[1];
                     long nIn = d[2], nOut = d[3];
                     boolean bias = d[8] == 1;
-                    SdConv2D conv = new SdConv2D(nIn, nOut, new int[]{kH, kW}, new int[]{(int) d[4], (int) d[5]},
-                            st.pad(), SdConv2D.Init.XAVIER).withBias(bias, false);
+                    SphereConv2D conv = new SphereConv2D(nIn, nOut, new int[]{kH, kW}, new int[]{(int) d[4], (int) d[5]},
+                            st.pad(), SphereConv2D.Init.XAVIER).withBias(bias, false);
                     if (d[6] != 1 || d[7] != 1) {
                         conv.withDilation((int) d[6], (int) d[7]);
                     }
                     g.addLayer(l.name(), conv, in);
                     Map<String, INDArray> p = new LinkedHashMap<>();
                     INDArray k = readVar(h5, l, 0, kH, kW, nIn, nOut); // HWIO
-                    p.put(SdConv2D.WEIGHT, k.permute(3, 2, 0, 1).dup('c')); // OIHW
+                    p.put(SphereConv2D.WEIGHT, k.permute(3, 2, 0, 1).dup('c')); // OIHW
                     if (bias) {
-                        p.put(SdConv2D.BIAS, readVar(h5, l, 1, nOut));
+                        p.put(SphereConv2D.BIAS, readVar(h5, l, 1, nOut));
                     }
                     params.put(l.name(), p);
                 }

@@ -16,15 +16,16 @@ import java.util.Map;
  *
  * <p>Parameter {@code alpha} of shape {@code [1, C, 1, 1]}, initialised to 0.25 (Caffe's PReLU default, used by
  * wy1iu/sphereface). It is a weight parameter: global updater and L2 decay, as Caffe's default {@code decay_mult: 1}.
- * Exported to ONNX as {@code PRelu} with slope {@code [C,1,1]}. Input and output are {@code [N, C, H, W]}.
+ * Exported to ONNX as {@code Relu} + two depthwise 1×1 {@code Conv} + {@code Add} (the default), or as one {@code PRelu}
+ * with slope {@code [C,1,1]} ({@code export-model --prelu prelu}). Input and output are {@code [N, C, H, W]}.
  *
  * <p>Forward and backward are hand-written ND4J ({@link ChannelPReLULayer}). This replaces DL4J's {@code PReLULayer},
  * whose backward pass fails on real feature maps (libnd4j prelu_bp requires input length / alpha length ≤ 64;
  * shared/notes/FACTS.md), and an earlier SameDiff version whose broadcast-multiply backward went through libnd4j's
- * generic {@code tile} path (BENCHMARKS.md). The parameter layout is unchanged, so model files of that version load.
+ * generic {@code tile} path (BENCHMARKS.md).
  */
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
-public class ChannelPReLU extends NativeLayerConfig {
+public class ChannelPReLU extends BackboneLayerConfig {
 
     public static final String ALPHA = "alpha";
 
