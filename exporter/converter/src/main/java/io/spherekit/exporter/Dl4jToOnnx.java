@@ -7,6 +7,7 @@ import io.spherekit.onnx.OnnxOp;
 import io.spherekit.onnx.OnnxValue;
 import io.spherekit.trainer.ModelIO;
 import io.spherekit.trainer.head.MarginHead;
+import io.spherekit.trainer.model.SphereConv2D;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
@@ -303,7 +304,7 @@ public final class Dl4jToOnnx {
         String in = conf.getNetworkInputs().get(0);
         for (Map.Entry<String, List<String>> e : conf.getVertexInputs().entrySet()) {
             if (e.getValue().contains(in) && Mappers.layerOf(conf.getVertices().get(e.getKey()))
-                    instanceof io.spherekit.trainer.model.SphereConv2D sc && sc.getNIn() > 0) {
+                    instanceof SphereConv2D sc && sc.getNIn() > 0) {
                 c = sc.getNIn();
             }
         }

@@ -11,6 +11,7 @@ import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 
@@ -28,7 +29,7 @@ final class Mappers {
     static final List<VertexMapper> ALL = List.of(
             new Conv(), new PRelu(), new Add(), new Dense(), new BatchNorm());
 
-    static org.deeplearning4j.nn.conf.layers.Layer layerOf(GraphVertex v) {
+    static Layer layerOf(GraphVertex v) {
         return v instanceof LayerVertex lv ? lv.getLayerConf().getLayer() : null;
     }
 

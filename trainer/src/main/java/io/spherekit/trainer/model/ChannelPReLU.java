@@ -3,12 +3,15 @@ package io.spherekit.trainer.model;
 import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
 import org.deeplearning4j.nn.conf.memory.MemoryReport;
+import org.deeplearning4j.nn.layers.BaseLayer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -52,7 +55,7 @@ public class ChannelPReLU extends BackboneLayerConfig {
     }
 
     @Override
-    protected org.deeplearning4j.nn.layers.BaseLayer<?> createLayer(NeuralNetConfiguration conf, DataType dataType) {
+    protected BaseLayer<?> createLayer(NeuralNetConfiguration conf, DataType dataType) {
         return new ChannelPReLULayer(conf, dataType);
     }
 
@@ -89,8 +92,8 @@ public class ChannelPReLU extends BackboneLayerConfig {
         static final Params INSTANCE = new Params();
 
         @Override
-        protected java.util.LinkedHashMap<String, long[]> shapes(org.deeplearning4j.nn.conf.layers.Layer l) {
-            java.util.LinkedHashMap<String, long[]> shapes = new java.util.LinkedHashMap<>();
+        protected LinkedHashMap<String, long[]> shapes(Layer l) {
+            LinkedHashMap<String, long[]> shapes = new LinkedHashMap<>();
             shapes.put(ALPHA, new long[]{1, ((ChannelPReLU) l).nChannels, 1, 1});
             return shapes;
         }
@@ -101,7 +104,7 @@ public class ChannelPReLU extends BackboneLayerConfig {
         }
 
         @Override
-        protected void initialize(org.deeplearning4j.nn.conf.layers.Layer l, Map<String, INDArray> params) {
+        protected void initialize(Layer l, Map<String, INDArray> params) {
             params.get(ALPHA).assign(((ChannelPReLU) l).initialSlope);
         }
     }
