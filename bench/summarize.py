@@ -191,7 +191,7 @@ def main(d):
                 achieved = ips * gf[f"sf{dep}"] * mult
                 eff.append((label, achieved, achieved / peak))
         e("ORT-Java best, batch 32, SF-20 inference", best_b32, 20)
-        e("DL4J feedForward batch 32, SF-20 inference", dj32, 20)
+        e("DL4J output(fc5) batch 32, SF-20 inference", dj32, 20)
         e("Python ORT batch 32, SF-20 inference", pred[("ort-python", "20", "b32")], 20)
         for be in ("keras-jax", "keras-tensorflow"):
             e(f"{be} predict batch 32, SF-20", pred[(be, "20", "b32")], 20)

@@ -1,6 +1,6 @@
 package io.spherekit.bench;
 
-import io.spherekit.trainer.Dl4jVerification;
+import io.spherekit.trainer.Dl4jEmbedder;
 import io.spherekit.trainer.ModelIO;
 import io.spherekit.trainer.model.SphereFaceNet;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -52,10 +52,10 @@ public class Dl4jInferenceBench {
         }
 
         INDArray embed(INDArray x) {
-            // As SphereKit's own DL4J-side code does (OrtCheck, Dl4jVerification): only the layers up to fc5 run and
+            // As SphereKit's own DL4J-side code does (OrtCheck, Dl4jEmbedder): only the layers up to fc5 run and
             // only fc5's activation leaves the workspaces. (feedForward(x, false), used before, detached every
             // layer's activation; M2.1's feedForward(x, layerTillIndex, train) failed with an index error here.)
-            return Dl4jVerification.activation(graph, SphereFaceNet.EMBEDDING, x);
+            return Dl4jEmbedder.activation(graph, SphereFaceNet.EMBEDDING, x);
         }
 
         @TearDown(Level.Trial)

@@ -6,8 +6,10 @@ import io.spherekit.trainer.data.FaceDataset;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * The per-epoch generalisation check: genuine and impostor pairs drawn from held-out identities that the model never
@@ -41,7 +43,7 @@ public final class HeldOutCheck {
                 continue;
             }
             int want = Math.min(perIdentity, n * (n - 1) / 2);
-            java.util.Set<Long> seen = new java.util.HashSet<>();
+            Set<Long> seen = new HashSet<>();
             while (seen.size() < want) {
                 int a = r.nextInt(n);
                 int b = r.nextInt(n);
@@ -89,7 +91,7 @@ public final class HeldOutCheck {
 
     /** Embeds the held-out images with the current network and evaluates the pairs. */
     public VerificationEvaluation.Result evaluate(ComputationGraph net) {
-        float[][] emb = Dl4jVerification.embed(net, data, 64);
+        float[][] emb = Dl4jEmbedder.embed(net, data, 64);
         double[] s = new double[pairs.length];
         for (int i = 0; i < pairs.length; i++) {
             s[i] = Similarity.cosine(emb[pairs[i][0]], emb[pairs[i][1]]);

@@ -4,6 +4,7 @@ import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * Learning-rate schedule keyed on the global iteration (so a resumed run continues where it stopped).
@@ -87,6 +88,6 @@ public class LrSchedule implements ISchedule {
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(type, baseLr, Arrays.hashCode(milestones), totalIterations, warmupIterations, multiplier);
+        return Objects.hash(type, baseLr, Arrays.hashCode(milestones), totalIterations, warmupIterations, multiplier);
     }
 }

@@ -94,12 +94,17 @@ public final class TrainCli implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--input must be HxW, e.g. 112x96; got " + input);
         }
         try {
-            cfg = new TrainConfig(imageRoot, peopleFile, minImages, maxIdentities, out, depth, width, embeddingDim,
-                    head, m, lambdaBase, lambdaGamma, lambdaPower, lambdaMin, epochs, batch, lr, lrSchedule, warmup,
-                    momentum, weightDecay, !noFlip, seed, threads, valFraction,
-                    scale == null ? Double.NaN : scale, margin == null ? Double.NaN : margin, cropMargin,
-                    noCache ? null : (cacheDir != null ? cacheDir : Path.of(System.getProperty("user.home"), ".cache", "spherekit")),
-                    checkpointEvery, Integer.parseInt(hw[0]), Integer.parseInt(hw[1]), batchNorm, failOnCorrupt);
+            cfg = TrainConfig.builder().imageRoot(imageRoot).peopleFile(peopleFile).minImages(minImages)
+                    .maxIdentities(maxIdentities).outputDir(out).depth(depth).widthMultiplier(width)
+                    .embeddingDim(embeddingDim).head(head).m(m).lambdaBase(lambdaBase).lambdaGamma(lambdaGamma)
+                    .lambdaPower(lambdaPower).lambdaMin(lambdaMin).epochs(epochs).batchSize(batch).lr(lr)
+                    .lrSchedule(lrSchedule).warmup(warmup).momentum(momentum).weightDecay(weightDecay).flip(!noFlip)
+                    .seed(seed).threads(threads).valFraction(valFraction)
+                    .scale(scale == null ? Double.NaN : scale).margin(margin == null ? Double.NaN : margin)
+                    .cropMargin(cropMargin)
+                    .cacheDir(noCache ? null : (cacheDir != null ? cacheDir : Path.of(System.getProperty("user.home"), ".cache", "spherekit")))
+                    .checkpointEvery(checkpointEvery).inputHeight(Integer.parseInt(hw[0]))
+                    .inputWidth(Integer.parseInt(hw[1])).batchNorm(batchNorm).failOnCorrupt(failOnCorrupt).build();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -145,14 +150,7 @@ public final class TrainCli implements Callable<Integer> {
     private static Object jsonSafe(Object v) {
         if (v instanceof TrainConfig c) {
             Map<String, Object> m = new LinkedHashMap<>();
-            for (var comp : TrainConfig.class.getRecordComponents()) {
-                try {
-                    Object x = comp.getAccessor().invoke(c);
-                    m.put(comp.getName(), x instanceof Path p ? p.toString() : x);
-                } catch (ReflectiveOperationException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
+            c.toMap().forEach((k, x) -> m.put(k, x instanceof Path p ? p.toString() : x));
             return m;
         }
         if (v instanceof Map<?, ?> map) {

@@ -96,23 +96,71 @@ public final class Trainer {
     }
 
     Result train(FaceDataset data, HeldOutCheck check, Checkpoints.Loaded from) {
-        int classes = data.numClasses();
-        int b = cfg.batchSize();
-        int perEpoch = data.size() / b; // the last partial batch is dropped
-        int totalIters = perEpoch * cfg.epochs();
-        LambdaSchedule lambda = new LambdaSchedule(cfg.lambdaBase(), cfg.lambdaGamma(), cfg.lambdaPower(), cfg.lambdaMin());
-        MarginHead head = cfg.buildHead(classes);
-        LrSchedule lr = new LrSchedule(cfg.lrSchedule(), cfg.lr(),
-                new int[]{(int) (0.6 * totalIters), (int) (0.85 * totalIters)}, totalIters, cfg.warmup(), 1.0);
-        Preprocessing pre = data.preprocessing();
+        Run run = new Run(data, check);
+        if (from != null) {
+            run.resumeFrom(from);
+        } else {
+            run.initialise();
+        }
+        run.logModel();
+        try (TrainingLog tlog = new TrainingLog(cfg.outputDir(), from != null)) {
+            for (int epoch = run.startEpoch; epoch < cfg.epochs(); epoch++) {
+                run.trainEpoch(epoch, tlog);
+                run.endEpoch(epoch, tlog);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write in the run directory " + cfg.outputDir() + ": " + e.getMessage(), e);
+        }
+        return run.result();
+    }
 
+    /**
+     * One training run: the schedules and head fixed by the configuration and the dataset, the network and the
+     * resumable state (shuffle order, RNG, position, loss EMA), and the steps {@link #train} takes through them.
+     */
+    private final class Run {
+        final FaceDataset data;
+        final HeldOutCheck check;
+        final Preprocessing pre;
+        final int classes;
+        final int b;
+        final int perEpoch;
+        final int totalIters;
+        final LambdaSchedule lambda;
+        final MarginHead head;
+        final LrSchedule lr;
+        final float[] feat;
+        final float[] lab;
+        final Map<String, Object> heldout = new LinkedHashMap<>();
         ComputationGraph net;
+        Layer headLayer;
+        Map<String, String> meta;
         Random rng;
         int[] order;
-        int startEpoch = 0;
-        int startBatch = 0;
+        int startEpoch;
+        int startBatch;
         double ema = Double.NaN;
-        if (from != null) {
+        long start;
+        int done;
+
+        Run(FaceDataset data, HeldOutCheck check) {
+            this.data = data;
+            this.check = check;
+            this.pre = data.preprocessing();
+            this.classes = data.numClasses();
+            this.b = cfg.batchSize();
+            this.perEpoch = data.size() / b; // the last partial batch is dropped
+            this.totalIters = perEpoch * cfg.epochs();
+            this.lambda = new LambdaSchedule(cfg.lambdaBase(), cfg.lambdaGamma(), cfg.lambdaPower(), cfg.lambdaMin());
+            this.head = cfg.buildHead(classes);
+            this.lr = new LrSchedule(cfg.lrSchedule(), cfg.lr(),
+                    new int[]{(int) (0.6 * totalIters), (int) (0.85 * totalIters)}, totalIters, cfg.warmup(), 1.0);
+            this.feat = new float[b * pre.tensorSize()];
+            this.lab = new float[b * classes];
+        }
+
+        /** Continues from a checkpoint written with the same configuration. */
+        void resumeFrom(Checkpoints.Loaded from) {
             Checkpoints.State st = from.state();
             if (!st.fingerprint().equals(cfg.fingerprint())) {
                 throw new IllegalArgumentException("--resume: the configuration differs from the one that wrote "
@@ -131,7 +179,10 @@ public final class Trainer {
             log.printf(Locale.ROOT, "resumed from %s: iteration %d, epoch %d, batch %d (λ %.2f)%n", from.file(),
                     net.getConfiguration().getIterationCount(), startEpoch + 1, startBatch,
                     lambda.valueAt(net.getConfiguration().getIterationCount()));
-        } else {
+        }
+
+        /** A freshly initialised network, seeded from the configuration. */
+        void initialise() {
             Nd4j.getRandom().setSeed(cfg.seed());
             net = new ComputationGraph(SphereFaceNet.configuration(cfg.depth(), cfg.widthMultiplier(),
                     cfg.embeddingDim(), pre.height(), pre.width(), head,
@@ -141,109 +192,128 @@ public final class Trainer {
             rng = new Random(cfg.seed());
             order = identity(data.size());
         }
-        log.printf(Locale.ROOT, "model: SphereFace-%d width %.3f, %,d parameters, head %s %s, %d classes; "
-                        + "%d iterations (%d epochs x %d) at batch %d%n",
-                cfg.depth(), cfg.widthMultiplier(), net.numParams(), head.headName(), head.describe(), classes,
-                totalIters, cfg.epochs(), perEpoch, b);
 
-        Layer headLayer = net.getLayer(SphereFaceNet.HEAD);
-        int sz = pre.tensorSize();
-        int cm = data.margin();
-        float[] feat = new float[b * sz];
-        float[] lab = new float[b * classes];
-        Map<String, Object> heldout = new LinkedHashMap<>();
-        Map<String, String> meta = baseMetadata(pre, head, classes, data.size());
-        long start = System.nanoTime();
-        int done = 0;
-        try (TrainingLog tlog = new TrainingLog(cfg.outputDir(), from != null)) {
-            for (int epoch = startEpoch; epoch < cfg.epochs(); epoch++) {
-                if (epoch > startEpoch || startBatch == 0) {
-                    shuffle(order, rng);
-                }
-                for (int bi = (epoch == startEpoch ? startBatch : 0); bi < perEpoch; bi++) {
-                    Arrays.fill(lab, 0f);
-                    for (int j = 0; j < b; j++) {
-                        int idx = order[bi * b + j];
-                        boolean flip = cfg.flip() && rng.nextBoolean();
-                        int dy = cm > 0 ? rng.nextInt(2 * cm + 1) - cm : 0;
-                        int dx = cm > 0 ? rng.nextInt(2 * cm + 1) - cm : 0;
-                        data.tensorInto(idx, dy, dx, flip, feat, j * sz);
-                        lab[j * classes + data.label(idx)] = 1f;
-                    }
-                    INDArray x = Nd4j.create(feat, new long[]{b, 3, pre.height(), pre.width()}, 'c');
-                    INDArray y = Nd4j.create(lab, new long[]{b, classes}, 'c');
-                    int global = net.getConfiguration().getIterationCount();
-                    double lam = lambda.valueAt(global);
-                    if (headLayer.paramTable().containsKey(ASoftmaxHead.LAMBDA)) {
-                        headLayer.getParam(ASoftmaxHead.LAMBDA).assign(lam);
-                    }
-                    try {
-                        net.fit(new DataSet(x, y));
-                    } catch (OutOfMemoryError e) {
-                        throw new IllegalStateException("out of memory at batch size " + b + "; lower --batch or raise -Xmx", e);
-                    }
-                    double loss = net.score();
-                    if (!Double.isFinite(loss)) {
-                        throw new IllegalStateException(String.format(Locale.ROOT,
-                                "training diverged at iteration %d (loss %s, lr %.4g, λ %.1f); lower --lr", global,
-                                loss, lr.valueAt(global, epoch), lam));
-                    }
-                    ema = Double.isNaN(ema) ? loss : 0.95 * ema + 0.05 * loss;
-                    done++;
-                    int it = global + 1;
-                    if (it % 10 == 0 || it == totalIters) {
-                        double el = (System.nanoTime() - start) / 1e9;
-                        double ips = done * b / el;
-                        double eta = (totalIters - it) * el / done;
-                        tlog.iteration(it, epoch + 1, ema, lam, lr.valueAt(global, epoch), ips);
-                        log.printf(Locale.ROOT, "\riter %5d/%d  epoch %d/%d  loss %.4f  λ %7.2f  lr %.2e  %5.1f img/s  ETA %s   ",
-                                it, totalIters, epoch + 1, cfg.epochs(), ema, lam, lr.valueAt(global, epoch), ips, hms(eta));
-                    }
-                    boolean epochEnd = bi == perEpoch - 1;
-                    if (!epochEnd && cfg.checkpointEvery() > 0 && it % cfg.checkpointEvery() == 0) {
-                        Checkpoints.save(net, meta, new Checkpoints.State(epoch, bi + 1, order.clone(),
-                                Checkpoints.saveRng(rng), ema, cfg.fingerprint()), cfg.outputDir());
-                    }
-                }
-                net.getConfiguration().setEpochCount(epoch + 1);
-                Map<String, Object> ev = new LinkedHashMap<>();
-                ev.put("loss", ema);
-                String extra = "";
-                if (check != null) {
-                    VerificationEvaluation.Result r = check.evaluate(net);
-                    ev.put("heldout_accuracy", r.meanAccuracy());
-                    ev.put("heldout_accuracy_std", r.stdAccuracy());
-                    ev.put("heldout_auc", r.auc());
-                    ev.put("heldout_threshold", r.meanThreshold());
-                    heldout.clear();
-                    heldout.put("identities", check.identityCount());
-                    heldout.put("pairs", check.pairCount());
-                    heldout.put("accuracy", r.meanAccuracy());
-                    heldout.put("accuracy_std", r.stdAccuracy());
-                    heldout.put("auc", r.auc());
-                    heldout.put("threshold", r.meanThreshold());
-                    extra = String.format(Locale.ROOT, ", held-out 10-fold accuracy %.2f%% ± %.2f%%, AUC %.4f",
-                            100 * r.meanAccuracy(), 100 * r.stdAccuracy(), r.auc());
-                }
-                tlog.epoch(net.getConfiguration().getIterationCount(), epoch + 1, ev);
-                log.printf(Locale.ROOT, "%nepoch %d/%d done: loss (EMA) %.4f%s%n", epoch + 1, cfg.epochs(), ema, extra);
-                Checkpoints.save(net, meta, new Checkpoints.State(epoch + 1, 0, order.clone(),
-                        Checkpoints.saveRng(rng), ema, cfg.fingerprint()), cfg.outputDir());
+        void logModel() {
+            log.printf(Locale.ROOT, "model: SphereFace-%d width %.3f, %,d parameters, head %s %s, %d classes; "
+                            + "%d iterations (%d epochs x %d) at batch %d%n",
+                    cfg.depth(), cfg.widthMultiplier(), net.numParams(), head.headName(), head.describe(), classes,
+                    totalIters, cfg.epochs(), perEpoch, b);
+            headLayer = net.getLayer(SphereFaceNet.HEAD);
+            meta = baseMetadata(pre, head, classes, data.size());
+            start = System.nanoTime();
+        }
+
+        /** The epoch's iterations (from the resumed batch in the first epoch), with progress and checkpoints. */
+        void trainEpoch(int epoch, TrainingLog tlog) throws IOException {
+            if (epoch > startEpoch || startBatch == 0) {
+                shuffle(order, rng);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write in the run directory " + cfg.outputDir() + ": " + e.getMessage(), e);
+            for (int bi = (epoch == startEpoch ? startBatch : 0); bi < perEpoch; bi++) {
+                fillBatch(bi);
+                int global = net.getConfiguration().getIterationCount();
+                double lam = lambda.valueAt(global);
+                fit(global, epoch, lam);
+                done++;
+                int it = global + 1;
+                if (it % 10 == 0 || it == totalIters) {
+                    logProgress(tlog, it, global, epoch, lam);
+                }
+                boolean epochEnd = bi == perEpoch - 1;
+                if (!epochEnd && cfg.checkpointEvery() > 0 && it % cfg.checkpointEvery() == 0) {
+                    Checkpoints.save(net, meta, new Checkpoints.State(epoch, bi + 1, order.clone(),
+                            Checkpoints.saveRng(rng), ema, cfg.fingerprint()), cfg.outputDir());
+                }
+            }
         }
-        double secs = (System.nanoTime() - start) / 1e9;
-        int iters = net.getConfiguration().getIterationCount();
-        meta.put("spherekit.training.iterations", Integer.toString(iters));
-        if (head instanceof ASoftmaxHead) {
-            meta.put("spherekit.head.lambda_final", Double.toString(lambda.valueAt(iters)));
+
+        /** Batch {@code bi} of the current order into {@link #feat}/{@link #lab}, with random flips and crops. */
+        private void fillBatch(int bi) {
+            int sz = pre.tensorSize();
+            int cm = data.margin();
+            Arrays.fill(lab, 0f);
+            for (int j = 0; j < b; j++) {
+                int idx = order[bi * b + j];
+                boolean flip = cfg.flip() && rng.nextBoolean();
+                int dy = cm > 0 ? rng.nextInt(2 * cm + 1) - cm : 0;
+                int dx = cm > 0 ? rng.nextInt(2 * cm + 1) - cm : 0;
+                data.tensorInto(idx, dy, dx, flip, feat, j * sz);
+                lab[j * classes + data.label(idx)] = 1f;
+            }
         }
-        if (heldout.containsKey("threshold")) {
-            meta.put("spherekit.threshold", Double.toString((Double) heldout.get("threshold")));
-            meta.put("spherekit.threshold.source", "held-out DevTrain identities, 10-fold mean threshold");
+
+        /** One SGD step at λ {@code lam}; updates the loss EMA, fails on a non-finite loss. */
+        private void fit(int global, int epoch, double lam) {
+            INDArray x = Nd4j.create(feat, new long[]{b, 3, pre.height(), pre.width()}, 'c');
+            INDArray y = Nd4j.create(lab, new long[]{b, classes}, 'c');
+            if (headLayer.paramTable().containsKey(ASoftmaxHead.LAMBDA)) {
+                headLayer.getParam(ASoftmaxHead.LAMBDA).assign(lam);
+            }
+            try {
+                net.fit(new DataSet(x, y));
+            } catch (OutOfMemoryError e) {
+                throw new IllegalStateException("out of memory at batch size " + b + "; lower --batch or raise -Xmx", e);
+            }
+            double loss = net.score();
+            if (!Double.isFinite(loss)) {
+                throw new IllegalStateException(String.format(Locale.ROOT,
+                        "training diverged at iteration %d (loss %s, lr %.4g, λ %.1f); lower --lr", global,
+                        loss, lr.valueAt(global, epoch), lam));
+            }
+            ema = Double.isNaN(ema) ? loss : 0.95 * ema + 0.05 * loss;
         }
-        return new Result(net, meta, iters, ema, secs, done * (double) b / Math.max(secs, 1e-9), classes, data.size(), heldout);
+
+        private void logProgress(TrainingLog tlog, int it, int global, int epoch, double lam) throws IOException {
+            double el = (System.nanoTime() - start) / 1e9;
+            double ips = done * b / el;
+            double eta = (totalIters - it) * el / done;
+            tlog.iteration(it, epoch + 1, ema, lam, lr.valueAt(global, epoch), ips);
+            log.printf(Locale.ROOT, "\riter %5d/%d  epoch %d/%d  loss %.4f  λ %7.2f  lr %.2e  %5.1f img/s  ETA %s   ",
+                    it, totalIters, epoch + 1, cfg.epochs(), ema, lam, lr.valueAt(global, epoch), ips, hms(eta));
+        }
+
+        /** The epoch's held-out check (if any), its log lines, and the epoch-end checkpoint. */
+        void endEpoch(int epoch, TrainingLog tlog) throws IOException {
+            net.getConfiguration().setEpochCount(epoch + 1);
+            Map<String, Object> ev = new LinkedHashMap<>();
+            ev.put("loss", ema);
+            String extra = "";
+            if (check != null) {
+                VerificationEvaluation.Result r = check.evaluate(net);
+                ev.put("heldout_accuracy", r.meanAccuracy());
+                ev.put("heldout_accuracy_std", r.stdAccuracy());
+                ev.put("heldout_auc", r.auc());
+                ev.put("heldout_threshold", r.meanThreshold());
+                heldout.clear();
+                heldout.put("identities", check.identityCount());
+                heldout.put("pairs", check.pairCount());
+                heldout.put("accuracy", r.meanAccuracy());
+                heldout.put("accuracy_std", r.stdAccuracy());
+                heldout.put("auc", r.auc());
+                heldout.put("threshold", r.meanThreshold());
+                extra = String.format(Locale.ROOT, ", held-out 10-fold accuracy %.2f%% ± %.2f%%, AUC %.4f",
+                        100 * r.meanAccuracy(), 100 * r.stdAccuracy(), r.auc());
+            }
+            tlog.epoch(net.getConfiguration().getIterationCount(), epoch + 1, ev);
+            log.printf(Locale.ROOT, "%nepoch %d/%d done: loss (EMA) %.4f%s%n", epoch + 1, cfg.epochs(), ema, extra);
+            Checkpoints.save(net, meta, new Checkpoints.State(epoch + 1, 0, order.clone(),
+                    Checkpoints.saveRng(rng), ema, cfg.fingerprint()), cfg.outputDir());
+        }
+
+        /** The final metadata (iterations, final λ, held-out threshold) and the run's figures. */
+        Result result() {
+            double secs = (System.nanoTime() - start) / 1e9;
+            int iters = net.getConfiguration().getIterationCount();
+            meta.put("spherekit.training.iterations", Integer.toString(iters));
+            if (head instanceof ASoftmaxHead) {
+                meta.put("spherekit.head.lambda_final", Double.toString(lambda.valueAt(iters)));
+            }
+            if (heldout.containsKey("threshold")) {
+                meta.put("spherekit.threshold", Double.toString((Double) heldout.get("threshold")));
+                meta.put("spherekit.threshold.source", "held-out DevTrain identities, 10-fold mean threshold");
+            }
+            return new Result(net, meta, iters, ema, secs, done * (double) b / Math.max(secs, 1e-9), classes,
+                    data.size(), heldout);
+        }
     }
 
     private Map<String, String> baseMetadata(Preprocessing pre, MarginHead head, int classes, int images) {

@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -49,7 +50,7 @@ final class TrainingLog implements AutoCloseable {
         if (values.get("heldout_accuracy") instanceof Double acc) {
             valAcc.add(iter, acc);
         }
-        java.util.LinkedHashMap<String, Object> m = new java.util.LinkedHashMap<>();
+        LinkedHashMap<String, Object> m = new LinkedHashMap<>();
         m.put("type", "epoch");
         m.put("iteration", iter);
         m.put("epoch", epoch);

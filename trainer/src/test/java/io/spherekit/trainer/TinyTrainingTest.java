@@ -49,8 +49,12 @@ public class TinyTrainingTest {
     @Test
     void lossDecreasesOnATinySet(@TempDir Path tmp) throws Exception {
         Path root = makeDataset(tmp.resolve("faces"), 4, 8, 1);
-        TrainConfig cfg = new TrainConfig(root, null, 2, 0, tmp.resolve("run"), 4, 0.125, 32, "asoftmax", 4,
-                1000, 0.12, 1, 5, 12, 8, 0.01, "step", 0, 0.9, 5e-4, true, 7, 1, 0.0, Double.NaN, Double.NaN, 0, null, 0, 112, 96, false, false);
+        TrainConfig cfg = TrainConfig.builder().imageRoot(root).peopleFile(null).minImages(2).maxIdentities(0)
+                .outputDir(tmp.resolve("run")).depth(4).widthMultiplier(0.125).embeddingDim(32).head("asoftmax").m(4)
+                .lambdaBase(1000).lambdaGamma(0.12).lambdaPower(1).lambdaMin(5).epochs(12).batchSize(8).lr(0.01)
+                .lrSchedule("step").warmup(0).momentum(0.9).weightDecay(5e-4).flip(true).seed(7).threads(1)
+                .valFraction(0.0).scale(Double.NaN).margin(Double.NaN).cropMargin(0).cacheDir(null).checkpointEvery(0)
+                .inputHeight(112).inputWidth(96).batchNorm(false).failOnCorrupt(false).build();
         var ids = FaceDataset.list(root, null, 2, 0);
         FaceDataset data = FaceDataset.load(ids, Preprocessing.LFW_SPHEREFACE, 1, null);
         assertEquals(32, data.size());

@@ -8,6 +8,7 @@ import io.spherekit.onnx.OnnxOp;
 import io.spherekit.onnx.OnnxValue;
 import io.spherekit.trainer.ModelIO;
 import io.spherekit.trainer.head.MarginHead;
+import io.spherekit.trainer.model.SphereConv2D;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
@@ -41,7 +42,7 @@ import java.util.stream.Collectors;
  * dropped.
  *
  * <p>The graph is walked in DL4J's topological order, and each vertex goes to the one {@link VertexMapper} that
- * supports it: {@code SdConv2D → Conv}, {@code ChannelPReLU → Relu + 2 depthwise Conv + Add} (or {@code PRelu}; see
+ * supports it: {@code SphereConv2D → Conv}, {@code ChannelPReLU → Relu + 2 depthwise Conv + Add} (or {@code PRelu}; see
  * {@link PreluForm}), {@code ElementWiseVertex(Add) → Add},
  * {@code CnnToFeedForwardPreProcessor → Flatten(axis=1)}, {@code DenseLayer(identity) → Gemm},
  * {@code BatchNormalization → BatchNormalization} (inference form); any {@link MarginHead} output is dropped and its
@@ -290,7 +291,7 @@ public final class Dl4jToOnnx {
         String in = conf.getNetworkInputs().get(0);
         for (Map.Entry<String, List<String>> e : conf.getVertexInputs().entrySet()) {
             if (e.getValue().contains(in) && Mappers.layerOf(conf.getVertices().get(e.getKey()))
-                    instanceof io.spherekit.trainer.model.SdConv2D sc && sc.getNIn() > 0) {
+                    instanceof SphereConv2D sc && sc.getNIn() > 0) {
                 c = sc.getNIn();
             }
         }

@@ -3,7 +3,7 @@ package io.spherekit.exporter;
 import io.spherekit.onnx.OnnxOp;
 import io.spherekit.onnx.OnnxValue;
 import io.spherekit.trainer.model.ChannelPReLU;
-import io.spherekit.trainer.model.SdConv2D;
+import io.spherekit.trainer.model.SphereConv2D;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
@@ -11,6 +11,7 @@ import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 
@@ -28,30 +29,30 @@ final class Mappers {
     static final List<VertexMapper> ALL = List.of(
             new Conv(), new PRelu(), new Add(), new Dense(), new BatchNorm());
 
-    static org.deeplearning4j.nn.conf.layers.Layer layerOf(GraphVertex v) {
+    static Layer layerOf(GraphVertex v) {
         return v instanceof LayerVertex lv ? lv.getLayerConf().getLayer() : null;
     }
 
-    /** {@link SdConv2D} → Conv (OIHW weights, symmetric pads, strides, dilations). */
+    /** {@link SphereConv2D} → Conv (OIHW weights, symmetric pads, strides, dilations). */
     static final class Conv implements VertexMapper {
-        @Override public String description() { return "SdConv2D -> Conv"; }
+        @Override public String description() { return "SphereConv2D -> Conv"; }
 
-        @Override public boolean supports(GraphVertex v) { return layerOf(v) instanceof SdConv2D; }
+        @Override public boolean supports(GraphVertex v) { return layerOf(v) instanceof SphereConv2D; }
 
         @Override
         public OnnxValue map(MappingContext ctx, String name, GraphVertex v, List<OnnxValue> in) {
-            SdConv2D c = (SdConv2D) layerOf(v);
+            SphereConv2D c = (SphereConv2D) layerOf(v);
             int[] k = c.getKernel();
             int[] s = c.getStride();
             int[] p = c.getPadding();
             int[] d = c.getDilation();
-            ctx.checkParams(name, c.isHasBias() ? Set.of(SdConv2D.WEIGHT, SdConv2D.BIAS) : Set.of(SdConv2D.WEIGHT),
-                    c.isHasBias() ? Set.of(SdConv2D.WEIGHT, SdConv2D.BIAS) : Set.of(SdConv2D.WEIGHT));
+            ctx.checkParams(name, c.isHasBias() ? Set.of(SphereConv2D.WEIGHT, SphereConv2D.BIAS) : Set.of(SphereConv2D.WEIGHT),
+                    c.isHasBias() ? Set.of(SphereConv2D.WEIGHT, SphereConv2D.BIAS) : Set.of(SphereConv2D.WEIGHT));
             long[] wShape = {c.getNOut(), c.getNIn(), k[0], k[1]};
-            OnnxValue w = ctx.onnx().floatInitializer(name + "_W", ctx.param(name, SdConv2D.WEIGHT, wShape), wShape);
+            OnnxValue w = ctx.onnx().floatInitializer(name + "_W", ctx.param(name, SphereConv2D.WEIGHT, wShape), wShape);
             List<OnnxValue> inputs = c.isHasBias()
                     ? List.of(in.get(0), w, ctx.onnx().floatInitializer(name + "_b",
-                        ctx.param(name, SdConv2D.BIAS, c.getNOut()), c.getNOut()))
+                        ctx.param(name, SphereConv2D.BIAS, c.getNOut()), c.getNOut()))
                     : List.of(in.get(0), w);
             Map<String, Object> attrs = new LinkedHashMap<>();
             attrs.put("kernel_shape", new long[]{k[0], k[1]});

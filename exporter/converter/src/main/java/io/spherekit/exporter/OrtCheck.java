@@ -4,6 +4,8 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.spherekit.runtime.LargeStack;
+import io.spherekit.trainer.Dl4jEmbedder;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -41,13 +43,13 @@ public final class OrtCheck {
     /** DL4J's output of {@code vertex} on {@code x} ({@code [n,C,H,W]}), as {@code [n][D]}. */
     public static float[][] dl4j(ComputationGraph graph, String vertex, float[] x, int n, long[] chw) {
         INDArray in = Nd4j.create(x, new long[]{n, chw[0], chw[1], chw[2]}, 'c');
-        INDArray out = io.spherekit.trainer.Dl4jVerification.activation(graph, vertex, in).castTo(DataType.FLOAT);
+        INDArray out = Dl4jEmbedder.activation(graph, vertex, in).castTo(DataType.FLOAT);
         return out.toFloatMatrix();
     }
 
     /** Runs ONNX model bytes on {@code x}; returns the named output as {@code [n][D]}. */
     public static float[][] ort(byte[] model, String output, float[] x, int n, long[] chw) throws OrtException {
-        OrtEnvironment env = io.spherekit.runtime.LargeStack.environment();
+        OrtEnvironment env = LargeStack.environment();
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
              OrtSession session = createSession(env, model, opts);
              OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[]{n, chw[0], chw[1], chw[2]});
@@ -59,7 +61,7 @@ public final class OrtCheck {
     /** Session creation on a large-stack thread: see {@link io.spherekit.runtime.LargeStack}. */
     static OrtSession createSession(OrtEnvironment env, byte[] model, OrtSession.SessionOptions opts) throws OrtException {
         try {
-            return io.spherekit.runtime.LargeStack.call("ort-session-init", () -> env.createSession(model, opts));
+            return LargeStack.call("ort-session-init", () -> env.createSession(model, opts));
         } catch (OrtException | RuntimeException e) {
             throw e;
         } catch (Exception e) {

@@ -8,7 +8,7 @@ import java.util.List;
 /** Maps one kind of DL4J graph vertex (configuration) to ONNX nodes. */
 interface VertexMapper {
 
-    /** E.g. {@code "SdConv2D -> Conv"}, for the list of supported layers in error messages. */
+    /** E.g. {@code "SphereConv2D -> Conv"}, for the list of supported layers in error messages. */
     String description();
 
     boolean supports(GraphVertex vertex);

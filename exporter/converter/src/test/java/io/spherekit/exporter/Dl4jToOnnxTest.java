@@ -2,7 +2,6 @@ package io.spherekit.exporter;
 
 import ai.onnx.proto.OnnxMl;
 import ai.onnxruntime.NodeInfo;
-import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
@@ -12,7 +11,7 @@ import io.spherekit.core.Preprocessing;
 import io.spherekit.trainer.ModelIO;
 import io.spherekit.trainer.head.ASoftmaxHead;
 import io.spherekit.trainer.model.ChannelPReLU;
-import io.spherekit.trainer.model.SdConv2D;
+import io.spherekit.trainer.model.SphereConv2D;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -31,9 +30,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 
-import java.nio.FloatBuffer;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -256,7 +256,7 @@ class Dl4jToOnnxTest {
         ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(1).dataType(DataType.FLOAT)
                 .updater(new Sgd(0.1)).graphBuilder()
                 .addInputs("input").setInputTypes(InputType.convolutional(16, 16, 3))
-                .addLayer("conv", new SdConv2D(0, 4, new int[]{3, 3}, new int[]{1, 1}, new int[]{1, 1}, SdConv2D.Init.XAVIER), "input")
+                .addLayer("conv", new SphereConv2D(0, 4, new int[]{3, 3}, new int[]{1, 1}, new int[]{1, 1}, SphereConv2D.Init.XAVIER), "input")
                 .addLayer("pool", new SubsamplingLayer.Builder().kernelSize(2, 2).stride(2, 2).build(), "conv")
                 .addLayer("fc5", new DenseLayer.Builder().nOut(8).activation(Activation.IDENTITY).build(), "pool")
                 .addLayer("fc6", new ASoftmaxHead(0, 3, 4), "fc5")
@@ -267,7 +267,7 @@ class Dl4jToOnnxTest {
                 Map.of("spherekit.input.height", "16", "spherekit.input.width", "16"), Dl4jToOnnx.Options.defaults()));
         assertTrue(e.getMessage().contains("'pool'"), e.getMessage());
         assertTrue(e.getMessage().contains(SubsamplingLayer.class.getName()), e.getMessage());
-        assertTrue(e.getMessage().contains("SdConv2D -> Conv"), e.getMessage());
+        assertTrue(e.getMessage().contains("SphereConv2D -> Conv"), e.getMessage());
     }
 
     @Test
@@ -275,7 +275,7 @@ class Dl4jToOnnxTest {
         ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(1).dataType(DataType.FLOAT)
                 .updater(new Sgd(0.1)).graphBuilder()
                 .addInputs("input").setInputTypes(InputType.convolutional(8, 8, 3))
-                .addLayer("conv", new SdConv2D(0, 4, new int[]{3, 3}, new int[]{2, 2}, new int[]{1, 1}, SdConv2D.Init.XAVIER), "input")
+                .addLayer("conv", new SphereConv2D(0, 4, new int[]{3, 3}, new int[]{2, 2}, new int[]{1, 1}, SphereConv2D.Init.XAVIER), "input")
                 .addLayer("fc5", new DenseLayer.Builder().nOut(8).activation(Activation.TANH).build(), "conv")
                 .addLayer("fc6", new ASoftmaxHead(0, 3, 4), "fc5")
                 .setOutputs("fc6").build());
@@ -291,7 +291,7 @@ class Dl4jToOnnxTest {
             ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(7).dataType(DataType.FLOAT)
                     .updater(new Sgd(0.1)).graphBuilder()
                     .addInputs("input").setInputTypes(InputType.convolutional(20, 16, 3))
-                    .addLayer("conv", new SdConv2D(0, 6, new int[]{3, 3}, new int[]{2, 2}, new int[]{1, 1}, SdConv2D.Init.XAVIER), "input")
+                    .addLayer("conv", new SphereConv2D(0, 6, new int[]{3, 3}, new int[]{2, 2}, new int[]{1, 1}, SphereConv2D.Init.XAVIER), "input")
                     .addLayer("bn", new BatchNormalization.Builder().useLogStd(logStd).eps(1e-3).build(), "conv")
                     .addLayer("relu", new ChannelPReLU(0), "bn")
                     .addLayer("fc5", new DenseLayer.Builder().nOut(10).activation(Activation.IDENTITY).build(), "relu")
@@ -332,7 +332,7 @@ class Dl4jToOnnxTest {
     void atomicWriteLeavesNothingOnFailure(@TempDir Path dir) throws Exception {
         Path missingDir = dir.resolve("nope").resolve("x.onnx");
         OnnxMl.ModelProto m = Dl4jToOnnx.convert(sf4, Map.of(), Dl4jToOnnx.Options.defaults()).model();
-        assertThrows(java.io.IOException.class, () -> Dl4jToOnnx.write(m, missingDir));
+        assertThrows(IOException.class, () -> Dl4jToOnnx.write(m, missingDir));
         assertFalse(Files.exists(missingDir));
         // Replacing an existing file works and leaves no temp file next to it.
         Path target = dir.resolve("m.onnx");
@@ -345,14 +345,25 @@ class Dl4jToOnnxTest {
     }
 
     @Test
-    void ortRejectsTensorsOfTheWrongShapeForFixedBatch() throws Exception {
-        Dl4jToOnnx.Conversion c = Dl4jToOnnx.convert(sf4, Map.of(), Dl4jToOnnx.Options.defaults().withBatch(2));
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        float[] x = OrtCheck.randomBatch(3, chw(c), 1);
-        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions();
-             OrtSession s = env.createSession(c.model().toByteArray(), o);
-             OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[]{3, 3, 112, 96})) {
-            assertThrows(ai.onnxruntime.OrtException.class, () -> s.run(Map.of("input", t)).close());
+    void fixedBatchIsDeclaredOnEveryInputAndOutputAndTheDefaultIsSymbolic() {
+        OnnxMl.GraphProto fixed = Dl4jToOnnx.convert(sf4, Map.of(),
+                Dl4jToOnnx.Options.defaults().withBatch(2).withL2norm(true)).model().getGraph();
+        OnnxMl.GraphProto symbolic = Dl4jToOnnx.convert(sf4, Map.of(),
+                Dl4jToOnnx.Options.defaults().withL2norm(true)).model().getGraph();
+        List<OnnxMl.ValueInfoProto> fixedValues = new ArrayList<>(fixed.getInputList());
+        fixedValues.addAll(fixed.getOutputList());
+        List<OnnxMl.ValueInfoProto> symbolicValues = new ArrayList<>(symbolic.getInputList());
+        symbolicValues.addAll(symbolic.getOutputList());
+        assertEquals(List.of("input", "embedding", "embedding_norm"),
+                fixedValues.stream().map(OnnxMl.ValueInfoProto::getName).toList());
+        for (OnnxMl.ValueInfoProto v : fixedValues) {
+            OnnxMl.TensorShapeProto.Dimension d = v.getType().getTensorType().getShape().getDim(0);
+            assertTrue(d.hasDimValue() && d.getDimValue() == 2 && !d.hasDimParam(), v.getName() + ": " + d);
+        }
+        assertEquals(3, symbolicValues.size());
+        for (OnnxMl.ValueInfoProto v : symbolicValues) {
+            OnnxMl.TensorShapeProto.Dimension d = v.getType().getTensorType().getShape().getDim(0);
+            assertTrue(!d.hasDimValue() && "batch".equals(d.getDimParam()), v.getName() + ": " + d);
         }
     }
 }

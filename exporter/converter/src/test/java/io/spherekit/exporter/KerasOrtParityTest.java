@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import io.spherekit.runtime.LargeStack;
+import io.spherekit.trainer.keras.KerasReferences;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,43 +16,18 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Keras 3 → ONNX Runtime parity through {@code export-model --from-keras}: a native {@code .keras} SphereFace-4 and -20
  * (channels_last) is imported in Java, exported, run in ONNX Runtime on the Keras input transposed NHWC → NCHW, and
- * compared with Keras' own embeddings: ≤ 1e-5 max abs on L2-normalised rows. References are regenerated with a fresh
- * seed when the build's Python has Keras; otherwise the committed fixtures are used (and the test says so).
+ * compared with Keras' own embeddings: ≤ 1e-5 max abs on L2-normalised rows. The references are the build's
+ * ({@link KerasReferences}: a fresh seed per build, generated once and shared with the trainer's Keras tests), or the
+ * committed fixtures when the build's Python has no Keras (and the test says so).
  */
 class KerasOrtParityTest {
-
-    static Path references(Path tmp) throws Exception {
-        Path root = Path.of(System.getProperty("spherekit.root", "..")).toAbsolutePath().normalize();
-        String py = System.getProperty("spherekit.python", "");
-        if (!py.isEmpty() && Files.isExecutable(Path.of(py))) {
-            int seed = (int) (System.nanoTime() & 0x7fffffff);
-            Path out = tmp.resolve("keras");
-            Process p = new ProcessBuilder(py, root.resolve("testdata/python/keras_reference.py").toString(),
-                    "--out", out.toString(), "--seed", Integer.toString(seed), "--depth", "4", "20",
-                    "--width", "0.125", "--embedding", "32", "--batch", "3").redirectErrorStream(true).start();
-            String log = new String(p.getInputStream().readAllBytes());
-            assertTrue(p.waitFor(600, TimeUnit.SECONDS));
-            if (p.exitValue() == 0) {
-                System.out.println("[keras->ort parity] regenerated references with seed " + seed);
-                return out;
-            }
-            if (!log.contains("ModuleNotFoundError")) {
-                fail("keras_reference.py failed:\n" + log);
-            }
-        }
-        System.out.println("[keras->ort parity] Python with Keras unavailable: using the committed fixtures "
-                + "(regeneration skipped)");
-        return root.resolve("testdata/fixtures/keras");
-    }
 
     /** Reads a little-endian float32 C-order .npy file. */
     static float[] npy(Path f, long[] shapeOut) throws IOException {
@@ -95,7 +71,7 @@ class KerasOrtParityTest {
 
     @Test
     void kerasModelsMatchThroughOnnxRuntime(@TempDir Path tmp) throws Exception {
-        Path refs = references(tmp);
+        Path refs = KerasReferences.dir();
         long[] s = new long[4];
         float[] nhwc = npy(refs.resolve("input.npy"), s);
         int n = (int) s[0];
@@ -142,6 +118,5 @@ class KerasOrtParityTest {
         assertEquals(1, ExportCli.run(new PrintStream(new ByteArrayOutputStream()), new PrintStream(new ByteArrayOutputStream()),
                 "--from-keras", tmp.resolve("missing.keras").toString(), "--output", tmp.resolve("z.onnx").toString()));
         assertFalse(Files.exists(tmp.resolve("z.onnx")));
-        assertNotNull(List.of());
     }
 }

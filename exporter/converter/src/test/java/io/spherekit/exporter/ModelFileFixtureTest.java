@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.spherekit.runtime.FaceEmbedder;
 import io.spherekit.runtime.Provider;
 import io.spherekit.trainer.ModelIO;
+import io.spherekit.trainer.TinyTrainingTest;
 import io.spherekit.trainer.TrainCli;
 import io.spherekit.trainer.model.SphereFaceNet;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -17,13 +19,14 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * A small trained model file committed in {@code testdata/fixtures/model/} (SphereFace-4, width 1/16, 64-d, trained
- * 24 iterations with A-Softmax by {@link #main}): a change that breaks loading existing model files, or changes what
+ * 24 iterations with A-Softmax by {@link #regenerate}): a change that breaks loading existing model files, or changes what
  * they compute, fails here. Its embedding of a fixed input is pinned, and its ONNX export must match it in ORT.
  */
 class ModelFileFixtureTest {
@@ -56,7 +59,7 @@ class ModelFileFixtureTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> ref = new ObjectMapper().readValue(fixtureDir().resolve("expected.json").toFile(), Map.class);
         @SuppressWarnings("unchecked")
-        java.util.List<java.util.List<Double>> expected = (java.util.List<java.util.List<Double>>) ref.get("embedding");
+        List<List<Double>> expected = (List<List<Double>>) ref.get("embedding");
         float[][] got = dl4j(m.graph());
         double maxDiff = 0;
         for (int i = 0; i < got.length; i++) {
@@ -83,19 +86,25 @@ class ModelFileFixtureTest {
     }
 
     /**
-     * Regenerates the fixture: {@code java -cp ... io.spherekit.exporter.ModelFileFixtureTest <repo>/testdata/fixtures/model}.
-     * Trains on a generated 4-identity set; only run it when the model format is meant to change.
+     * Regenerates the fixture with the current code: trains on a generated 4-identity set (seed 5) and rewrites
+     * {@code sf4-tiny.zip} and {@code expected.json}. Only run it when the model format is meant to change, with the
+     * command in {@code testdata/fixtures/model/README.md}:
+     * <pre>
+     * mvn -B -pl exporter/converter -am verify -Dspherekit.skipPython=true -Dsurefire.failIfNoSpecifiedTests=false \
+     *     -Dtest='ModelFileFixtureTest#regenerate' -Dspherekit.fixture.regenerate=true
+     * </pre>
      */
-    public static void main(String[] args) throws Exception {
-        Path dir = Path.of(args[0]);
-        Path tmp = Files.createTempDirectory("fixture");
-        Path faces = io.spherekit.trainer.TinyTrainingTest.makeDataset(tmp.resolve("faces"), 4, 8, 11);
-        int code = TrainCli.create(System.out, System.err).execute("--images", faces.toString(), "--people", "none",
+    @Test
+    @EnabledIfSystemProperty(named = "spherekit.fixture.regenerate", matches = "true")
+    void regenerate(@TempDir Path tmp) throws Exception {
+        Path dir = fixtureDir();
+        Path faces = TinyTrainingTest.makeDataset(tmp.resolve("faces"), 4, 8, 11);
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        PrintStream logStream = new PrintStream(log, true);
+        int code = TrainCli.create(logStream, logStream).execute("--images", faces.toString(), "--people", "none",
                 "--out", tmp.resolve("run").toString(), "--depth", "4", "--width", "0.0625", "--embedding-dim", "64",
                 "--epochs", "3", "--batch", "4", "--no-cache", "--val-fraction", "0", "--checkpoint-every", "0", "--seed", "5");
-        if (code != 0) {
-            throw new IllegalStateException("training failed: " + code);
-        }
+        assertEquals(0, code, log::toString);
         Files.createDirectories(dir);
         ModelIO.TrainedModel m = ModelIO.load(tmp.resolve("run/model.zip"), true);
         ModelIO.save(m.graph(), m.metadata(), dir.resolve("sf4-tiny.zip"), false);
@@ -103,6 +112,6 @@ class ModelFileFixtureTest {
         ref.put("input", "x[i] = sin(0.001*i), shape [2,3,112,96]");
         ref.put("embedding", dl4j(ModelIO.load(dir.resolve("sf4-tiny.zip"), false).graph()));
         new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(dir.resolve("expected.json").toFile(), ref);
-        System.out.println("wrote " + dir);
+        System.out.println("[fixture] wrote " + dir.resolve("sf4-tiny.zip") + " and expected.json");
     }
 }

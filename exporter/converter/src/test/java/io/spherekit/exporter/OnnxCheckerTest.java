@@ -1,8 +1,13 @@
 package io.spherekit.exporter;
 
+import io.spherekit.onnx.OnnxGraphBuilder;
+import io.spherekit.trainer.head.ASoftmaxHead;
+import io.spherekit.trainer.model.SphereFaceNet;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.learning.config.Nesterovs;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,11 +35,12 @@ class OnnxCheckerTest {
         if (python == null || !Files.isExecutable(python)) {
             Assumptions.assumeFalse(Boolean.getBoolean("spherekit.skipPython"),
                     "spherekit.skipPython=true and no Python at " + python);
-            String venv = python == null ? "/work/main/testdata/target/venv" : python.getParent().getParent().toString();
-            fail("No Python with the onnx package at spherekit.python=" + python + ". CI creates it; locally run:\n"
-                    + "  python3 -m venv " + venv + " && " + venv + "/bin/pip install --index-url file:///opt/pypi/simple"
-                    + " --retries 0 --timeout 1 onnx numpy\n"
-                    + "or pass -Dspherekit.python=/path/to/python, or -Dspherekit.skipPython=true to skip.");
+            // the build's own venv (root POM: spherekit.python), made by the testdata module from the pip mirror
+            Path root = Path.of(System.getProperty("spherekit.root", "..")).toAbsolutePath().normalize();
+            Path venv = python == null ? root.resolve("testdata/target/venv") : python.getParent().getParent();
+            fail("No Python with the onnx package at spherekit.python=" + python + ". The build creates it (module "
+                    + "testdata); to create it by hand, run:\n  bash " + root.resolve("testdata/python/setup_venv.sh")
+                    + " " + venv + "\nor pass -Dspherekit.python=/path/to/python, or -Dspherekit.skipPython=true to skip.");
         }
         return python;
     }
@@ -58,7 +64,7 @@ class OnnxCheckerTest {
                 Dl4jToOnnx.Options.defaults(),
                 Dl4jToOnnx.Options.defaults().withL2norm(true).withOpset(13),
                 Dl4jToOnnx.Options.defaults().withOpset(21).withBatch(2)
-                        .withPrecision(io.spherekit.onnx.OnnxGraphBuilder.WeightPrecision.FLOAT16));
+                        .withPrecision(OnnxGraphBuilder.WeightPrecision.FLOAT16));
         int i = 0;
         for (Dl4jToOnnx.Options o : variants) {
             Path f = dir.resolve("sf4_" + i++ + ".onnx");
@@ -78,10 +84,10 @@ class OnnxCheckerTest {
     void deeperNetsPassTheCheckerWithBatchBy512Outputs(@TempDir Path dir) throws Exception {
         Path python = python();
         for (int depth : new int[]{20, 36}) {
-            var g = new org.deeplearning4j.nn.graph.ComputationGraph(io.spherekit.trainer.model.SphereFaceNet.configuration(
-                    depth, 0.125, 512, 112, 96, new io.spherekit.trainer.head.ASoftmaxHead(0, 10, 4),
-                    new org.nd4j.linalg.learning.config.Nesterovs(0.01, 0.9),
-                    new org.nd4j.linalg.learning.config.Nesterovs(0.02, 0.9), 5e-4, depth));
+            var g = new ComputationGraph(SphereFaceNet.configuration(
+                    depth, 0.125, 512, 112, 96, new ASoftmaxHead(0, 10, 4),
+                    new Nesterovs(0.01, 0.9),
+                    new Nesterovs(0.02, 0.9), 5e-4, depth));
             g.init();
             TestNets.randomize(g, depth);
             var conv = Dl4jToOnnx.convert(g, Map.of("spherekit.head", "asoftmax"), Dl4jToOnnx.Options.defaults().withL2norm(true));

@@ -1,6 +1,7 @@
 package io.spherekit.onnx;
 
 import ai.onnx.proto.OnnxMl;
+import com.google.protobuf.ByteString;
 
 import java.util.List;
 
@@ -12,8 +13,6 @@ public enum OnnxAttributeType {
     INTS(OnnxMl.AttributeProto.AttributeType.INTS),
     /** A single float: a Java {@code Float} or {@code Double}. */
     FLOAT(OnnxMl.AttributeProto.AttributeType.FLOAT),
-    /** A list of floats: {@code float[]}, {@code double[]} or a {@code List} of numbers. */
-    FLOATS(OnnxMl.AttributeProto.AttributeType.FLOATS),
     /** A string (UTF-8). */
     STRING(OnnxMl.AttributeProto.AttributeType.STRING);
 
@@ -66,24 +65,9 @@ public enum OnnxAttributeType {
                     throw wrongType(opType, name, value);
                 }
             }
-            case FLOATS -> {
-                if (value instanceof float[] a) {
-                    for (float v : a) {
-                        b.addFloats(v);
-                    }
-                } else if (value instanceof double[] a) {
-                    for (double v : a) {
-                        b.addFloats((float) v);
-                    }
-                } else if (value instanceof List<?> list && list.stream().allMatch(v -> v instanceof Number)) {
-                    list.forEach(v -> b.addFloats(((Number) v).floatValue()));
-                } else {
-                    throw wrongType(opType, name, value);
-                }
-            }
             case STRING -> {
                 if (value instanceof String s) {
-                    b.setS(com.google.protobuf.ByteString.copyFromUtf8(s));
+                    b.setS(ByteString.copyFromUtf8(s));
                 } else {
                     throw wrongType(opType, name, value);
                 }

@@ -1,5 +1,6 @@
 package io.spherekit.trainer.data;
 
+import io.spherekit.core.Images;
 import io.spherekit.core.Preprocessing;
 
 import java.awt.image.BufferedImage;
@@ -8,7 +9,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -196,7 +199,7 @@ public final class FaceDataset {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while decoding images", e);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             Throwable c = e.getCause();
             throw c instanceof UncheckedIOException u ? u.getCause() : new IOException(c.getMessage(), c);
         } finally {
@@ -227,7 +230,7 @@ public final class FaceDataset {
      */
     public FaceDataset subset(int[] identityIds) {
         int[] remap = new int[identities.size()];
-        java.util.Arrays.fill(remap, -1);
+        Arrays.fill(remap, -1);
         List<String> names = new ArrayList<>();
         for (int i = 0; i < identityIds.length; i++) {
             remap[identityIds[i]] = i;
@@ -254,7 +257,7 @@ public final class FaceDataset {
     /** Decodes with the runtime's {@code Images.read} (the same checks as serving: truncated JPEGs, EXIF, grey). */
     private static byte[] decode(Path p, Preprocessing pre) {
         try {
-            BufferedImage img = io.spherekit.core.Images.read(p);
+            BufferedImage img = Images.read(p);
             return pre.cropResize(img);
         } catch (IOException e) {
             System.err.println("warning: skipping " + p + ": " + e.getMessage());

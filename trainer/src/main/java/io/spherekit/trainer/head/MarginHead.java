@@ -1,7 +1,8 @@
 package io.spherekit.trainer.head;
 
 import io.spherekit.trainer.model.CaffeFillers;
-import io.spherekit.trainer.model.NativeLayers;
+import io.spherekit.trainer.model.LayerWiring;
+import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
@@ -9,11 +10,8 @@ import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
-import org.nd4j.shade.jackson.annotation.JsonIgnoreProperties;
-import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 import java.util.Collection;
 import java.util.Map;
@@ -32,14 +30,12 @@ import java.util.Map;
  * {@link MarginHeadLayer}: three GEMMs as for a plain softmax layer, plus O(B·C + D·C) element-wise work. The
  * margin only touches the B target entries, so its per-row arithmetic runs on the JVM in double precision.
  * An earlier version built the heads as SameDiff graphs; DL4J M2.1 runs those op by op at 0.5–0.8 ms per op
- * (BENCHMARKS.md). Parameters keep that version's layout ({@code W} {@code [D, C]} in 'c' order, then the head's
- * extra parameter), so its model files load unchanged.
+ * (BENCHMARKS.md). Parameters are stored as {@code W} {@code [D, C]} in 'c' order, then the head's extra parameter.
  *
  * <p>Class weights use Caffe xavier init (prototxt {@code fc6}). Heads are dropped on export: only the backbone up
  * to the embedding goes to ONNX.
  */
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
-@JsonIgnoreProperties(ignoreUnknown = true)
 public abstract class MarginHead extends BaseOutputLayer {
 
     public static final String WEIGHT = "W";
@@ -82,20 +78,6 @@ public abstract class MarginHead extends BaseOutputLayer {
     }
 
     public long getNumClasses() { return nOut; }
-
-    /** Reads model files written by the SameDiff version of the heads, which stored C as {@code numClasses}. */
-    @JsonProperty("numClasses")
-    private void setLegacyNumClasses(long numClasses) {
-        this.nOut = numClasses;
-    }
-
-    /** Reads model files written by the SameDiff version of the heads, which stored the updater as {@code updater}. */
-    @JsonProperty("updater")
-    private void setLegacyUpdater(IUpdater updater) {
-        if (this.iUpdater == null) {
-            this.iUpdater = updater;
-        }
-    }
 
     /** Short name written into model metadata: {@code asoftmax}, {@code amsoftmax}, {@code arcface}, {@code softmax}. */
     public abstract String headName();
@@ -140,14 +122,14 @@ public abstract class MarginHead extends BaseOutputLayer {
     }
 
     @Override
-    public org.deeplearning4j.nn.api.Layer instantiate(NeuralNetConfiguration conf,
+    public Layer instantiate(NeuralNetConfiguration conf,
                                                        Collection<TrainingListener> listeners, int layerIndex,
                                                        INDArray paramsView, boolean initializeParams,
                                                        DataType networkDataType) {
         if (nIn <= 0) {
             throw new IllegalStateException("head " + getLayerName() + ": embedding size nIn is not set");
         }
-        return NativeLayers.wire(new MarginHeadLayer(conf, networkDataType), this, conf, listeners, layerIndex, paramsView,
+        return LayerWiring.wire(new MarginHeadLayer(conf, networkDataType), this, conf, listeners, layerIndex, paramsView,
                 initializeParams);
     }
 }

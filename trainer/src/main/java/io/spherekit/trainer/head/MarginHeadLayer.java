@@ -16,6 +16,8 @@ import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.Arrays;
+
 /**
  * Runtime layer of every {@link MarginHead}: forward and backward written by hand in ND4J.
  *
@@ -271,7 +273,7 @@ public class MarginHeadLayer extends BaseOutputLayer<MarginHead> {
         Pass(INDArray in) {
             if (in.rank() != 2 || in.size(1) != w.size(0)) {
                 throw new IllegalArgumentException("head " + layerId() + ": expected input [B, " + w.size(0)
-                        + "], got " + java.util.Arrays.toString(in.shape()));
+                        + "], got " + Arrays.toString(in.shape()));
             }
             this.x = in.dataType() == w.dataType() ? in : in.castTo(w.dataType());
             this.batch = (int) x.size(0);
@@ -433,7 +435,7 @@ public class MarginHeadLayer extends BaseOutputLayer<MarginHead> {
     private int[] labelIndices(INDArray labels) {
         if (labels.rank() != 2 || labels.size(0) != input.size(0) || labels.size(1) != layerConf().getNOut()) {
             throw new IllegalArgumentException("head " + layerId() + ": labels must be one-hot [" + input.size(0)
-                    + ", " + layerConf().getNOut() + "], got " + java.util.Arrays.toString(labels.shape()));
+                    + ", " + layerConf().getNOut() + "], got " + Arrays.toString(labels.shape()));
         }
         long[] idx = Nd4j.argMax(labels, 1).toLongVector();
         int[] y = new int[idx.length];

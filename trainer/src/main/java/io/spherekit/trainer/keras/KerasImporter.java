@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jhdf.HdfFile;
 import io.jhdf.api.Dataset;
+import io.jhdf.api.Group;
 import io.jhdf.api.Node;
 import io.spherekit.trainer.model.ChannelPReLU;
-import io.spherekit.trainer.model.SdConv2D;
+import io.spherekit.trainer.model.SphereConv2D;
+import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
@@ -14,7 +16,6 @@ import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -27,6 +28,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.zip.ZipEntry;
@@ -35,14 +37,14 @@ import java.util.zip.ZipFile;
 /**
  * Imports a native Keras 3 model file ({@code .keras}: a zip of {@code config.json} and {@code model.weights.h5})
  * holding a SphereFace-style backbone into a DL4J {@link ComputationGraph} built from the same layers as
- * {@link io.spherekit.trainer.model.SphereFaceNet}: {@link SdConv2D}, {@link ChannelPReLU}, an
+ * {@link io.spherekit.trainer.model.SphereFaceNet}: {@link SphereConv2D}, {@link ChannelPReLU}, an
  * {@link ElementWiseVertex} {@code Add} per residual sum, and a {@link DenseLayer}.
  *
  * <p>Supported Keras layers ({@link #SUPPORTED_LAYERS}), in a functional model, channels_last (NHWC):
  * <ul>
  *   <li>{@code InputLayer} {@code [None, H, W, C]} (or {@code [None, N]}) → a graph input of the same name,
  *       {@code InputType.convolutional(H, W, C)} (NCHW);</li>
- *   <li>{@code Conv2D} (linear activation, groups 1) → {@link SdConv2D}; kernel HWIO {@code [kH,kW,I,O]} →
+ *   <li>{@code Conv2D} (linear activation, groups 1) → {@link SphereConv2D}; kernel HWIO {@code [kH,kW,I,O]} →
  *       OIHW {@code [O,I,kH,kW]}. {@code padding='same'} is mapped to a symmetric pad only when Keras would pad
  *       symmetrically for the actual input size (always for stride 1 and odd kernels). Keras pads
  *       {@code 'same'} stride-2 convs on even sizes 0 before / 1 after, which is not Caffe's pad 1: such a conv is
@@ -69,9 +71,11 @@ import java.util.zip.ZipFile;
  */
 public final class KerasImporter {
 
+    /** One mapper per supported Keras layer class ({@link KerasMappers}), by class name. */
+    private static final Map<String, KerasLayerMapper> MAPPERS = KerasMappers.byClassName();
+
     /** The Keras layer classes this importer maps. */
-    public static final List<String> SUPPORTED_LAYERS =
-            List.of("InputLayer", "ZeroPadding2D", "Conv2D", "PReLU", "Add", "Flatten", "Dense");
+    public static final List<String> SUPPORTED_LAYERS = List.copyOf(MAPPERS.keySet());
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -156,14 +160,67 @@ public final class KerasImporter {
         }
     }
 
-    /** One step of the DL4J graph to build, with the weight reads it needs. */
-    private record Step(KLayer layer, Kind kind, List<String> inputs, long[] dims, int[] pad) {
-    }
-
-    private enum Kind { CONV, PRELU, ADD, DENSE }
-
     record Plan(List<String> inputNames, List<InputType> inputTypes, List<Step> steps, String output,
                 Map<String, Tensor> tensors) {
+    }
+
+    private static KerasLayerMapper mapper(KLayer l) {
+        return MAPPERS.get(l.className());
+    }
+
+    /**
+     * The plan under construction, as the mappers see it: the DL4J-side tensor of every Keras layer so far, the
+     * graph inputs, and the steps to build.
+     */
+    static final class Planner {
+        final Map<String, Tensor> tensors = new LinkedHashMap<>();
+        final List<String> inputNames = new ArrayList<>();
+        final List<InputType> inputTypes = new ArrayList<>();
+        final List<Step> steps = new ArrayList<>();
+
+        /** A graph input named after {@code l}, of DL4J type {@code type} and Keras shape {@code shape}. */
+        void input(KLayer l, InputType type, Shape shape) {
+            inputNames.add(l.name());
+            inputTypes.add(type);
+            define(l, new Tensor(l.name(), shape, null, null, l));
+        }
+
+        /** What the Keras layer {@code l}'s output is on the DL4J side. */
+        void define(KLayer l, Tensor t) {
+            tensors.put(l.name(), t);
+        }
+
+        /** A vertex of the DL4J graph; its output is the Keras layer's, of the given shape. */
+        void add(Step step, Shape out) {
+            steps.add(step);
+            define(step.layer(), new Tensor(step.layer().name(), out, null, null, step.layer()));
+        }
+    }
+
+    /** One vertex of the DL4J graph to build, with the weight reads it needs. */
+    interface Step {
+        KLayer layer();
+
+        void build(BuildContext b);
+    }
+
+    /** The graph being built from a plan, the weights file, and the imported parameter values per layer. */
+    static final class BuildContext {
+        final ComputationGraphConfiguration.GraphBuilder graph;
+        final HdfFile h5;
+        final boolean wrongFlattenOrder;
+        final Map<String, Map<String, INDArray>> params = new LinkedHashMap<>();
+
+        BuildContext(ComputationGraphConfiguration.GraphBuilder graph, HdfFile h5, boolean wrongFlattenOrder) {
+            this.graph = graph;
+            this.h5 = h5;
+            this.wrongFlattenOrder = wrongFlattenOrder;
+        }
+
+        /** Variable {@code index} of {@code l} in model.weights.h5, checked against the expected shape. */
+        INDArray read(KLayer l, int index, long... expected) {
+            return readVar(h5, l, index, expected);
+        }
     }
 
     private static Plan plan(JsonNode root, DataType dataType) {
@@ -173,6 +230,17 @@ public final class KerasImporter {
                     + "outputs)); this file holds a '" + modelClass + "'");
         }
         JsonNode cfg = root.path("config");
+        List<KLayer> layers = layers(cfg);
+        Planner planner = new Planner();
+        for (KLayer l : layers) {
+            mapper(l).plan(l, inputsOf(l, planner.tensors), planner);
+        }
+        String out = output(cfg, planner.tensors);
+        return new Plan(planner.inputNames, planner.inputTypes, planner.steps, out, planner.tensors);
+    }
+
+    /** The layers of config.json, with their inbound layer names and weight paths; unsupported classes fail. */
+    private static List<KLayer> layers(JsonNode cfg) {
         List<KLayer> layers = new ArrayList<>();
         Map<String, Integer> classCount = new HashMap<>();
         for (JsonNode l : cfg.path("layers")) {
@@ -194,177 +262,39 @@ public final class KerasImporter {
             layers.add(new KLayer(name, cls, l.path("config"), inbound, path));
         }
         for (KLayer l : layers) {
-            if (!SUPPORTED_LAYERS.contains(l.className())) {
+            if (!MAPPERS.containsKey(l.className())) {
                 throw new KerasImportException(l.describe() + " is not supported by KerasImporter; supported "
                         + "layers: " + String.join(", ", SUPPORTED_LAYERS));
             }
         }
+        return layers;
+    }
 
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        List<String> inputNames = new ArrayList<>();
-        List<InputType> inputTypes = new ArrayList<>();
-        List<Step> steps = new ArrayList<>();
-        for (KLayer l : layers) {
-            List<Tensor> in = new ArrayList<>();
-            for (String src : l.inbound()) {
-                Tensor t = tensors.get(src);
-                if (t == null) {
-                    throw new KerasImportException(l.describe() + " reads '" + src + "', which is not defined "
-                            + "before it in config.json");
-                }
-                if (t.pendingPad() != null && !"Conv2D".equals(l.className())) {
-                    throw new KerasImportException(l.describe() + " reads the output of ZeroPadding2D '" + src
-                            + "'; ZeroPadding2D is only supported directly before a Conv2D (it becomes that "
-                            + "conv's padding)");
-                }
-                if (t.flattenedFrom() != null && !"Dense".equals(l.className())) {
-                    throw new KerasImportException(l.describe() + " reads the output of Flatten '" + src
-                            + "'; Flatten is only supported directly before a Dense layer");
-                }
-                in.add(t);
+    /** The tensors {@code l} reads; a pending pad or flatten only feeds a mapper that folds it. */
+    private static List<Tensor> inputsOf(KLayer l, Map<String, Tensor> tensors) {
+        List<Tensor> in = new ArrayList<>();
+        for (String src : l.inbound()) {
+            Tensor t = tensors.get(src);
+            if (t == null) {
+                throw new KerasImportException(l.describe() + " reads '" + src + "', which is not defined "
+                        + "before it in config.json");
             }
-            JsonNode c = l.config();
-            switch (l.className()) {
-                case "InputLayer" -> {
-                    JsonNode bs = c.has("batch_shape") ? c.path("batch_shape") : c.path("batch_input_shape");
-                    Shape s;
-                    if (bs.size() == 4) {
-                        s = Shape.spatial(dim(l, bs, 1), dim(l, bs, 2), dim(l, bs, 3));
-                        inputTypes.add(InputType.convolutional(s.h(), s.w(), s.c()));
-                    } else if (bs.size() == 2) {
-                        s = Shape.flat(dim(l, bs, 1));
-                        inputTypes.add(InputType.feedForward(s.n()));
-                    } else {
-                        throw new KerasImportException(l.describe() + ": input shape " + bs + " is not "
-                                + "[None, H, W, C] or [None, N]");
-                    }
-                    inputNames.add(l.name());
-                    tensors.put(l.name(), new Tensor(l.name(), s, null, null, l));
-                }
-                case "ZeroPadding2D" -> {
-                    checkChannelsLast(l);
-                    Tensor t = single(l, in, true);
-                    if (t.pendingPad() != null) {
-                        throw new KerasImportException(l.describe() + " follows another ZeroPadding2D; merge them");
-                    }
-                    JsonNode p = c.path("padding");
-                    int top = p.path(0).path(0).asInt(), bottom = p.path(0).path(1).asInt();
-                    int left = p.path(1).path(0).asInt(), right = p.path(1).path(1).asInt();
-                    if (top != bottom || left != right) {
-                        throw new KerasImportException(l.describe() + ": asymmetric padding " + p + " is not "
-                                + "supported (SdConv2D pads symmetrically)");
-                    }
-                    Shape s = Shape.spatial(t.shape().h() + 2L * top, t.shape().w() + 2L * left, t.shape().c());
-                    tensors.put(l.name(), new Tensor(t.vertex(), s, new int[]{top, left}, null, l));
-                }
-                case "Conv2D" -> {
-                    checkChannelsLast(l);
-                    checkLinear(l);
-                    Tensor t = single(l, in, true);
-                    if (c.path("groups").asInt(1) != 1) {
-                        throw new KerasImportException(l.describe() + ": grouped convolution is not supported");
-                    }
-                    int[] k = pair(l, c.path("kernel_size"));
-                    int[] s = pair(l, c.path("strides"));
-                    int[] d = c.has("dilation_rate") ? pair(l, c.path("dilation_rate")) : new int[]{1, 1};
-                    int[] pad = t.pendingPad() == null ? new int[]{0, 0} : t.pendingPad().clone();
-                    long[] size = {t.shape().h(), t.shape().w()}; // already includes a pending pad
-                    String mode = c.path("padding").asText("valid");
-                    if ("same".equals(mode)) {
-                        for (int a = 0; a < 2; a++) {
-                            long keff = (long) d[a] * (k[a] - 1) + 1;
-                            long out = (size[a] + s[a] - 1) / s[a];
-                            long total = Math.max((out - 1) * s[a] + keff - size[a], 0);
-                            if (total % 2 != 0) {
-                                throw new KerasImportException(l.describe() + ": padding='same' with stride "
-                                        + s[a] + " and kernel " + k[a] + " on an input of size " + size[a]
-                                        + " makes Keras pad " + (total / 2) + " before and " + (total - total / 2)
-                                        + " after, which SdConv2D (symmetric padding, like Caffe) cannot "
-                                        + "express. Build the model with ZeroPadding2D(p) + Conv2D(padding='valid') "
-                                        + "instead");
-                            }
-                            pad[a] += (int) (total / 2);
-                            size[a] += total;
-                        }
-                    } else if (!"valid".equals(mode)) {
-                        throw new KerasImportException(l.describe() + ": padding '" + mode + "' is not supported");
-                    }
-                    long inCh = t.shape().c();
-                    long outCh = c.path("filters").asLong();
-                    long[] out = new long[2];
-                    for (int a = 0; a < 2; a++) {
-                        long keff = (long) d[a] * (k[a] - 1) + 1;
-                        out[a] = (size[a] - keff) / s[a] + 1; // size includes all padding by now
-                        if (out[a] < 1) {
-                            throw new KerasImportException(l.describe() + ": input too small for the kernel");
-                        }
-                    }
-                    steps.add(new Step(l, Kind.CONV, List.of(t.vertex()),
-                            new long[]{k[0], k[1], inCh, outCh, s[0], s[1], d[0], d[1],
-                                    c.path("use_bias").asBoolean(true) ? 1 : 0}, pad));
-                    tensors.put(l.name(), new Tensor(l.name(), Shape.spatial(out[0], out[1], outCh), null, null, l));
-                }
-                case "PReLU" -> {
-                    Tensor t = single(l, in, false);
-                    List<Integer> shared = new ArrayList<>();
-                    c.path("shared_axes").forEach(v -> shared.add(v.asInt()));
-                    if (!t.shape().isSpatial() || !shared.equals(List.of(1, 2))) {
-                        throw new KerasImportException(l.describe() + ": only per-channel PReLU on NHWC maps "
-                                + "(shared_axes=[1, 2]) is supported; got shared_axes " + shared + " on input "
-                                + t.shape());
-                    }
-                    steps.add(new Step(l, Kind.PRELU, List.of(t.vertex()), new long[]{t.shape().c()}, null));
-                    tensors.put(l.name(), new Tensor(l.name(), t.shape(), null, null, l));
-                }
-                case "Add" -> {
-                    if (in.size() < 2) {
-                        throw new KerasImportException(l.describe() + " needs at least 2 inputs, has " + in.size());
-                    }
-                    List<String> srcs = new ArrayList<>();
-                    for (Tensor t : in) {
-                        if (!t.shape().equals(in.get(0).shape())) {
-                            throw new KerasImportException(l.describe() + ": inputs of different shapes "
-                                    + in.get(0).shape() + " and " + t.shape() + " (broadcasting is not supported)");
-                        }
-                        srcs.add(t.vertex());
-                    }
-                    steps.add(new Step(l, Kind.ADD, srcs, null, null));
-                    tensors.put(l.name(), new Tensor(l.name(), in.get(0).shape(), null, null, l));
-                }
-                case "Flatten" -> {
-                    String df = c.path("data_format").asText("channels_last");
-                    if (!"channels_last".equals(df) && !"null".equals(df)) {
-                        throw new KerasImportException(l.describe() + ": data_format " + df + " is not supported");
-                    }
-                    Tensor t = single(l, in, false);
-                    if (t.shape().isSpatial()) {
-                        Shape s = t.shape();
-                        tensors.put(l.name(), new Tensor(t.vertex(), Shape.flat(s.h() * s.w() * s.c()), null, s, l));
-                    } else {
-                        tensors.put(l.name(), new Tensor(t.vertex(), t.shape(), null, null, l)); // identity
-                    }
-                }
-                case "Dense" -> {
-                    checkLinear(l);
-                    Tensor t = single(l, in, false);
-                    if (t.shape().isSpatial()) {
-                        throw new KerasImportException(l.describe() + ": a Dense applied to a " + t.shape()
-                                + " map (over its last axis) is not supported; put a Flatten before it");
-                    }
-                    if (!c.path("quantization_config").isMissingNode() && !c.path("quantization_config").isNull()) {
-                        throw new KerasImportException(l.describe() + ": quantized Dense layers are not supported");
-                    }
-                    long units = c.path("units").asLong();
-                    Shape from = t.flattenedFrom();
-                    steps.add(new Step(l, Kind.DENSE, List.of(t.vertex()),
-                            from == null ? new long[]{t.shape().n(), units, c.path("use_bias").asBoolean(true) ? 1 : 0}
-                                    : new long[]{t.shape().n(), units, c.path("use_bias").asBoolean(true) ? 1 : 0,
-                                    from.h(), from.w(), from.c()}, null));
-                    tensors.put(l.name(), new Tensor(l.name(), Shape.flat(units), null, null, l));
-                }
-                default -> throw new IllegalStateException(l.className());
+            if (t.pendingPad() != null && !mapper(l).foldsPadding()) {
+                throw new KerasImportException(l.describe() + " reads the output of ZeroPadding2D '" + src
+                        + "'; ZeroPadding2D is only supported directly before a Conv2D (it becomes that "
+                        + "conv's padding)");
             }
+            if (t.flattenedFrom() != null && !mapper(l).foldsFlatten()) {
+                throw new KerasImportException(l.describe() + " reads the output of Flatten '" + src
+                        + "'; Flatten is only supported directly before a Dense layer");
+            }
+            in.add(t);
         }
+        return in;
+    }
+
+    /** The model's single output layer, which must be a vertex of its own. */
+    private static String output(JsonNode cfg, Map<String, Tensor> tensors) {
         JsonNode outs = cfg.path("output_layers");
         if (outs.size() > 0 && outs.get(0).isTextual()) { // a single output is stored unwrapped: [name, 0, 0]
             outs = JSON.createArrayNode().add(outs);
@@ -378,10 +308,10 @@ public final class KerasImporter {
             throw new KerasImportException("the model output '" + out + "' must be a Conv2D, PReLU, Add or Dense "
                     + "layer of the model");
         }
-        return new Plan(inputNames, inputTypes, steps, out, tensors);
+        return out;
     }
 
-    private static long dim(KLayer l, JsonNode shape, int i) {
+    static long dim(KLayer l, JsonNode shape, int i) {
         JsonNode v = shape.path(i);
         if (!v.isIntegralNumber() || v.asLong() < 1) {
             throw new KerasImportException(l.describe() + ": input shape " + shape + " must be fully known "
@@ -390,7 +320,7 @@ public final class KerasImporter {
         return v.asLong();
     }
 
-    private static Tensor single(KLayer l, List<Tensor> in, boolean spatial) {
+    static Tensor single(KLayer l, List<Tensor> in, boolean spatial) {
         if (in.size() != 1) {
             throw new KerasImportException(l.describe() + " must have exactly one input, has " + in.size());
         }
@@ -400,7 +330,7 @@ public final class KerasImporter {
         return in.get(0);
     }
 
-    private static int[] pair(KLayer l, JsonNode v) {
+    static int[] pair(KLayer l, JsonNode v) {
         if (v.isIntegralNumber()) {
             return new int[]{v.asInt(), v.asInt()};
         }
@@ -410,7 +340,7 @@ public final class KerasImporter {
         return new int[]{v.get(0).asInt(), v.get(1).asInt()};
     }
 
-    private static void checkChannelsLast(KLayer l) {
+    static void checkChannelsLast(KLayer l) {
         JsonNode df = l.config().path("data_format");
         if (!df.isMissingNode() && !df.isNull() && !"channels_last".equals(df.asText())) {
             throw new KerasImportException(l.describe() + ": data_format " + df.asText() + " is not supported "
@@ -418,7 +348,7 @@ public final class KerasImporter {
         }
     }
 
-    private static void checkLinear(KLayer l) {
+    static void checkLinear(KLayer l) {
         JsonNode a = l.config().path("activation");
         String name = a.isTextual() ? a.asText() : a.path("config").path("name").asText(a.toString());
         if (!a.isMissingNode() && !a.isNull() && !"linear".equals(name)) {
@@ -448,7 +378,7 @@ public final class KerasImporter {
     static String snakeCase(String cls) {
         String s = cls.replaceAll("(.)([A-Z][a-z]+)", "$1_$2");
         s = s.replaceAll("([a-z])([A-Z])", "$1_$2");
-        return s.toLowerCase(java.util.Locale.ROOT);
+        return s.toLowerCase(Locale.ROOT);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -464,61 +394,15 @@ public final class KerasImporter {
                 .validateOutputLayerConfig(false);
         g.addInputs(plan.inputNames().toArray(new String[0]));
         g.setInputTypes(plan.inputTypes().toArray(new InputType[0]));
-        Map<String, Map<String, INDArray>> params = new LinkedHashMap<>();
+        BuildContext b = new BuildContext(g, h5, wrongFlattenOrder);
         for (Step st : plan.steps()) {
-            KLayer l = st.layer();
-            String[] in = st.inputs().toArray(new String[0]);
-            long[] d = st.dims();
-            switch (st.kind()) {
-                case CONV -> {
-                    int kH = (int) d[0], kW = (int) d[1];
-                    long nIn = d[2], nOut = d[3];
-                    boolean bias = d[8] == 1;
-                    SdConv2D conv = new SdConv2D(nIn, nOut, new int[]{kH, kW}, new int[]{(int) d[4], (int) d[5]},
-                            st.pad(), SdConv2D.Init.XAVIER).withBias(bias, false);
-                    if (d[6] != 1 || d[7] != 1) {
-                        conv.withDilation((int) d[6], (int) d[7]);
-                    }
-                    g.addLayer(l.name(), conv, in);
-                    Map<String, INDArray> p = new LinkedHashMap<>();
-                    INDArray k = readVar(h5, l, 0, kH, kW, nIn, nOut); // HWIO
-                    p.put(SdConv2D.WEIGHT, k.permute(3, 2, 0, 1).dup('c')); // OIHW
-                    if (bias) {
-                        p.put(SdConv2D.BIAS, readVar(h5, l, 1, nOut));
-                    }
-                    params.put(l.name(), p);
-                }
-                case PRELU -> {
-                    long c = d[0];
-                    g.addLayer(l.name(), new ChannelPReLU(c), in);
-                    params.put(l.name(), Map.of(ChannelPReLU.ALPHA, readVar(h5, l, 0, 1, 1, c).reshape('c', 1, c, 1, 1)));
-                }
-                case ADD -> g.addVertex(l.name(), new ElementWiseVertex(ElementWiseVertex.Op.Add), in);
-                case DENSE -> {
-                    long nIn = d[0], nOut = d[1];
-                    boolean bias = d[2] == 1;
-                    g.addLayer(l.name(), new DenseLayer.Builder().nIn(nIn).nOut(nOut).hasBias(bias)
-                            .activation(Activation.IDENTITY).build(), in);
-                    INDArray k = readVar(h5, l, 0, nIn, nOut);
-                    if (d.length == 6 && !wrongFlattenOrder) {
-                        long h = d[3], w = d[4], c = d[5];
-                        // Keras row index (h·W + w)·C + c  →  DL4J row index (c·H + h)·W + w
-                        k = k.reshape('c', h, w, c, nOut).permute(2, 0, 1, 3).dup('c').reshape('c', nIn, nOut);
-                    }
-                    Map<String, INDArray> p = new LinkedHashMap<>();
-                    p.put("W", k);
-                    if (bias) {
-                        p.put("b", readVar(h5, l, 1, nOut).reshape('c', 1, nOut));
-                    }
-                    params.put(l.name(), p);
-                }
-            }
+            st.build(b);
         }
         g.setOutputs(plan.output());
         ComputationGraph net = new ComputationGraph(g.build());
         net.init();
-        for (Map.Entry<String, Map<String, INDArray>> e : params.entrySet()) {
-            org.deeplearning4j.nn.api.Layer layer = net.getLayer(e.getKey());
+        for (Map.Entry<String, Map<String, INDArray>> e : b.params.entrySet()) {
+            Layer layer = net.getLayer(e.getKey());
             for (Map.Entry<String, INDArray> p : e.getValue().entrySet()) {
                 INDArray target = layer.getParam(p.getKey());
                 INDArray src = p.getValue().castTo(dt);
@@ -545,7 +429,7 @@ public final class KerasImporter {
             TreeSet<String> groups = new TreeSet<>();
             try {
                 Node layers = h5.getByPath("layers");
-                if (layers instanceof io.jhdf.api.Group grp) {
+                if (layers instanceof Group grp) {
                     groups.addAll(grp.getChildren().keySet());
                 }
             } catch (RuntimeException ignored) {

@@ -3,12 +3,15 @@ package io.spherekit.trainer.model;
 import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
 import org.deeplearning4j.nn.conf.memory.MemoryReport;
+import org.deeplearning4j.nn.layers.BaseLayer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -16,15 +19,16 @@ import java.util.Map;
  *
  * <p>Parameter {@code alpha} of shape {@code [1, C, 1, 1]}, initialised to 0.25 (Caffe's PReLU default, used by
  * wy1iu/sphereface). It is a weight parameter: global updater and L2 decay, as Caffe's default {@code decay_mult: 1}.
- * Exported to ONNX as {@code PRelu} with slope {@code [C,1,1]}. Input and output are {@code [N, C, H, W]}.
+ * Exported to ONNX as {@code Relu} + two depthwise 1×1 {@code Conv} + {@code Add} (the default), or as one {@code PRelu}
+ * with slope {@code [C,1,1]} ({@code export-model --prelu prelu}). Input and output are {@code [N, C, H, W]}.
  *
  * <p>Forward and backward are hand-written ND4J ({@link ChannelPReLULayer}). This replaces DL4J's {@code PReLULayer},
  * whose backward pass fails on real feature maps (libnd4j prelu_bp requires input length / alpha length ≤ 64;
  * shared/notes/FACTS.md), and an earlier SameDiff version whose broadcast-multiply backward went through libnd4j's
- * generic {@code tile} path (BENCHMARKS.md). The parameter layout is unchanged, so model files of that version load.
+ * generic {@code tile} path (BENCHMARKS.md).
  */
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
-public class ChannelPReLU extends NativeLayerConfig {
+public class ChannelPReLU extends BackboneLayerConfig {
 
     public static final String ALPHA = "alpha";
 
@@ -51,7 +55,7 @@ public class ChannelPReLU extends NativeLayerConfig {
     }
 
     @Override
-    protected org.deeplearning4j.nn.layers.BaseLayer<?> createLayer(NeuralNetConfiguration conf, DataType dataType) {
+    protected BaseLayer<?> createLayer(NeuralNetConfiguration conf, DataType dataType) {
         return new ChannelPReLULayer(conf, dataType);
     }
 
@@ -88,8 +92,8 @@ public class ChannelPReLU extends NativeLayerConfig {
         static final Params INSTANCE = new Params();
 
         @Override
-        protected java.util.LinkedHashMap<String, long[]> shapes(org.deeplearning4j.nn.conf.layers.Layer l) {
-            java.util.LinkedHashMap<String, long[]> shapes = new java.util.LinkedHashMap<>();
+        protected LinkedHashMap<String, long[]> shapes(Layer l) {
+            LinkedHashMap<String, long[]> shapes = new LinkedHashMap<>();
             shapes.put(ALPHA, new long[]{1, ((ChannelPReLU) l).nChannels, 1, 1});
             return shapes;
         }
@@ -100,7 +104,7 @@ public class ChannelPReLU extends NativeLayerConfig {
         }
 
         @Override
-        protected void initialize(org.deeplearning4j.nn.conf.layers.Layer l, Map<String, INDArray> params) {
+        protected void initialize(Layer l, Map<String, INDArray> params) {
             params.get(ALPHA).assign(((ChannelPReLU) l).initialSlope);
         }
     }

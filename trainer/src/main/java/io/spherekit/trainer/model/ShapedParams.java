@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * A DL4J {@link ParamInitializer} defined by a layer's parameter shapes: every parameter is a 'c'-order view of the
- * layer's slice of the flattened vector, in the order of {@link #shapes} ({@link NativeLayers#views}). Parameters
+ * layer's slice of the flattened vector, in the order of {@link #shapes} ({@link LayerWiring#views}). Parameters
  * that are not weights ({@link #isWeight}) are biases, so DL4J gives them the bias updater and regularisation.
  */
 public abstract class ShapedParams implements ParamInitializer {
@@ -80,6 +80,6 @@ public abstract class ShapedParams implements ParamInitializer {
 
     @Override
     public Map<String, INDArray> getGradientsFromFlattened(NeuralNetConfiguration conf, INDArray flat) {
-        return NativeLayers.views(conf.getLayer().getLayerName(), flat, shapes(conf.getLayer()));
+        return LayerWiring.views(conf.getLayer().getLayerName(), flat, shapes(conf.getLayer()));
     }
 }

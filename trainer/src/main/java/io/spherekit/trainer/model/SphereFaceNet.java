@@ -107,8 +107,8 @@ public final class SphereFaceNet {
         for (int s = 0; s < 4; s++) {
             int stage = s + 1;
             String conv = "conv" + stage + "_1";
-            g.addLayer(conv, new SdConv2D(0, ch[s], new int[]{3, 3}, new int[]{2, 2}, new int[]{1, 1},
-                    SdConv2D.Init.XAVIER), prev);
+            g.addLayer(conv, new SphereConv2D(0, ch[s], new int[]{3, 3}, new int[]{2, 2}, new int[]{1, 1},
+                    SphereConv2D.Init.XAVIER), prev);
             conv = maybeBn(g, batchNorm, stage, 1, conv);
             prev = "relu" + stage + "_1";
             g.addLayer(prev, new ChannelPReLU(ch[s]), conv);
@@ -145,8 +145,8 @@ public final class SphereFaceNet {
         return name;
     }
 
-    private static SdConv2D residualConv(int c) {
-        return new SdConv2D(c, c, new int[]{3, 3}, new int[]{1, 1}, new int[]{1, 1}, SdConv2D.Init.GAUSSIAN)
+    private static SphereConv2D residualConv(int c) {
+        return new SphereConv2D(c, c, new int[]{3, 3}, new int[]{1, 1}, new int[]{1, 1}, SphereConv2D.Init.GAUSSIAN)
                 .withGaussianStd(0.01).withBias(true, true);
     }
 }

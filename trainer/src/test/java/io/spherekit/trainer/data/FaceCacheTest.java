@@ -5,12 +5,16 @@ import io.spherekit.trainer.TinyTrainingTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -60,7 +64,7 @@ class FaceCacheTest {
         Path f = cache.resolve("faces-" + FaceCache.key(changed, pre, 2).substring(0, 16) + ".bin");
         FaceCache.loadOrBuild(changed, pre, 2, cache, 1, false, null, ps);
         byte[] bytes = Files.readAllBytes(f);
-        Files.write(f, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        Files.write(f, Arrays.copyOf(bytes, bytes.length / 2));
         log.reset();
         FaceDataset rebuilt = FaceCache.loadOrBuild(changed, pre, 2, cache, 1, false, null, ps);
         assertTrue(log.toString().contains("ignoring") && log.toString().contains("truncated"), log.toString());
@@ -80,13 +84,13 @@ class FaceCacheTest {
             FaceDataset d = FaceDataset.load(ids, Preprocessing.LFW_SPHEREFACE, 0, 1, false, null);
             assertEquals(6, d.size());
             assertEquals(1, d.skipped());
-            java.io.IOException e = assertThrows(java.io.IOException.class,
+            IOException e = assertThrows(IOException.class,
                     () -> FaceDataset.load(ids, Preprocessing.LFW_SPHEREFACE, 0, 1, true, null));
             assertTrue(e.getMessage().contains("broken.png"), e.getMessage());
         } finally {
             System.setErr(err);
         }
-        java.io.IOException empty = assertThrows(java.io.IOException.class,
+        IOException empty = assertThrows(IOException.class,
                 () -> FaceDataset.list(Files.createDirectories(tmp.resolve("empty")), null, 2, 0));
         assertTrue(empty.getMessage().contains("empty"), empty.getMessage());
     }
@@ -94,8 +98,8 @@ class FaceCacheTest {
     @Test
     void truncatedJpegIsRefusedAndFailOnCorruptHoldsOnACacheHit(@TempDir Path tmp) throws Exception {
         Path root = TinyTrainingTest.makeDataset(tmp.resolve("faces"), 2, 3, 5);
-        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(250, 250, java.awt.image.BufferedImage.TYPE_INT_RGB);
-        java.util.Random r = new java.util.Random(3);
+        BufferedImage img = new BufferedImage(250, 250, BufferedImage.TYPE_INT_RGB);
+        Random r = new Random(3);
         for (int y = 0; y < 250; y++) {
             for (int x = 0; x < 250; x++) {
                 img.setRGB(x, y, r.nextInt());
@@ -105,7 +109,7 @@ class FaceCacheTest {
         assertTrue(javax.imageio.ImageIO.write(img, "jpg", jpeg));
         byte[] full = jpeg.toByteArray();
         // javax.imageio alone decodes a half file without complaint; the runtime's Images.read refuses it
-        Files.write(root.resolve("person_1").resolve("truncated.jpg"), java.util.Arrays.copyOf(full, full.length / 2));
+        Files.write(root.resolve("person_1").resolve("truncated.jpg"), Arrays.copyOf(full, full.length / 2));
         var ids = FaceDataset.list(root, null, 2, 0);
         Path cache = tmp.resolve("cache");
         ByteArrayOutputStream log = new ByteArrayOutputStream();
@@ -117,7 +121,7 @@ class FaceCacheTest {
             assertEquals(6, d.size());
             assertEquals(1, d.skipped());
             // the cache now exists and records the skipped image; --fail-on-corrupt must still fail, naming it
-            java.io.IOException e = assertThrows(java.io.IOException.class, () -> FaceCache.loadOrBuild(ids,
+            IOException e = assertThrows(IOException.class, () -> FaceCache.loadOrBuild(ids,
                     Preprocessing.LFW_SPHEREFACE, 0, cache, 1, true, null, ps));
             assertTrue(e.getMessage().contains("truncated.jpg"), e.getMessage());
             assertTrue(log.toString().contains("records 1 undecodable"), log.toString());

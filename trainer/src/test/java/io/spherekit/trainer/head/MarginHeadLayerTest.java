@@ -3,6 +3,7 @@ package io.spherekit.trainer.head;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -10,6 +11,7 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Supplier;
@@ -81,7 +83,7 @@ class MarginHeadLayerTest {
         double score = g.score();
         INDArray gW = g.gradient().getGradientFor("head_W").castTo(DataType.DOUBLE).dup();
         // ∂L/∂x straight from the layer (the graph clears layer inputs after its pass)
-        var mgr = org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces();
+        var mgr = LayerWorkspaceMgr.noWorkspaces();
         MarginHeadLayer layer = (MarginHeadLayer) g.getLayer("head");
         layer.setInput(Nd4j.create(x).castTo(type), mgr);
         layer.setLabels(oneHot(y, type));
@@ -135,9 +137,9 @@ class MarginHeadLayerTest {
         Random r = new Random(7);
         double[][] w = gaussian(r, D, C, 0.3);
         double[][] big = gaussian(r, 6, D, 1.0);
-        double[][] small = java.util.Arrays.copyOf(big, 3);
+        double[][] small = Arrays.copyOf(big, 3);
         int[] yBig = labels(r, 6);
-        int[] ySmall = java.util.Arrays.copyOf(yBig, 3);
+        int[] ySmall = Arrays.copyOf(yBig, 3);
         for (Supplier<MarginHead> h : HEADS) {
             ComputationGraph g = net(h.get(), DataType.FLOAT);
             g.getLayer("head").getParam("W").assign(Nd4j.create(w).castTo(DataType.FLOAT));

@@ -1,16 +1,22 @@
 package io.spherekit.trainer.head;
 
+import io.spherekit.trainer.ModelIO;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.function.Supplier;
 
@@ -194,23 +200,23 @@ class MarginHeadsTest {
         assertEquals(total / 3, o.loss(), 1e-10);
     }
 
-    static void assertFinite(Out o) {
-        assertTrue(Double.isFinite(o.loss()), "loss " + o.loss());
+    static void assertFinite(Out o, String what) {
+        assertTrue(Double.isFinite(o.loss()), what + ": loss " + o.loss());
         for (double[] row : o.gx()) {
             for (double v : row) {
-                assertTrue(Double.isFinite(v), "dL/dx not finite");
+                assertTrue(Double.isFinite(v), what + ": dL/dx not finite: " + v);
             }
         }
         for (double[] row : o.gw()) {
             for (double v : row) {
-                assertTrue(Double.isFinite(v), "dL/dW not finite");
+                assertTrue(Double.isFinite(v), what + ": dL/dW not finite: " + v);
             }
         }
     }
 
     @Test
     void everyHeadIsFiniteOnEdgeInputs() {
-        java.util.List<Supplier<MarginHead>> heads = java.util.List.of(
+        List<Supplier<MarginHead>> heads = List.of(
                 () -> new ASoftmaxHead(0, C, 4), () -> new AmSoftmaxHead(0, C, 30, 0.35),
                 () -> new ArcFaceHead(0, C, 64, 0.5), () -> new SoftmaxHead(0, C));
         Random r = new Random(4);
@@ -223,19 +229,26 @@ class MarginHeadsTest {
                 parallel[0][d] = 3 * w[d][0];
                 parallel[1][d] = -3 * w[d][2];
             }
-            assertFinite(run(h, parallel, w, new int[]{0, 2}));
-            // x = 0
-            assertFinite(run(h, new double[2][D], w, new int[]{1, 3}));
+            assertFinite(run(h, parallel, w, new int[]{0, 2}), name + ", x parallel to a class weight");
+            // x = 0: every cos θ is 0; A-Softmax's logits are ‖x‖-scaled (‖x‖ = 1e-6 with the norm's ε) and
+            // softmax's are its zero-initialised biases, so both give ln C; the scaled heads give their margin's loss
+            double[][] zero = new double[2][D];
+            Out atZero = run(h, zero, w, new int[]{1, 3});
+            assertFinite(atZero, name + ", x = 0");
+            double expected = switch (name) {
+                case "amsoftmax" -> refLoss(zero, w, new int[]{1, 3}, AM);
+                case "arcface" -> refLoss(zero, w, new int[]{1, 3}, ARC);
+                default -> Math.log(C);
+            };
+            assertEquals(expected, atZero.loss(), 1e-5, name + ", loss at x = 0");
             // huge ‖x‖
-            assertFinite(run(h, rnd(r, 2, D, 1e6), w, new int[]{0, 1}));
+            assertFinite(run(h, rnd(r, 2, D, 1e6), w, new int[]{0, 1}), name + ", ‖x‖ ~ 1e6");
             // a class weight with zero norm
             double[][] w0 = rnd(r, D, C, 1);
             for (int d = 0; d < D; d++) {
                 w0[d][3] = 0;
             }
-            Out o = run(h, rnd(r, 2, D, 1), w0, new int[]{3, 0});
-            assertFinite(o);
-            assertNotNull(name);
+            assertFinite(run(h, rnd(r, 2, D, 1), w0, new int[]{3, 0}), name + ", a zero-norm class weight");
         }
     }
 
@@ -247,15 +260,15 @@ class MarginHeadsTest {
     }
 
     @Test
-    void scaledHeadsSurviveAModelFileRoundTrip(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
-        for (MarginHead h : java.util.List.of(new AmSoftmaxHead(0, C, 20, 0.25), new ArcFaceHead(0, C, 32, 0.3))) {
+    void scaledHeadsSurviveAModelFileRoundTrip(@TempDir Path tmp) throws Exception {
+        for (MarginHead h : List.of(new AmSoftmaxHead(0, C, 20, 0.25), new ArcFaceHead(0, C, 32, 0.3))) {
             ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().updater(new Sgd(0.1))
                     .graphBuilder().addInputs("in").setInputTypes(InputType.feedForward(D))
                     .addLayer("head", h, "in").setOutputs("head").build());
             g.init();
-            java.nio.file.Path f = tmp.resolve(h.headName() + ".zip");
-            io.spherekit.trainer.ModelIO.save(g, java.util.Map.of(), f, false);
-            var back = (ScaledMarginHead) ((org.deeplearning4j.nn.conf.graph.LayerVertex) io.spherekit.trainer.ModelIO
+            Path f = tmp.resolve(h.headName() + ".zip");
+            ModelIO.save(g, Map.of(), f, false);
+            var back = (ScaledMarginHead) ((LayerVertex) ModelIO
                     .load(f, false).graph().getConfiguration().getVertices().get("head")).getLayerConf().getLayer();
             assertEquals(h.getClass(), back.getClass());
             assertEquals(((ScaledMarginHead) h).getS(), back.getS());

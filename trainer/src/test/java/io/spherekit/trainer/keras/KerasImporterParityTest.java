@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spherekit.trainer.model.ChannelPReLU;
-import io.spherekit.trainer.model.SdConv2D;
+import io.spherekit.trainer.model.SphereConv2D;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -66,8 +66,8 @@ class KerasImporterParityTest {
         ComputationGraph net = KerasImporter.load(refs.resolve("model_sf" + depth + ".keras"));
         double loadSec = (System.nanoTime() - t0) / 1e9;
         assertNotNull(net.getLayer("conv1_1"));
-        assertInstanceOf(SdConv2D.class, net.getLayer("conv1_1").conf().getLayer());
-        assertArrayEquals(new int[]{1, 1}, ((SdConv2D) net.getLayer("conv1_1").conf().getLayer()).getPadding(),
+        assertInstanceOf(SphereConv2D.class, net.getLayer("conv1_1").conf().getLayer());
+        assertArrayEquals(new int[]{1, 1}, ((SphereConv2D) net.getLayer("conv1_1").conf().getLayer()).getPadding(),
                 "ZeroPadding2D(1) must be folded into conv1_1's padding");
         assertInstanceOf(ChannelPReLU.class, net.getLayer("relu1_1").conf().getLayer());
         double[] d = compare(net, refs, depth);

@@ -13,13 +13,20 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Analytic gradients of the conv layers (libnd4j conv2d_bp with the OIHW↔YXIO weight copies), the PReLU layers, a
- * residual Add and fc5 against central finite differences (double precision). A factor error in either direction
+ * Analytic gradients of every parameter tensor (the conv layers through libnd4j conv2d_bp with the OIHW↔YXIO weight
+ * copies, the PReLU layers, fc5 and the softmax head, with a residual Add in between), a random sample of entries of
+ * each, against central finite differences (double precision). A factor error in either direction
  * (as DL4J M2.1's doubled SameDiffLayer gradients, which the first SameDiff versions of these layers had to halve)
  * fails it.
  */
@@ -31,9 +38,9 @@ class BackboneGradientTest {
         ComputationGraph net = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(1)
                 .dataType(DataType.DOUBLE).updater(new Sgd(0.1)).graphBuilder()
                 .addInputs("in").setInputTypes(InputType.convolutional(8, 6, 2))
-                .addLayer("c1", new SdConv2D(0, 3, new int[]{3, 3}, new int[]{2, 2}, new int[]{1, 1}, SdConv2D.Init.XAVIER), "in")
+                .addLayer("c1", new SphereConv2D(0, 3, new int[]{3, 3}, new int[]{2, 2}, new int[]{1, 1}, SphereConv2D.Init.XAVIER), "in")
                 .addLayer("p1", new ChannelPReLU(0), "c1")
-                .addLayer("c2", new SdConv2D(0, 3, new int[]{3, 3}, new int[]{1, 1}, new int[]{1, 1}, SdConv2D.Init.GAUSSIAN)
+                .addLayer("c2", new SphereConv2D(0, 3, new int[]{3, 3}, new int[]{1, 1}, new int[]{1, 1}, SphereConv2D.Init.GAUSSIAN)
                         .withGaussianStd(0.3), "p1")
                 .addLayer("p2", new ChannelPReLU(0), "c2")
                 .addVertex("res", new ElementWiseVertex(ElementWiseVertex.Op.Add), "p1", "p2")
@@ -51,26 +58,50 @@ class BackboneGradientTest {
         net.setLabels(y);
         net.computeGradientAndScore();
         Map<String, INDArray> grads = net.gradient().gradientForVariable();
-        int checked = 0;
-        for (String key : new String[]{"c1_W", "c1_b", "p1_alpha", "c2_W", "p2_alpha", "fc5_b", "head_W"}) {
-            INDArray p = net.getParam(key);
-            INDArray g = grads.get(key).dup().reshape(p.length()).div(batch); // DL4J: gradient of the summed loss
-            INDArray flat = p.reshape(p.length());
-            for (int i = 0; i < Math.min(4, p.length()); i++) {
-                double o = flat.getDouble(i);
+        // every parameter tensor of the net: conv weights and biases, PReLU slopes, fc5 and the head
+        assertEquals(Set.of("c1_W", "c1_b", "p1_alpha", "c2_W", "c2_b", "p2_alpha", "fc5_W", "fc5_b", "head_W",
+                "head_b"), net.paramTable().keySet());
+        Random pick = new Random(7);
+        Map<String, Integer> checked = new TreeMap<>();
+        for (Map.Entry<String, INDArray> e : net.paramTable().entrySet()) {
+            String key = e.getKey();
+            INDArray p = e.getValue();
+            INDArray g = grads.get(key);
+            assertNotNull(g, "no gradient for " + key);
+            assertArrayEquals(p.shape(), g.shape(), key);
+            // a random sample of each tensor's entries (the first and last always), read and written through the
+            // parameter's own view, whatever its order
+            Set<Long> entries = new TreeSet<>(List.of(0L, p.length() - 1));
+            while (entries.size() < Math.min(6, p.length())) {
+                entries.add((long) pick.nextInt((int) p.length()));
+            }
+            for (long i : entries) {
+                long[] idx = subscript(p.shape(), i);
+                double o = p.getDouble(idx);
                 double h = 1e-6;
-                flat.putScalar(i, o + h);
+                p.putScalar(idx, o + h);
                 net.computeGradientAndScore();
                 double lp = net.score();
-                flat.putScalar(i, o - h);
+                p.putScalar(idx, o - h);
                 net.computeGradientAndScore();
                 double lm = net.score();
-                flat.putScalar(i, o);
+                p.putScalar(idx, o);
                 double num = (lp - lm) / (2 * h);
-                assertEquals(num, g.getDouble(i), 1e-7 + 1e-5 * Math.abs(num), key + "[" + i + "]");
-                checked++;
+                double analytic = g.getDouble(idx) / batch; // DL4J: gradient of the summed loss
+                assertEquals(num, analytic, 1e-7 + 1e-5 * Math.abs(num), key + Arrays.toString(idx));
+                checked.merge(key, 1, Integer::sum);
             }
         }
-        assertEquals(4 + 3 + 3 + 4 + 3 + 4 + 4, checked);
+        assertEquals(net.paramTable().keySet(), checked.keySet());
+    }
+
+    /** The 'c'-order subscript of flat index {@code i} in an array of the given shape. */
+    private static long[] subscript(long[] shape, long i) {
+        long[] idx = new long[shape.length];
+        for (int d = shape.length - 1; d >= 0; d--) {
+            idx[d] = i % shape[d];
+            i /= shape[d];
+        }
+        return idx;
     }
 }

@@ -2,14 +2,22 @@ package io.spherekit.trainer.model;
 
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.layers.BaseLayer;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
-/** Shared wiring of SphereKit's hand-written DL4J layers (conv, PReLU, margin heads). */
-public final class NativeLayers {
-    private NativeLayers() {
+/**
+ * How SphereKit's hand-written DL4J layers (conv, PReLU, margin heads) are connected to DL4J: the runtime layer's
+ * configuration and listeners, and its parameter views into the network's flattened parameter vector.
+ */
+public final class LayerWiring {
+    private LayerWiring() {
     }
 
     /**
@@ -19,7 +27,7 @@ public final class NativeLayers {
      * @param initializeParams fill the parameters with the configuration's initial values
      * @return {@code layer}
      */
-    public static <L extends org.deeplearning4j.nn.layers.BaseLayer<?>> L wire(L layer, Layer config,
+    public static <L extends BaseLayer<?>> L wire(L layer, Layer config,
             NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex, INDArray paramsView,
             boolean initializeParams) {
         layer.setListeners(listeners);
@@ -39,31 +47,30 @@ public final class NativeLayers {
      * @return parameter name → view, in the same order
      * @throws IllegalStateException naming the layer if {@code flat} does not hold exactly the parameters' total length
      */
-    public static java.util.Map<String, INDArray> views(String layerName, INDArray flat,
-                                                       java.util.LinkedHashMap<String, long[]> shapes) {
+    public static Map<String, INDArray> views(String layerName, INDArray flat, LinkedHashMap<String, long[]> shapes) {
         long total = 0;
         for (long[] shape : shapes.values()) {
-            total += java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+            total += Arrays.stream(shape).reduce(1, (a, b) -> a * b);
         }
         if (flat.length() != total) {
             throw new IllegalStateException("layer " + layerName + ": expected " + total + " parameters "
                     + describe(shapes) + ", got " + flat.length());
         }
         INDArray v = flat.reshape(flat.length());
-        java.util.Map<String, INDArray> out = new java.util.LinkedHashMap<>();
+        Map<String, INDArray> out = new LinkedHashMap<>();
         long from = 0;
-        for (java.util.Map.Entry<String, long[]> e : shapes.entrySet()) {
-            long n = java.util.Arrays.stream(e.getValue()).reduce(1, (a, b) -> a * b);
-            out.put(e.getKey(), v.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(from, from + n))
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            long n = Arrays.stream(e.getValue()).reduce(1, (a, b) -> a * b);
+            out.put(e.getKey(), v.get(NDArrayIndex.interval(from, from + n))
                     .reshape('c', e.getValue()));
             from += n;
         }
         return out;
     }
 
-    private static String describe(java.util.Map<String, long[]> shapes) {
+    private static String describe(Map<String, long[]> shapes) {
         StringBuilder b = new StringBuilder("(");
-        shapes.forEach((k, v) -> b.append(b.length() > 1 ? ", " : "").append(k).append(java.util.Arrays.toString(v)));
+        shapes.forEach((k, v) -> b.append(b.length() > 1 ? ", " : "").append(k).append(Arrays.toString(v)));
         return b.append(")").toString();
     }
 }

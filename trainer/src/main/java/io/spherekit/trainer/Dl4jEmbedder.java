@@ -1,25 +1,23 @@
 package io.spherekit.trainer;
 
 import io.spherekit.core.Preprocessing;
-import io.spherekit.core.Similarity;
-import io.spherekit.core.eval.PairList;
-import io.spherekit.core.eval.VerificationEvaluation;
+import io.spherekit.trainer.data.FaceDataset;
 import io.spherekit.trainer.model.SphereFaceNet;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /**
- * Verification accuracy of a DL4J network on a pair list, with the same preprocessing and scoring (cosine of fc5
- * embeddings) as the runtime. The trainer uses it for the held-out check during training; the reported numbers
- * always come from ONNX Runtime through the runtime module.
+ * fc5 embeddings of a DL4J network, with the same preprocessing as the runtime. The trainer uses them for the
+ * held-out check during training ({@link HeldOutCheck}), the exporter for its ONNX Runtime comparison; the reported
+ * verification numbers always come from ONNX Runtime through the runtime module.
  */
-public final class Dl4jVerification {
-    private Dl4jVerification() {
+public final class Dl4jEmbedder {
+    private Dl4jEmbedder() {
     }
 
     /** Writes item {@code i} as a normalised CHW tensor at {@code offset} of {@code dst}. */
@@ -28,17 +26,8 @@ public final class Dl4jVerification {
         void write(int i, float[] dst, int offset);
     }
 
-    /**
-     * Embeds pre-cropped images (uint8 HWC from {@link Preprocessing#cropResize}) with the net's fc5.
-     *
-     * @return {@code [images.size()][D]}
-     */
-    public static float[][] embed(ComputationGraph net, Preprocessing pre, List<byte[]> images, int batch) {
-        return embed(net, pre, images.size(), batch, (i, dst, off) -> pre.normalizeInto(images.get(i), false, dst, off));
-    }
-
     /** Embeds every image of a dataset (centre window, no flip) with the net's fc5: {@code [data.size()][D]}. */
-    public static float[][] embed(ComputationGraph net, io.spherekit.trainer.data.FaceDataset data, int batch) {
+    public static float[][] embed(ComputationGraph net, FaceDataset data, int batch) {
         return embed(net, data.preprocessing(), data.size(), batch, (i, dst, off) -> data.tensorInto(i, 0, 0, false, dst, off));
     }
 
@@ -69,30 +58,8 @@ public final class Dl4jVerification {
      * fails in the {@code output(List, ...)} path ("Workspace WS_LAYER_ACT_1 for array type INPUT is not open").
      */
     public static INDArray activation(ComputationGraph net, String vertex, INDArray x) {
-        boolean hasBatchNorm = java.util.Arrays.stream(net.getLayers())
-                .anyMatch(l -> l instanceof org.deeplearning4j.nn.layers.normalization.BatchNormalization);
+        boolean hasBatchNorm = Arrays.stream(net.getLayers()).anyMatch(l -> l instanceof BatchNormalization);
         return hasBatchNorm ? net.feedForward(x, false).get(vertex)
                 : net.output(List.of(vertex), false, new INDArray[]{x}, null)[0];
-    }
-
-    /** Scores every pair by cosine and runs the LFW 10-fold protocol. */
-    public static VerificationEvaluation.Result evaluate(ComputationGraph net, Preprocessing pre, PairList pairs)
-            throws java.io.IOException {
-        List<java.nio.file.Path> files = pairs.distinctImages();
-        List<byte[]> px = new java.util.ArrayList<>();
-        for (var f : files) {
-            px.add(pre.cropResize(io.spherekit.core.Images.read(f)));
-        }
-        float[][] emb = embed(net, pre, px, 64);
-        Map<java.nio.file.Path, float[]> byFile = new HashMap<>();
-        for (int i = 0; i < files.size(); i++) {
-            byFile.put(files.get(i), emb[i]);
-        }
-        double[] scores = new double[pairs.size()];
-        for (int i = 0; i < pairs.size(); i++) {
-            var p = pairs.pairs().get(i);
-            scores[i] = Similarity.cosine(byFile.get(p.first()), byFile.get(p.second()));
-        }
-        return VerificationEvaluation.evaluate(scores, pairs.genuine(), pairs.foldIndices());
     }
 }

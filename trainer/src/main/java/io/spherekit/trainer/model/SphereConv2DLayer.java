@@ -15,20 +15,20 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.util.Arrays;
 
 /**
- * Runtime layer of {@link SdConv2D}: libnd4j's {@code conv2d} forward and {@code conv2d_bp} backward ops (oneDNN
+ * Runtime layer of {@link SphereConv2D}: libnd4j's {@code conv2d} forward and {@code conv2d_bp} backward ops (oneDNN
  * kernels on the {@code onednn} backend), called directly on NCHW arrays. The parameter is stored OIHW (ONNX
  * layout); libnd4j M2.1's {@code conv2d_bp} rejects OIHW weights, so each pass copies the (small) weight tensor to
  * YXIO {@code [kH, kW, nIn, nOut]} and the weight gradient back. Outputs go to DL4J's activation / activation-gradient
  * workspaces and the copies to its working-memory workspace.
  */
-public class SdConv2DLayer extends BaseLayer<SdConv2D> {
+public class SphereConv2DLayer extends BaseLayer<SphereConv2D> {
 
-    public SdConv2DLayer(NeuralNetConfiguration conf, DataType dataType) {
+    public SphereConv2DLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
     }
 
     private INDArray checkedInput(DataType type) {
-        SdConv2D c = layerConf();
+        SphereConv2D c = layerConf();
         if (input.rank() != 4 || input.size(1) != c.getNIn()) {
             throw new IllegalArgumentException("layer " + layerId() + ": expected input [N, " + c.getNIn()
                     + ", H, W], got " + Arrays.toString(input.shape()));
@@ -38,7 +38,7 @@ public class SdConv2DLayer extends BaseLayer<SdConv2D> {
 
     /** OIHW → YXIO copy of the weights in the given working-memory workspace. */
     private INDArray weightsYxio(LayerWorkspaceMgr mgr, ArrayType type) {
-        INDArray w = getParam(SdConv2D.WEIGHT);
+        INDArray w = getParam(SphereConv2D.WEIGHT);
         INDArray out = mgr.createUninitialized(type, w.dataType(),
                 new long[]{w.size(2), w.size(3), w.size(1), w.size(0)}, 'c');
         return out.assign(w.permute(2, 3, 1, 0));
@@ -47,13 +47,13 @@ public class SdConv2DLayer extends BaseLayer<SdConv2D> {
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(false);
-        SdConv2D c = layerConf();
+        SphereConv2D c = layerConf();
         INDArray w = weightsYxio(workspaceMgr, ArrayType.FF_WORKING_MEM);
         INDArray x = checkedInput(w.dataType());
         long[] hw = c.outputSize(x.size(2), x.size(3));
         INDArray y = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, w.dataType(),
                 new long[]{x.size(0), c.getNOut(), hw[0], hw[1]}, 'c');
-        INDArray[] in = c.isHasBias() ? new INDArray[]{x, w, getParam(SdConv2D.BIAS)} : new INDArray[]{x, w};
+        INDArray[] in = c.isHasBias() ? new INDArray[]{x, w, getParam(SphereConv2D.BIAS)} : new INDArray[]{x, w};
         Nd4j.exec(DynamicCustomOp.builder("conv2d").addInputs(in).addOutputs(y)
                 .addIntegerArguments(c.opArgs()).build());
         return y;
@@ -62,22 +62,22 @@ public class SdConv2DLayer extends BaseLayer<SdConv2D> {
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(true);
-        SdConv2D c = layerConf();
+        SphereConv2D c = layerConf();
         INDArray w = weightsYxio(workspaceMgr, ArrayType.BP_WORKING_MEM);
         INDArray x = checkedInput(w.dataType());
         INDArray g = epsilon.dataType() == w.dataType() ? epsilon : epsilon.castTo(w.dataType());
         INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, w.dataType(), x.shape(), 'c');
         INDArray dw = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, w.dataType(), w.shape(), 'c');
         Gradient grad = new DefaultGradient(gradientsFlattened);
-        INDArray gradW = gradientViews.get(SdConv2D.WEIGHT);
-        grad.gradientForVariable().put(SdConv2D.WEIGHT, gradW);
+        INDArray gradW = gradientViews.get(SphereConv2D.WEIGHT);
+        grad.gradientForVariable().put(SphereConv2D.WEIGHT, gradW);
         INDArray[] in;
         INDArray[] out;
         if (c.isHasBias()) {
-            INDArray gradB = gradientViews.get(SdConv2D.BIAS);
-            in = new INDArray[]{x, w, getParam(SdConv2D.BIAS), g};
+            INDArray gradB = gradientViews.get(SphereConv2D.BIAS);
+            in = new INDArray[]{x, w, getParam(SphereConv2D.BIAS), g};
             out = new INDArray[]{dx, dw, gradB};
-            grad.gradientForVariable().put(SdConv2D.BIAS, gradB);
+            grad.gradientForVariable().put(SphereConv2D.BIAS, gradB);
         } else {
             in = new INDArray[]{x, w, g};
             out = new INDArray[]{dx, dw};

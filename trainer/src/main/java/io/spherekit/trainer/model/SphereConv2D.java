@@ -4,7 +4,9 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
+import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.memory.MemoryReport;
+import org.deeplearning4j.nn.layers.BaseLayer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -12,16 +14,18 @@ import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.learning.regularization.Regularization;
 import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
 
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * 2-D convolution, NCHW, that calls libnd4j's {@code conv2d} / {@code conv2d_bp} ops directly ({@link SdConv2DLayer}),
+ * 2-D convolution, NCHW, that calls libnd4j's {@code conv2d} / {@code conv2d_bp} ops directly ({@link SphereConv2DLayer}),
  * so it runs on oneDNN: DL4J M2.1's built-in {@code ConvolutionLayer} never reaches oneDNN and trains ~3× slower here
- * (see shared/notes/FACTS.md). The name is from its first version, a SameDiff layer; DL4J M2.1 runs SameDiff layers
- * through a per-layer session and doubles their gradients (BENCHMARKS.md), so the ops are now called without
- * SameDiff. Parameter layout and JSON fields are unchanged, so model files of that version load.
+ * (see shared/notes/FACTS.md). The ops are called without SameDiff: DL4J M2.1 runs SameDiff layers through a
+ * per-layer session and doubles their gradients (BENCHMARKS.md). Named apart from DL4J's {@code ConvolutionLayer}
+ * and Keras' {@code Conv2D} (which {@link io.spherekit.trainer.keras.KerasImporter} maps onto this class).
  *
  * <p>Parameters: {@code W} of shape {@code [nOut, nIn, kH, kW]} (ONNX Conv layout, OIHW) and, when
  * {@code hasBias}, {@code b} of shape {@code [nOut]}.
@@ -33,7 +37,7 @@ import java.util.Map;
  * With {@code frozenBias} the bias gets learning rate 0 and no regularisation (prototxt {@code lr_mult: 0}).
  */
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
-public class SdConv2D extends NativeLayerConfig {
+public class SphereConv2D extends BackboneLayerConfig {
 
     /** Weight initialisation of a conv layer. */
     public enum Init { XAVIER, GAUSSIAN }
@@ -53,7 +57,7 @@ public class SdConv2D extends NativeLayerConfig {
     private double gaussianStd = 0.01;
 
     /** For Jackson. */
-    protected SdConv2D() {
+    protected SphereConv2D() {
     }
 
     /**
@@ -64,7 +68,7 @@ public class SdConv2D extends NativeLayerConfig {
      * @param padding  {pH, pW}, symmetric
      * @param init     weight initialisation
      */
-    public SdConv2D(long nIn, long nOut, int[] kernel, int[] stride, int[] padding, Init init) {
+    public SphereConv2D(long nIn, long nOut, int[] kernel, int[] stride, int[] padding, Init init) {
         if (nOut <= 0) {
             throw new IllegalArgumentException("nOut must be > 0, got " + nOut);
         }
@@ -82,23 +86,23 @@ public class SdConv2D extends NativeLayerConfig {
     private static void checkPair(String name, int[] v, int min) {
         if (v == null || v.length != 2 || v[0] < min || v[1] < min) {
             throw new IllegalArgumentException(name + " must be two ints >= " + min + ", got "
-                    + (v == null ? "null" : java.util.Arrays.toString(v)));
+                    + (v == null ? "null" : Arrays.toString(v)));
         }
     }
 
-    public SdConv2D withBias(boolean hasBias, boolean frozenBias) {
+    public SphereConv2D withBias(boolean hasBias, boolean frozenBias) {
         this.hasBias = hasBias;
         this.frozenBias = frozenBias;
         return this;
     }
 
-    public SdConv2D withDilation(int dH, int dW) {
+    public SphereConv2D withDilation(int dH, int dW) {
         checkPair("dilation", new int[]{dH, dW}, 1);
         this.dilation = new int[]{dH, dW};
         return this;
     }
 
-    public SdConv2D withGaussianStd(double std) {
+    public SphereConv2D withGaussianStd(double std) {
         this.gaussianStd = std;
         return this;
     }
@@ -175,8 +179,8 @@ public class SdConv2D extends NativeLayerConfig {
     }
 
     @Override
-    protected org.deeplearning4j.nn.layers.BaseLayer<?> createLayer(NeuralNetConfiguration conf, DataType dataType) {
-        return new SdConv2DLayer(conf, dataType);
+    protected BaseLayer<?> createLayer(NeuralNetConfiguration conf, DataType dataType) {
+        return new SphereConv2DLayer(conf, dataType);
     }
 
     @Override
@@ -188,7 +192,7 @@ public class SdConv2D extends NativeLayerConfig {
     public LayerMemoryReport getMemoryReport(InputType inputType) {
         InputType out = getOutputType(-1, inputType);
         long params = nOut * nIn * kernel[0] * kernel[1] + (hasBias ? nOut : 0);
-        return new LayerMemoryReport.Builder(getLayerName(), SdConv2D.class, inputType, out)
+        return new LayerMemoryReport.Builder(getLayerName(), SphereConv2D.class, inputType, out)
                 .standardMemory(params, 0)
                 .workingMemory(0, params, 0, params)
                 .cacheMemory(MemoryReport.CACHE_MODE_ALL_ZEROS, MemoryReport.CACHE_MODE_ALL_ZEROS).build();
@@ -215,9 +219,9 @@ public class SdConv2D extends NativeLayerConfig {
         static final Params INSTANCE = new Params();
 
         @Override
-        protected java.util.LinkedHashMap<String, long[]> shapes(org.deeplearning4j.nn.conf.layers.Layer l) {
-            SdConv2D c = (SdConv2D) l;
-            java.util.LinkedHashMap<String, long[]> shapes = new java.util.LinkedHashMap<>();
+        protected LinkedHashMap<String, long[]> shapes(Layer l) {
+            SphereConv2D c = (SphereConv2D) l;
+            LinkedHashMap<String, long[]> shapes = new LinkedHashMap<>();
             shapes.put(WEIGHT, new long[]{c.nOut, c.nIn, c.kernel[0], c.kernel[1]});
             if (c.hasBias) {
                 shapes.put(BIAS, new long[]{c.nOut});
@@ -231,8 +235,8 @@ public class SdConv2D extends NativeLayerConfig {
         }
 
         @Override
-        protected void initialize(org.deeplearning4j.nn.conf.layers.Layer l, Map<String, INDArray> params) {
-            ((SdConv2D) l).initializeParameters(params);
+        protected void initialize(Layer l, Map<String, INDArray> params) {
+            ((SphereConv2D) l).initializeParameters(params);
         }
     }
 }
