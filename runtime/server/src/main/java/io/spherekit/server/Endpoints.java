@@ -33,7 +33,7 @@ final class Endpoints {
     private static final String IMAGE_USAGE = "send a multipart/form-data part 'image', JSON {\"image\": base64},"
             + " or the raw image bytes with Content-Type image/*";
 
-    /** What the endpoints serve and their request limits. */
+    /** What the endpoints serve and their request limits; {@code modelId} as shown to clients (no local paths). */
     record Config(FaceEmbedder embedder, Verifier verifier, Gallery gallery, String modelId, long maxBodyBytes,
                   int maxConcurrency, int maxQueue, long timeoutMillis, long maxPixels) {
     }
@@ -44,7 +44,7 @@ final class Endpoints {
         Callable<ObjectNode> parse(Context ctx, RequestInputs in);
     }
 
-    private final ObjectMapper mapper = new ObjectMapper();
+    private final ObjectMapper mapper = RequestInputs.jsonMapper();
     private final Config cfg;
     private final Admission admission;
     private final ObjectNode modelInfo;
@@ -194,7 +194,7 @@ final class Endpoints {
         j.put("model_id", cfg.modelId());
         j.put("model_file", String.valueOf(embedder.modelPath().getFileName()));
         ObjectNode md = j.putObject("metadata");
-        embedder.metadata().forEach(md::put);
+        embedder.metadata().forEach((k, v) -> md.put(k, LocalPaths.toFileNames(v)));
         Preprocessing p = embedder.preprocessing();
         ObjectNode in = j.putObject("input");
         in.put("layout", "NCHW");
@@ -205,7 +205,7 @@ final class Endpoints {
         in.put("preprocessing", p.toString());
         j.put("embedding_dim", embedder.embeddingDim());
         j.put("provider", embedder.provider().name());
-        j.put("provider_reason", embedder.providerReason());
+        j.put("provider_reason", LocalPaths.toFileNames(embedder.providerReason()));
         j.put("threshold", verifier.threshold());
         j.put("threshold_source", verifier.thresholdSource());
         if (gallery == null) {
@@ -214,7 +214,7 @@ final class Endpoints {
             ObjectNode g = j.putObject("gallery");
             g.put("identities", gallery.labels().size());
             g.put("embeddings", gallery.size());
-            g.put("model_id", gallery.modelId());
+            g.put("model_id", LocalPaths.toFileNames(gallery.modelId()));
         }
         ObjectNode l = j.putObject("limits");
         l.put("max_body_bytes", cfg.maxBodyBytes());

@@ -25,11 +25,14 @@ import org.slf4j.LoggerFactory;
  *       "same"}], "k", "threshold", "model_id"}}; 404 when the server has no gallery.</li>
  *   <li>{@code GET /healthz} → 200 {@code {"status": "ok"}}, or 503 {@code {"status": "stopping"}}.</li>
  *   <li>{@code GET /v1/model} → model id, file, metadata, input size and preprocessing, embedding dim, active
- *       provider and the reason it was chosen, threshold, gallery summary, limits.</li>
+ *       provider and the reason it was chosen, threshold, gallery summary, limits. No server-local path is shown:
+ *       the model is named by its file name, and absolute paths in metadata values and texts are reduced to their
+ *       file names.</li>
  * </ul>
  *
- * <p>Errors are {@code {"status", "error", "message"}}: 400 empty or malformed body, missing part, bad base64 or
- * {@code k}; 404/405 unknown endpoint or no gallery; 413 body above the size limit; 415 unsupported content type;
+ * <p>Errors are {@code {"status", "error", "message"}}: 400 empty or malformed body (also JSON with anything but
+ * whitespace after the object), missing part, bad base64 (a character outside the alphabet, other than line
+ * breaks and spaces, is an error naming the field) or {@code k}; 404/405 unknown endpoint or no gallery; 413 body above the size limit; 415 unsupported content type;
  * 422 data that is not a decodable image (or is truncated, or exceeds the pixel limit); 429 more requests than
  * {@code maxConcurrency + maxQueue} at once; 503 no inference slot freed up before the deadline, or shutting
  * down; 504 the request ran past its timeout; 500 an inference failure.
@@ -88,13 +91,13 @@ public final class FaceServer implements AutoCloseable {
     private FaceServer(Builder b, Verifier verifier, String modelId) {
         this.embedder = b.embedder;
         this.gallery = b.gallery;
-        this.modelId = modelId;
+        this.modelId = LocalPaths.toFileNames(modelId);
         this.host = b.host;
         this.maxConcurrency = b.maxConcurrency;
         this.maxQueue = b.maxQueue;
         this.timeoutMillis = b.timeoutMillis;
         this.admission = new Admission(b.maxConcurrency, b.maxQueue, b.timeoutMillis, b.beforeWork);
-        this.endpoints = new Endpoints(new Endpoints.Config(b.embedder, verifier, b.gallery, modelId,
+        this.endpoints = new Endpoints(new Endpoints.Config(b.embedder, verifier, b.gallery, this.modelId,
                 b.maxBodyBytes, b.maxConcurrency, b.maxQueue, b.timeoutMillis, b.maxPixels), admission);
         boolean closeEmbedder = b.closeEmbedderOnStop;
         this.lifecycle = new Lifecycle(b.host, b.maxBodyBytes, b.drainMillis, admission, () -> {
@@ -130,7 +133,10 @@ public final class FaceServer implements AutoCloseable {
         return lifecycle.port();
     }
 
-    /** @return the model id reported in responses */
+    /**
+     * @return the model id reported in responses: {@link ModelId#of}, with any absolute path in it reduced to its
+     *         file name (a {@value ModelId#METADATA_KEY} that names a server-local file)
+     */
     public String modelId() {
         return modelId;
     }
