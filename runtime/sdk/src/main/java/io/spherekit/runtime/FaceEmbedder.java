@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -85,7 +86,7 @@ public final class FaceEmbedder implements AutoCloseable {
         if (!Files.isRegularFile(modelPath)) {
             throw new SphereKitException("model " + modelPath + " cannot be loaded: file does not exist");
         }
-        this.env = io.spherekit.runtime.LargeStack.environment();
+        this.env = LargeStack.environment();
         Opened opened = open(b);
         this.session = opened.session;
         this.provider = opened.provider;
@@ -213,7 +214,7 @@ public final class FaceEmbedder implements AutoCloseable {
     }
 
     private static boolean isProviderError(OrtException e) {
-        String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
         return m.contains("cuda") || m.contains("cudnn") || m.contains("provider") || m.contains("shared library");
     }
 

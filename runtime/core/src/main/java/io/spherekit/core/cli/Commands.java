@@ -1,5 +1,6 @@
 package io.spherekit.core.cli;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -70,6 +71,6 @@ public enum Commands {
 
     /** All command names, in help order. */
     public static List<String> names() {
-        return java.util.Arrays.stream(values()).map(Commands::command).toList();
+        return Arrays.stream(values()).map(Commands::command).toList();
     }
 }

@@ -1,5 +1,6 @@
 package io.spherekit.core.cli;
 
+import java.io.File;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -87,7 +88,7 @@ public final class DemoCommand implements Callable<Integer> {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
         cmd.add("-cp");
-        cmd.add(classes + java.io.File.pathSeparator + Files.readString(cpFile).trim());
+        cmd.add(classes + File.pathSeparator + Files.readString(cpFile).trim());
         cmd.add(command.mainClass());
         if (command.mainClass().equals("io.spherekit.server.RuntimeMain")) {
             cmd.add(command.command());

@@ -2,6 +2,8 @@ package io.spherekit.core.cli;
 
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -43,11 +45,11 @@ public final class SphereKit implements Runnable {
 
     /** The help footer: every command of {@link Commands}, the exit codes and the path conventions. */
     static String[] footer() {
-        java.util.List<String> lines = new java.util.ArrayList<>();
+        List<String> lines = new ArrayList<>();
         for (Commands c : Commands.values()) {
             lines.add(String.format(Locale.ROOT, "  %-13s %s", c.command(), c.summary()));
         }
-        lines.addAll(java.util.List.of("", "Run 'spherekit COMMAND --help' for a command's options.", "",
+        lines.addAll(List.of("", "Run 'spherekit COMMAND --help' for a command's options.", "",
                 "Exit codes (every command): 0 ok, 1 failure (model, image, data or IO problem), 2 usage error.",
                 "Relative paths are taken from the folder you run the command in.",
                 "LFW is found at --lfw DIR, else $SPHEREKIT_LFW, else ../shared/data/lfw next to the repository root."));
