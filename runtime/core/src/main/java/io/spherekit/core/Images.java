@@ -1,6 +1,8 @@
 package io.spherekit.core;
 
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -221,14 +223,14 @@ public final class Images {
      * @return {@code img} itself unless it has a single grey band
      */
     static BufferedImage greyToRgb(BufferedImage img) {
-        if (img.getColorModel().getColorSpace().getType() != java.awt.color.ColorSpace.TYPE_GRAY
+        if (img.getColorModel().getColorSpace().getType() != ColorSpace.TYPE_GRAY
                 || img.getRaster().getNumBands() != 1) {
             return img;
         }
         int w = img.getWidth();
         int h = img.getHeight();
         int bits = img.getColorModel().getComponentSize(0);
-        java.awt.image.Raster r = img.getRaster();
+        Raster r = img.getRaster();
         int[] row = new int[w];
         int[] rgb = new int[w];
         BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);

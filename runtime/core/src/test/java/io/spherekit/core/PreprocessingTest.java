@@ -1,5 +1,6 @@
 package io.spherekit.core;
 
+import java.util.HashMap;
 import org.junit.jupiter.api.Test;
 
 import java.awt.image.BufferedImage;
@@ -88,7 +89,7 @@ class PreprocessingTest {
         assertEquals(0.268, back.cropLeft(), 1e-6);
         assertEquals(0.532, back.cropHeight(), 1e-6);
         assertNull(Preprocessing.fromMetadata(Map.of()));
-        var bad = new java.util.HashMap<>(m);
+        var bad = new HashMap<>(m);
         bad.put("spherekit.input.height", "tall");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Preprocessing.fromMetadata(bad));
         assertTrue(e.getMessage().contains("spherekit.input"), e.getMessage());

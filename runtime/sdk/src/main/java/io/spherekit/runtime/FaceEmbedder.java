@@ -8,6 +8,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import ai.onnxruntime.ValueInfo;
@@ -17,9 +18,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
@@ -56,6 +60,13 @@ import org.slf4j.LoggerFactory;
 public final class FaceEmbedder implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(FaceEmbedder.class);
+    /** {@link #providerReason()} of {@link Provider#AUTO} on an ONNX Runtime build without the CUDA provider. */
+    static final String CPU_BUILD_REASON = "ONNX Runtime CPU build, which has no CUDA provider";
+    /** Start of {@link #providerReason()} when {@link Provider#AUTO} tried CUDA and fell back; the load error follows. */
+    static final String CUDA_FALLBACK_REASON = "CUDA unavailable, fell back to CPU: ";
+    private static final String CUDA_NEEDS = "It needs the onnxruntime_gpu jar (mvn -Pgpu) with CUDA 12 and cuDNN 9"
+            + " libraries on the library path, or a custom ONNX Runtime build selected with"
+            + " -Donnxruntime.native.path=DIR; use provider CPU or AUTO to run on the CPU";
 
     private final Path modelPath;
     private final OrtEnvironment env;
@@ -75,7 +86,7 @@ public final class FaceEmbedder implements AutoCloseable {
         if (!Files.isRegularFile(modelPath)) {
             throw new SphereKitException("model " + modelPath + " cannot be loaded: file does not exist");
         }
-        this.env = io.spherekit.runtime.LargeStack.environment();
+        this.env = LargeStack.environment();
         Opened opened = open(b);
         this.session = opened.session;
         this.provider = opened.provider;
@@ -132,17 +143,24 @@ public final class FaceEmbedder implements AutoCloseable {
         if (b.provider == Provider.CPU) {
             return new Opened(createCpuSession(b), Provider.CPU, "CPU requested");
         }
+        Set<OrtProvider> inBuild = b.buildProviders != null ? b.buildProviders : OrtEnvironment.getAvailableProviders();
+        if (!inBuild.contains(OrtProvider.CUDA)) {
+            if (b.provider == Provider.CUDA) {
+                throw new SphereKitException("CUDA execution provider cannot be used for model " + modelPath
+                        + ": this is the ONNX Runtime CPU build (execution providers " + inBuild + "). " + CUDA_NEEDS);
+            }
+            LOG.info("ONNX Runtime CPU build: running on CPU ({})", modelPath.getFileName());
+            return new Opened(createCpuSession(b), Provider.CPU, CPU_BUILD_REASON);
+        }
         try {
             return new Opened(createSession(b, true), Provider.CUDA,
                     b.provider == Provider.AUTO ? "CUDA device 0 (auto)" : "CUDA device 0 requested");
         } catch (CudaUnavailable e) {
             if (b.provider == Provider.CUDA) {
                 throw new SphereKitException("CUDA execution provider cannot be used for model " + modelPath + ": "
-                        + e.getMessage() + ". It needs the onnxruntime_gpu jar (mvn -Pgpu) with CUDA 12 and cuDNN 9"
-                        + " libraries on the library path, or a custom ONNX Runtime build selected with"
-                        + " -Donnxruntime.native.path=DIR; use provider CPU or AUTO to run on the CPU", e.getCause());
+                        + e.getMessage() + ". " + CUDA_NEEDS, e.getCause());
             }
-            String reason = "CUDA unavailable, fell back to CPU: " + e.getMessage();
+            String reason = CUDA_FALLBACK_REASON + e.getMessage();
             LOG.warn("{}: {}", modelPath, reason);
             return new Opened(createCpuSession(b), Provider.CPU, reason);
         }
@@ -196,7 +214,7 @@ public final class FaceEmbedder implements AutoCloseable {
     }
 
     private static boolean isProviderError(OrtException e) {
-        String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
         return m.contains("cuda") || m.contains("cudnn") || m.contains("provider") || m.contains("shared library");
     }
 
@@ -437,8 +455,20 @@ public final class FaceEmbedder implements AutoCloseable {
         private Provider provider = Provider.AUTO;
         private Preprocessing preprocessing;
         private int intraOpThreads;
+        private Set<OrtProvider> buildProviders;
 
         private Builder() {
+        }
+
+        /**
+         * Test seam: the execution providers the ONNX Runtime build is taken to contain, instead of
+         * {@link OrtEnvironment#getAvailableProviders()} (e.g. CUDA on a CPU build, to reach the fallback path).
+         */
+        Builder buildProviders(Set<OrtProvider> providers) {
+            EnumSet<OrtProvider> copy = EnumSet.noneOf(OrtProvider.class);
+            copy.addAll(providers);
+            this.buildProviders = copy;
+            return this;
         }
 
         /** @param path the {@code .onnx} file (required) */

@@ -1,5 +1,6 @@
 package io.spherekit.runtime;
 
+import ai.onnxruntime.OrtEnvironment;
 import java.util.concurrent.Callable;
 
 /**
@@ -20,9 +21,9 @@ public final class LargeStack {
     }
 
     /** {@code OrtEnvironment.getEnvironment()}, initialised on a large-stack thread. */
-    public static ai.onnxruntime.OrtEnvironment environment() {
+    public static OrtEnvironment environment() {
         try {
-            return call("ort-env-init", ai.onnxruntime.OrtEnvironment::getEnvironment);
+            return call("ort-env-init", OrtEnvironment::getEnvironment);
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {

@@ -68,19 +68,32 @@ public final class Verifier {
     /**
      * Embeds both images (one batch of 2) and compares them.
      *
-     * @throws SphereKitException    if inference fails
+     * @throws NullPointerException     if {@code a} or {@code b} is null; the message names which
+     * @throws SphereKitException       if inference fails
      * @throws IllegalArgumentException if an embedding has zero norm
-     * @throws IllegalStateException after the embedder was closed
+     * @throws IllegalStateException    after the embedder was closed
      */
     public Verification verify(BufferedImage a, BufferedImage b) throws SphereKitException {
+        requireBoth(a, b);
         float[][] e = embedder.embed(List.of(a, b));
         return verify(e[0], e[1]);
     }
 
-    /** Compares two precomputed embeddings. */
+    /**
+     * Compares two precomputed embeddings.
+     *
+     * @throws NullPointerException     if {@code a} or {@code b} is null; the message names which
+     * @throws IllegalArgumentException if the lengths differ or an embedding has zero norm
+     */
     public Verification verify(float[] a, float[] b) {
+        requireBoth(a, b);
         double score = Similarity.cosine(a, b);
         return new Verification(score, score >= threshold, threshold);
+    }
+
+    private static void requireBoth(Object a, Object b) {
+        Objects.requireNonNull(a, "a (the first face) must not be null");
+        Objects.requireNonNull(b, "b (the second face) must not be null");
     }
 
     /** @return the cosine decision threshold */

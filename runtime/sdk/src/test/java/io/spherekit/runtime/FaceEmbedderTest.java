@@ -9,6 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtProvider;
 
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -17,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -135,31 +140,86 @@ class FaceEmbedderTest {
         }
     }
 
-    @Test
-    void cudaModeFailsClearlyWithoutCuda() throws Exception {
-        try (FaceEmbedder fe = FaceEmbedder.builder().setModelPath(model).optProvider(Provider.CUDA).build()) {
-            // Only on a machine where CUDA really loads.
-            assertEquals(Provider.CUDA, fe.provider());
-        } catch (SphereKitException e) {
-            assertTrue(e.getMessage().startsWith("CUDA execution provider cannot be used"), e.getMessage());
-            assertTrue(e.getMessage().contains("onnxruntime.native.path"), e.getMessage());
-            assertNotNull(e.getCause());
-        }
+    /** Whether the ONNX Runtime jar on the test class path (the default CPU one unless -Pgpu) has CUDA. */
+    static boolean realBuildHasCuda() {
+        LargeStack.environment();
+        return OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
     }
 
     @Test
-    void autoFallsBackToCpuWithReason() throws Exception {
-        try (FaceEmbedder fe = FaceEmbedder.builder().setModelPath(model).build()) {
-            if (fe.provider() == Provider.CPU) {
-                assertTrue(fe.providerReason().startsWith("CUDA unavailable, fell back to CPU: "),
-                        fe.providerReason());
-                assertTrue(fe.providerReason().length() > "CUDA unavailable, fell back to CPU: ".length());
-            } else {
-                assertEquals(Provider.CUDA, fe.provider());
-            }
-            assertFalse(fe.providerReason().isBlank());
-            assertEmbedding(TestModels.expected(n(0), n(255), n(0), D), fe.embed(solid(5, 5, Color.GREEN)));
+    void cudaOnCpuBuildFailsClearly() throws Exception {
+        EnumSet<OrtProvider> cpuOnly = EnumSet.of(OrtProvider.CPU);
+        String log = StderrCapture.of(() -> {
+            SphereKitException e = assertThrows(SphereKitException.class, () -> FaceEmbedder.builder()
+                    .setModelPath(model).optProvider(Provider.CUDA).buildProviders(cpuOnly).build());
+            assertEquals("CUDA execution provider cannot be used for model " + model + ": this is the ONNX Runtime"
+                    + " CPU build (execution providers [CPU]). It needs the onnxruntime_gpu jar (mvn -Pgpu) with CUDA"
+                    + " 12 and cuDNN 9 libraries on the library path, or a custom ONNX Runtime build selected with"
+                    + " -Donnxruntime.native.path=DIR; use provider CPU or AUTO to run on the CPU", e.getMessage());
+        });
+        assertFalse(log.contains("WARN"), log);
+    }
+
+    @Test
+    void cudaOnCpuBuildFailsClearlyWithTheRealProviderList() {
+        assumeFalse(realBuildHasCuda(), "only on the CPU build (the default); with -Pgpu the real list has CUDA");
+        SphereKitException e = assertThrows(SphereKitException.class,
+                () -> FaceEmbedder.builder().setModelPath(model).optProvider(Provider.CUDA).build());
+        assertTrue(e.getMessage().contains(": this is the ONNX Runtime CPU build (execution providers [CPU])"),
+                e.getMessage());
+    }
+
+    @Test
+    void autoOnCpuBuildRunsOnCpuWithoutTryingCuda() throws Exception {
+        assumeFalse(realBuildHasCuda(), "only on the CPU build (the default); with -Pgpu the real list has CUDA");
+        FaceEmbedder[] fe = new FaceEmbedder[1];
+        String log = StderrCapture.of(() -> fe[0] = FaceEmbedder.builder().setModelPath(model).build());
+        try (FaceEmbedder e = fe[0]) {
+            assertEquals(Provider.CPU, e.provider());
+            assertEquals("ONNX Runtime CPU build, which has no CUDA provider", e.providerReason());
+            assertEmbedding(TestModels.expected(n(0), n(255), n(0), D), e.embed(solid(5, 5, Color.GREEN)));
         }
+        assertTrue(log.contains("INFO io.spherekit.runtime.FaceEmbedder - ONNX Runtime CPU build: running on CPU"
+                + " (tiny.onnx)"), log);
+        assertFalse(log.contains("WARN"), log);
+        assertFalse(log.contains("CUDA unavailable"), log);
+    }
+
+    /**
+     * A GPU build whose CUDA libraries do not load: the seam says the build has CUDA, so AUTO really calls
+     * {@code addCUDA}, which fails on this (CPU) build; the embedder must fall back to CPU with a WARN naming the
+     * model and the load error, and record the same reason.
+     */
+    @Test
+    void autoOnGpuBuildWithoutCudaLibrariesFallsBackWithWarn() throws Exception {
+        assumeFalse(realBuildHasCuda(), "needs a build where addCUDA fails; with -Pgpu CUDA may really load");
+        FaceEmbedder[] fe = new FaceEmbedder[1];
+        String log = StderrCapture.of(() -> fe[0] = FaceEmbedder.builder().setModelPath(model)
+                .buildProviders(EnumSet.of(OrtProvider.CPU, OrtProvider.CUDA)).build());
+        String reason;
+        try (FaceEmbedder e = fe[0]) {
+            assertEquals(Provider.CPU, e.provider());
+            reason = e.providerReason();
+            String prefix = "CUDA unavailable, fell back to CPU: ";
+            assertTrue(reason.startsWith(prefix), reason);
+            // ORT 1.29's CPU build answers addCUDA with "Failed to find CUDA shared provider" (ORT_EP_FAIL)
+            assertTrue(reason.substring(prefix.length()).contains("CUDA"), reason);
+            assertEmbedding(TestModels.expected(n(0), n(255), n(0), D), e.embed(solid(5, 5, Color.GREEN)));
+        }
+        assertTrue(log.contains("WARN io.spherekit.runtime.FaceEmbedder - " + model + ": " + reason), log);
+        assertFalse(log.contains("CPU build"), log);
+    }
+
+    @Test
+    void cudaOnGpuBuildWithoutCudaLibrariesFailsWithTheLoadError() {
+        assumeFalse(realBuildHasCuda(), "needs a build where addCUDA fails; with -Pgpu CUDA may really load");
+        SphereKitException e = assertThrows(SphereKitException.class, () -> FaceEmbedder.builder().setModelPath(model)
+                .optProvider(Provider.CUDA).buildProviders(EnumSet.of(OrtProvider.CPU, OrtProvider.CUDA)).build());
+        assertTrue(e.getMessage().startsWith("CUDA execution provider cannot be used for model " + model + ": "),
+                e.getMessage());
+        assertFalse(e.getMessage().contains("CPU build"), e.getMessage());
+        assertTrue(e.getMessage().contains("-Donnxruntime.native.path=DIR"), e.getMessage());
+        assertNotNull(e.getCause());
     }
 
     @Test

@@ -143,9 +143,13 @@ class GalleryTest {
         assertCorrupt(write("tiny.gallery", new byte[] {'S', 'K'}), "only 2 bytes");
         assertCorrupt(write("trunc.gallery", Arrays.copyOf(good, good.length - 20)), "truncated");
         assertCorrupt(write("head.gallery", Arrays.copyOf(good, 30)), "truncated");
+        // The last row (dave, (-1, 0, 0)) is the 12 bytes before the 8-byte checksum, big-endian floats.
         byte[] flipped = good.clone();
-        flipped[good.length - 20] ^= 0x40; // inside the last row's floats
-        assertCorrupt(write("flip.gallery", flipped), "");
+        flipped[good.length - 20] ^= 0x40; // -1.0f (0xBF800000) becomes -Infinity (0xFF800000)
+        assertCorrupt(write("flip.gallery", flipped), "row 4 is not unit-norm (norm Infinity)");
+        byte[] tiny = good.clone();
+        tiny[good.length - 9] ^= 1; // 0.0f becomes the smallest subnormal: still unit-norm, only the checksum sees it
+        assertCorrupt(write("tiny-flip.gallery", tiny), "checksum mismatch");
         byte[] version = good.clone();
         ByteBuffer.wrap(version).putInt(8, 99);
         assertCorrupt(write("version.gallery", version), "unsupported format version 99");

@@ -1,16 +1,19 @@
 package io.spherekit.runtime;
 
 import ai.onnx.proto.OnnxMl;
-import com.google.protobuf.ByteString;
+import io.spherekit.onnx.OnnxGraphBuilder;
+import io.spherekit.onnx.OnnxModels;
+import io.spherekit.onnx.OnnxOp;
+import io.spherekit.onnx.OnnxValue;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Builds tiny ONNX models for tests with the protobuf classes of tribuo-util-onnx (test scope only).
+ * Builds tiny ONNX models for tests with the project's own ONNX writer ({@link OnnxGraphBuilder},
+ * {@link OnnxModels}; module {@code exporter/onnx}, test scope only): IR 8, opset 17, float32 raw initializers.
  *
  * <p>The standard model is {@code input [N,3,H,W] → Conv 1×1 (2 out) → Flatten → Gemm → embedding [N,D]} with
  * weights chosen so that for a constant image whose normalised channel values are (r, g, b):
@@ -22,7 +25,7 @@ import java.util.Map;
  */
 final class TestModels {
 
-    static final int FLOAT = OnnxMl.TensorProto.DataType.FLOAT.getNumber();
+    private static final OnnxMl.TensorProto.DataType FLOAT = OnnxMl.TensorProto.DataType.FLOAT;
 
     private TestModels() {
     }
@@ -41,7 +44,7 @@ final class TestModels {
     /**
      * Writes the standard model.
      *
-     * @param inputDims 4 dims of the input, each a String (symbolic) or a Number (fixed)
+     * @param inputDims 4 dims of the input, each a String (symbolic, by that name) or a Number (fixed)
      * @param h         height used for the weights
      * @param w         width used for the weights
      * @param d         embedding size
@@ -65,106 +68,69 @@ final class TestModels {
         for (int j = 0; j < d; j++) {
             gemmC[j] = 0.1f * j;
         }
-        OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName("tiny")
-                .addInput(valueInfo("input", inputDims))
-                .addOutput(valueInfo("embedding", new Object[] {"batch", d}))
-                .addInitializer(tensor("conv_w", convW, 2, 3, 1, 1))
-                .addInitializer(tensor("conv_b", convB, 2))
-                .addInitializer(tensor("gemm_b", gemmB, 2L * hw, d))
-                .addInitializer(tensor("gemm_c", gemmC, d))
-                .addNode(node("Conv", new String[] {"input", "conv_w", "conv_b"}, "conv_out")
-                        .addAttribute(ints("kernel_shape", 1, 1)))
-                .addNode(node("Flatten", new String[] {"conv_out"}, "flat").addAttribute(intAttr("axis", 1)))
-                .addNode(node("Gemm", new String[] {"flat", "gemm_b", "gemm_c"}, "embedding"));
-        return write(file, g, metadata);
+        OnnxGraphBuilder g = new OnnxGraphBuilder("tiny");
+        OnnxValue input = g.input("input", FLOAT, dims(inputDims));
+        OnnxValue cw = g.floatInitializer("conv_w", convW, 2, 3, 1, 1);
+        OnnxValue cb = g.floatInitializer("conv_b", convB, 2);
+        OnnxValue gb = g.floatInitializer("gemm_b", gemmB, 2L * hw, d);
+        OnnxValue gc = g.floatInitializer("gemm_c", gemmC, d);
+        OnnxValue conv = g.node(OnnxOp.CONV, "conv_out", List.of(input, cw, cb), Map.of("kernel_shape", new long[] {1, 1}));
+        OnnxValue flat = g.node(OnnxOp.FLATTEN, "flat", List.of(conv), Map.of("axis", 1L));
+        OnnxValue emb = g.node(OnnxOp.GEMM, "gemm", List.of(flat, gb, gc), Map.of(), List.of("embedding")).get(0);
+        g.output(emb, FLOAT, OnnxGraphBuilder.BATCH, d);
+        return write(file, symbolic(g.build(), inputDims), metadata);
     }
 
     /** A model whose input is 2-D {@code [N, 3·h·w]} (wrong rank): Gemm to {@code [N, d]}. */
     static Path flatInput(Path file, int h, int w, int d) throws IOException {
         int k = 3 * h * w;
-        OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName("flat")
-                .addInput(valueInfo("x", new Object[] {"batch", k}))
-                .addOutput(valueInfo("y", new Object[] {"batch", d}))
-                .addInitializer(tensor("b", new float[k * d], k, d))
-                .addNode(node("Gemm", new String[] {"x", "b"}, "y"));
-        return write(file, g, Map.of());
+        OnnxGraphBuilder g = new OnnxGraphBuilder("flat");
+        OnnxValue x = g.input("x", FLOAT, OnnxGraphBuilder.BATCH, k);
+        OnnxValue b = g.floatInitializer("b", new float[k * d], k, d);
+        OnnxValue y = g.node(OnnxOp.GEMM, "gemm", List.of(x, b), Map.of(), List.of("y")).get(0);
+        g.output(y, FLOAT, OnnxGraphBuilder.BATCH, d);
+        return write(file, g.build(), Map.of());
     }
 
     /** A model whose output is 4-D (Conv only, no Flatten/Gemm). */
     static Path convOnly(Path file, int h, int w) throws IOException {
-        OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName("convonly")
-                .addInput(valueInfo("input", new Object[] {"batch", 3, h, w}))
-                .addOutput(valueInfo("features", new Object[] {"batch", 2, h, w}))
-                .addInitializer(tensor("conv_w", new float[6], 2, 3, 1, 1))
-                .addNode(node("Conv", new String[] {"input", "conv_w"}, "features")
-                        .addAttribute(ints("kernel_shape", 1, 1)));
-        return write(file, g, Map.of());
+        OnnxGraphBuilder g = new OnnxGraphBuilder("convonly");
+        OnnxValue input = g.input("input", FLOAT, OnnxGraphBuilder.BATCH, 3, h, w);
+        OnnxValue cw = g.floatInitializer("conv_w", new float[6], 2, 3, 1, 1);
+        OnnxValue features = g.node(OnnxOp.CONV, "conv", List.of(input, cw), Map.of("kernel_shape", new long[] {1, 1}),
+                List.of("features")).get(0);
+        g.output(features, FLOAT, OnnxGraphBuilder.BATCH, 2, h, w);
+        return write(file, g.build(), Map.of());
     }
 
-    private static Path write(Path file, OnnxMl.GraphProto.Builder g, Map<String, String> metadata)
-            throws IOException {
-        OnnxMl.ModelProto.Builder m = OnnxMl.ModelProto.newBuilder()
-                .setIrVersion(8)
-                .setProducerName("spherekit-tests")
-                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(17))
-                .setGraph(g);
-        metadata.forEach((k, v) -> m.addMetadataProps(
-                OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
-        Files.write(file, m.build().toByteArray());
-        return file;
+    /** Fixed dims as given; every symbolic dim as {@link OnnxGraphBuilder#BATCH} (renamed by {@link #symbolic}). */
+    private static long[] dims(Object[] inputDims) {
+        long[] out = new long[inputDims.length];
+        for (int i = 0; i < inputDims.length; i++) {
+            out[i] = inputDims[i] instanceof String ? OnnxGraphBuilder.BATCH : ((Number) inputDims[i]).longValue();
+        }
+        return out;
     }
 
-    private static OnnxMl.ValueInfoProto valueInfo(String name, Object[] dims) {
-        OnnxMl.TensorShapeProto.Builder shape = OnnxMl.TensorShapeProto.newBuilder();
-        for (Object d : dims) {
-            OnnxMl.TensorShapeProto.Dimension.Builder db = OnnxMl.TensorShapeProto.Dimension.newBuilder();
-            if (d instanceof String s) {
-                db.setDimParam(s);
-            } else {
-                db.setDimValue(((Number) d).longValue());
+    /**
+     * The writer names every symbolic dim {@code "batch"}; a model with several symbolic dims (e.g. {@code h},
+     * {@code w}) needs them to differ, so the first input's symbolic dims get the names given.
+     */
+    private static OnnxMl.GraphProto symbolic(OnnxMl.GraphProto graph, Object[] inputDims) {
+        OnnxMl.GraphProto.Builder gb = graph.toBuilder();
+        OnnxMl.TensorShapeProto.Builder shape = gb.getInputBuilder(0).getTypeBuilder().getTensorTypeBuilder()
+                .getShapeBuilder();
+        for (int i = 0; i < inputDims.length; i++) {
+            if (inputDims[i] instanceof String name) {
+                shape.getDimBuilder(i).setDimParam(name);
             }
-            shape.addDim(db);
         }
-        return OnnxMl.ValueInfoProto.newBuilder().setName(name)
-                .setType(OnnxMl.TypeProto.newBuilder().setTensorType(
-                        OnnxMl.TypeProto.Tensor.newBuilder().setElemType(FLOAT).setShape(shape)))
-                .build();
+        return gb.build();
     }
 
-    private static OnnxMl.TensorProto tensor(String name, float[] values, long... dims) {
-        ByteBuffer bb = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : values) {
-            bb.putFloat(v);
-        }
-        bb.flip();
-        OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder().setName(name).setDataType(FLOAT)
-                .setRawData(ByteString.copyFrom(bb));
-        for (long d : dims) {
-            t.addDims(d);
-        }
-        return t.build();
-    }
-
-    private static OnnxMl.NodeProto.Builder node(String op, String[] inputs, String output) {
-        OnnxMl.NodeProto.Builder n = OnnxMl.NodeProto.newBuilder().setOpType(op).setName(op + "_" + output)
-                .addOutput(output);
-        for (String i : inputs) {
-            n.addInput(i);
-        }
-        return n;
-    }
-
-    private static OnnxMl.AttributeProto ints(String name, long... values) {
-        OnnxMl.AttributeProto.Builder a = OnnxMl.AttributeProto.newBuilder().setName(name)
-                .setType(OnnxMl.AttributeProto.AttributeType.INTS);
-        for (long v : values) {
-            a.addInts(v);
-        }
-        return a.build();
-    }
-
-    private static OnnxMl.AttributeProto intAttr(String name, long value) {
-        return OnnxMl.AttributeProto.newBuilder().setName(name).setType(OnnxMl.AttributeProto.AttributeType.INT)
-                .setI(value).build();
+    private static Path write(Path file, OnnxMl.GraphProto graph, Map<String, String> metadata) throws IOException {
+        OnnxMl.ModelProto m = OnnxModels.stamp(graph, OnnxModels.DEFAULT_OPSET, "tests", null, metadata);
+        Files.write(file, m.toByteArray());
+        return file;
     }
 }

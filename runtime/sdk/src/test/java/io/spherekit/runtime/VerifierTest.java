@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.Color;
+import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -68,6 +69,13 @@ class VerifierTest {
             SphereKitException e = assertThrows(SphereKitException.class, () -> Verifier.fromModelMetadata(fb));
             assertTrue(e.getMessage().contains("no metadata key spherekit.threshold"), e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> Verifier.withThreshold(fe, 1.5));
+            BufferedImage img = FaceEmbedderTest.solid(8, 8, Color.RED);
+            NullPointerException n = assertThrows(NullPointerException.class, () -> v.verify(img, null));
+            assertEquals("b (the second face) must not be null", n.getMessage());
+            n = assertThrows(NullPointerException.class, () -> v.verify(null, img));
+            assertEquals("a (the first face) must not be null", n.getMessage());
+            n = assertThrows(NullPointerException.class, () -> v.verify(new float[] {1, 0}, null));
+            assertEquals("b (the second face) must not be null", n.getMessage());
         }
     }
 }

@@ -2,7 +2,7 @@ package io.spherekit.server;
 
 /**
  * A request that ends with an HTTP error, written as {@code {"status": S, "error": CODE, "message": TEXT}}.
- * Thrown inside request handling and turned into the response by {@link FaceServer}.
+ * Thrown inside request handling and turned into the response by {@link Endpoints}.
  */
 final class ApiError extends RuntimeException {
     private static final long serialVersionUID = 1L;

@@ -1,37 +1,12 @@
 package io.spherekit.server;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.javalin.Javalin;
-import io.javalin.http.Context;
+import io.spherekit.core.SphereKitException;
 import io.spherekit.runtime.FaceEmbedder;
 import io.spherekit.runtime.Gallery;
-import io.spherekit.core.Images;
 import io.spherekit.runtime.ModelId;
-import io.spherekit.core.Preprocessing;
-import io.spherekit.core.SphereKitException;
-import io.spherekit.runtime.Verification;
 import io.spherekit.runtime.Verifier;
-import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import org.eclipse.jetty.server.Connector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,11 +25,14 @@ import org.slf4j.LoggerFactory;
  *       "same"}], "k", "threshold", "model_id"}}; 404 when the server has no gallery.</li>
  *   <li>{@code GET /healthz} → 200 {@code {"status": "ok"}}, or 503 {@code {"status": "stopping"}}.</li>
  *   <li>{@code GET /v1/model} → model id, file, metadata, input size and preprocessing, embedding dim, active
- *       provider and the reason it was chosen, threshold, gallery summary, limits.</li>
+ *       provider and the reason it was chosen, threshold, gallery summary, limits. No server-local path is shown:
+ *       the model is named by its file name, and absolute paths in metadata values and texts are reduced to their
+ *       file names.</li>
  * </ul>
  *
- * <p>Errors are {@code {"status", "error", "message"}}: 400 empty or malformed body, missing part, bad base64 or
- * {@code k}; 404/405 unknown endpoint or no gallery; 413 body above the size limit; 415 unsupported content type;
+ * <p>Errors are {@code {"status", "error", "message"}}: 400 empty or malformed body (also JSON with anything but
+ * whitespace after the object), missing part, bad base64 (a character outside the alphabet, other than line
+ * breaks and spaces, is an error naming the field) or {@code k}; 404/405 unknown endpoint or no gallery; 413 body above the size limit; 415 unsupported content type;
  * 422 data that is not a decodable image (or is truncated, or exceeds the pixel limit); 429 more requests than
  * {@code maxConcurrency + maxQueue} at once; 503 no inference slot freed up before the deadline, or shutting
  * down; 504 the request ran past its timeout; 500 an inference failure.
@@ -68,6 +46,10 @@ import org.slf4j.LoggerFactory;
  * <p>Shutdown ({@link #stop()}): the listening socket is closed, new requests on open connections get 503,
  * in-flight requests finish (up to {@code drainMillis}), Jetty stops, and the embedder is closed (unless
  * {@link Builder#optCloseEmbedderOnStop} was set to false).
+ *
+ * <p>Inside: {@link Endpoints} (routes, request parsing, JSON answers), {@link Admission} (the admission and
+ * inference-slot semaphores, the deadline, the inference pool) and {@link Lifecycle} (bind, graceful stop);
+ * this class wires them together and holds the public API.
  *
  * <pre>{@code
  * FaceEmbedder e = FaceEmbedder.builder().setModelPath(Path.of("m.onnx")).build();
@@ -94,60 +76,35 @@ public final class FaceServer implements AutoCloseable {
     public static final int MAX_K = 1000;
 
     private static final Logger LOG = LoggerFactory.getLogger(FaceServer.class);
-    private static final String ERROR_WRITTEN = "spherekit.error-written";
-    private static final String VERIFY_USAGE = "send multipart/form-data parts 'a' and 'b', or JSON"
-            + " {\"a\": base64, \"b\": base64}";
-    private static final String IMAGE_USAGE = "send a multipart/form-data part 'image', JSON {\"image\": base64},"
-            + " or the raw image bytes with Content-Type image/*";
 
-    private final ObjectMapper mapper = new ObjectMapper();
     private final FaceEmbedder embedder;
-    private final Verifier verifier;
     private final Gallery gallery;
     private final String modelId;
     private final String host;
-    private final long maxBodyBytes;
     private final int maxConcurrency;
     private final int maxQueue;
     private final long timeoutMillis;
-    private final long maxPixels;
-    private final long drainMillis;
-    private final boolean closeEmbedderOnStop;
-    private final Consumer<String> beforeWork;
-    private final Semaphore admission;
-    private final Semaphore slots;
-    private final ExecutorService workers;
-    private final AtomicInteger inFlight = new AtomicInteger();
-    private final CountDownLatch stopped = new CountDownLatch(1);
-    private final ObjectNode modelInfo;
-    private volatile boolean stopping;
-    private Javalin app;
-    private boolean stopCalled;
+    private final Admission admission;
+    private final Endpoints endpoints;
+    private final Lifecycle lifecycle;
 
     private FaceServer(Builder b, Verifier verifier, String modelId) {
         this.embedder = b.embedder;
-        this.verifier = verifier;
         this.gallery = b.gallery;
-        this.modelId = modelId;
+        this.modelId = LocalPaths.toFileNames(modelId);
         this.host = b.host;
-        this.maxBodyBytes = b.maxBodyBytes;
         this.maxConcurrency = b.maxConcurrency;
         this.maxQueue = b.maxQueue;
         this.timeoutMillis = b.timeoutMillis;
-        this.maxPixels = b.maxPixels;
-        this.drainMillis = b.drainMillis;
-        this.closeEmbedderOnStop = b.closeEmbedderOnStop;
-        this.beforeWork = b.beforeWork;
-        this.admission = new Semaphore(maxConcurrency + maxQueue);
-        this.slots = new Semaphore(maxConcurrency);
-        AtomicInteger n = new AtomicInteger();
-        this.workers = new ThreadPoolExecutor(maxConcurrency, maxConcurrency, 0, TimeUnit.MILLISECONDS,
-                new LinkedBlockingQueue<>(), r -> {
-                    Thread t = new Thread(r, "spherekit-infer-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
-        this.modelInfo = buildModelInfo();
+        this.admission = new Admission(b.maxConcurrency, b.maxQueue, b.timeoutMillis, b.beforeWork);
+        this.endpoints = new Endpoints(new Endpoints.Config(b.embedder, verifier, b.gallery, this.modelId,
+                b.maxBodyBytes, b.maxConcurrency, b.maxQueue, b.timeoutMillis, b.maxPixels), admission);
+        boolean closeEmbedder = b.closeEmbedderOnStop;
+        this.lifecycle = new Lifecycle(b.host, b.maxBodyBytes, b.drainMillis, admission, () -> {
+            if (closeEmbedder) {
+                embedder.close();
+            }
+        });
     }
 
     /** @return a new builder; {@link Builder#setEmbedder} is required */
@@ -163,36 +120,8 @@ public final class FaceServer implements AutoCloseable {
      * @throws SphereKitException    if the port cannot be bound
      * @throws IllegalStateException if the server was already started or stopped (a server is started once)
      */
-    public synchronized FaceServer start(int port) throws SphereKitException {
-        if (app != null || stopCalled) {
-            throw new IllegalStateException("FaceServer was already " + (stopCalled ? "stopped" : "started"));
-        }
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("port must be in [0,65535], got " + port);
-        }
-        if (port != 0) {
-            // Jetty/Javalin report a taken port as "IllegalStateException: STOPPED"; probe it first for a clear error
-            try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
-                probe.setReuseAddress(true);
-                probe.bind(new java.net.InetSocketAddress(host, port));
-            } catch (java.io.IOException e) {
-                throw new SphereKitException("cannot listen on " + host + ":" + port + ": " + e.getMessage()
-                        + " (is another server using the port?)", e);
-            }
-        }
-        app = createApp();
-        try {
-            app.start(host, port);
-        } catch (RuntimeException e) {
-            app = null;
-            for (Throwable t = e; t != null; t = t.getCause()) {
-                if (t instanceof java.net.BindException) {
-                    throw new SphereKitException("cannot listen on " + host + ":" + port
-                            + ": the port is already in use or not permitted (" + t.getMessage() + ")", e);
-                }
-            }
-            throw new SphereKitException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
-        }
+    public FaceServer start(int port) throws SphereKitException {
+        lifecycle.start(port, endpoints::install);
         LOG.info("serving {} ({}-d, {}) on http://{}:{}/ with max concurrency {}, queue {}, timeout {} ms{}",
                 modelId, embedder.embeddingDim(), embedder.provider(), host, port(), maxConcurrency, maxQueue,
                 timeoutMillis, gallery == null ? "" : ", gallery " + gallery);
@@ -200,14 +129,14 @@ public final class FaceServer implements AutoCloseable {
     }
 
     /** @return the bound port (the real one when started with port 0) */
-    public synchronized int port() {
-        if (app == null) {
-            throw new IllegalStateException("FaceServer is not started");
-        }
-        return app.port();
+    public int port() {
+        return lifecycle.port();
     }
 
-    /** @return the model id reported in responses */
+    /**
+     * @return the model id reported in responses: {@link ModelId#of}, with any absolute path in it reduced to its
+     *         file name (a {@value ModelId#METADATA_KEY} that names a server-local file)
+     */
     public String modelId() {
         return modelId;
     }
@@ -218,334 +147,23 @@ public final class FaceServer implements AutoCloseable {
      * embedder (unless disabled). Idempotent; safe to call from a shutdown hook.
      */
     public void stop() {
-        Javalin a;
-        synchronized (this) {
-            if (stopCalled) {
-                return;
-            }
-            stopCalled = true;
-            a = app;
-        }
-        stopping = true;
-        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainMillis);
-        try {
-            if (a != null) {
-                for (Connector c : a.jettyServer().server().getConnectors()) {
-                    c.shutdown(); // Graceful: closes the listening socket, keeps open connections
-                }
-                while (inFlight.get() > 0 && System.nanoTime() < end) {
-                    Thread.sleep(5);
-                }
-                if (inFlight.get() > 0) {
-                    LOG.warn("stopping with {} requests still in flight after {} ms", inFlight.get(), drainMillis);
-                }
-                a.stop();
-            }
-            workers.shutdown();
-            long left = end - System.nanoTime();
-            if (!workers.awaitTermination(Math.max(left, TimeUnit.SECONDS.toNanos(1)), TimeUnit.NANOSECONDS)) {
-                LOG.warn("inference still running at shutdown");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            if (closeEmbedderOnStop) {
-                embedder.close();
-            }
-            stopped.countDown();
-            LOG.info("stopped");
-        }
+        lifecycle.stop();
     }
 
     /** @return requests admitted right now (running or waiting for a slot); for tests and monitoring */
     int admitted() {
-        return maxConcurrency + maxQueue - admission.availablePermits();
+        return admission.admitted();
     }
 
     /** Blocks until {@link #stop()} has finished. */
     public void awaitStop() throws InterruptedException {
-        stopped.await();
+        lifecycle.awaitStop();
     }
 
     /** Same as {@link #stop()}. */
     @Override
     public void close() {
         stop();
-    }
-
-    private Javalin createApp() {
-        Javalin a = Javalin.create(cfg -> {
-            cfg.showJavalinBanner = false;
-            cfg.startupWatcherEnabled = false;
-            cfg.http.prefer405over404 = true;
-            cfg.http.maxRequestSize = maxBodyBytes;
-            cfg.jetty.modifyServer(s -> s.setStopTimeout(drainMillis));
-            cfg.jetty.modifyHttpConfiguration(h -> h.setSendServerVersion(false));
-        });
-        a.get("/healthz", ctx -> {
-            ObjectNode j = mapper.createObjectNode();
-            j.put("status", stopping ? "stopping" : "ok");
-            writeJson(ctx, stopping ? 503 : 200, j);
-        });
-        a.get("/v1/model", ctx -> writeJson(ctx, 200, modelInfo));
-        a.post("/v1/verify", ctx -> handle(ctx, "verify", this::verify));
-        a.post("/v1/embed", ctx -> handle(ctx, "embed", this::embed));
-        a.post("/v1/search", ctx -> handle(ctx, "search", this::search));
-        a.exception(ApiError.class, (e, ctx) -> writeError(ctx, e));
-        a.exception(Exception.class, (e, ctx) -> {
-            LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
-            writeError(ctx, new ApiError(500, "internal", "internal error: " + e));
-        });
-        a.error(404, ctx -> {
-            if (ctx.attribute(ERROR_WRITTEN) == null) {
-                writeError(ctx, new ApiError(404, "not_found", "no such endpoint: " + ctx.method() + " "
-                        + ctx.path() + " (endpoints: POST /v1/verify, /v1/embed, /v1/search; GET /v1/model,"
-                        + " /healthz)"));
-            }
-        });
-        a.error(405, ctx -> {
-            if (ctx.attribute(ERROR_WRITTEN) == null) {
-                writeError(ctx, new ApiError(405, "method_not_allowed", "method " + ctx.method()
-                        + " is not allowed on " + ctx.path()));
-            }
-        });
-        return a;
-    }
-
-    /** Parses a request on the HTTP thread and returns the work to run on an inference slot. */
-    @FunctionalInterface
-    private interface Endpoint {
-        Callable<ObjectNode> parse(Context ctx, RequestInputs in);
-    }
-
-    private void handle(Context ctx, String name, Endpoint endpoint) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        inFlight.incrementAndGet();
-        try {
-            if (stopping) {
-                throw new ApiError(503, "shutting_down", "the server is shutting down", true);
-            }
-            if (!admission.tryAcquire()) {
-                throw new ApiError(429, "too_many_requests", "too many requests: " + maxConcurrency
-                        + " running and " + maxQueue + " waiting; retry later");
-            }
-            try {
-                RequestInputs in = RequestInputs.read(ctx.req(), maxBodyBytes, mapper);
-                Callable<ObjectNode> work = endpoint.parse(ctx, in);
-                writeJson(ctx, 200, run(name, work, deadline));
-            } finally {
-                admission.release();
-            }
-        } finally {
-            inFlight.decrementAndGet();
-        }
-    }
-
-    private ObjectNode run(String name, Callable<ObjectNode> work, long deadline) {
-        try {
-            if (!slots.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                throw new ApiError(503, "busy", "no inference slot became free within the " + timeoutMillis
-                        + " ms timeout (" + maxConcurrency + " running); retry later");
-            }
-            Future<ObjectNode> f;
-            try {
-                f = workers.submit(() -> {
-                    try {
-                        beforeWork.accept(name);
-                        return work.call();
-                    } finally {
-                        slots.release();
-                    }
-                });
-            } catch (RejectedExecutionException e) {
-                slots.release();
-                throw new ApiError(503, "shutting_down", "the server is shutting down", true);
-            }
-            return f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            throw new ApiError(504, "timeout", "the request did not finish within the " + timeoutMillis
-                    + " ms timeout");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ApiError(503, "shutting_down", "interrupted while waiting", true);
-        } catch (ExecutionException e) {
-            throw toApiError(e.getCause());
-        }
-    }
-
-    private ApiError toApiError(Throwable t) {
-        if (t instanceof ApiError a) {
-            return a;
-        }
-        if (t instanceof IllegalArgumentException) {
-            return new ApiError(422, "unprocessable", t.getMessage());
-        }
-        if (t instanceof IllegalStateException) {
-            return new ApiError(503, "shutting_down", t.getMessage(), true);
-        }
-        if (t instanceof SphereKitException) {
-            LOG.error("inference failed", t);
-            return new ApiError(500, "inference_failed", t.getMessage());
-        }
-        LOG.error("request failed", t);
-        return new ApiError(500, "internal", "internal error: " + t);
-    }
-
-    private BufferedImage decode(byte[] data, String name) {
-        try {
-            return Images.read(data, "'" + name + "'", maxPixels);
-        } catch (IOException e) {
-            throw new ApiError(422, "invalid_image", e.getMessage());
-        }
-    }
-
-    private Callable<ObjectNode> verify(Context ctx, RequestInputs in) {
-        if (in.isRaw()) {
-            throw new ApiError(415, "unsupported_media_type", "verify needs two images: " + VERIFY_USAGE);
-        }
-        byte[] a = in.image("a", VERIFY_USAGE);
-        byte[] b = in.image("b", VERIFY_USAGE);
-        return () -> {
-            BufferedImage ia = decode(a, "a");
-            BufferedImage ib = decode(b, "b");
-            float[][] e = embedder.embed(List.of(ia, ib));
-            Verification v;
-            try {
-                v = verifier.verify(e[0], e[1]);
-            } catch (IllegalArgumentException x) {
-                throw new ApiError(422, "unprocessable", "cannot compare the faces: " + x.getMessage()
-                        + " (a is image 'a', b is image 'b')");
-            }
-            ObjectNode j = mapper.createObjectNode();
-            j.put("score", v.score());
-            j.put("same", v.same());
-            j.put("threshold", v.threshold());
-            j.put("model_id", modelId);
-            return j;
-        };
-    }
-
-    private Callable<ObjectNode> embed(Context ctx, RequestInputs in) {
-        byte[] img = in.image("image", IMAGE_USAGE);
-        return () -> {
-            float[] e = embedder.embed(decode(img, "image"));
-            ObjectNode j = mapper.createObjectNode();
-            ArrayNode arr = j.putArray("embedding");
-            for (float f : e) {
-                arr.add(f);
-            }
-            j.put("dim", e.length);
-            j.put("normalized", false);
-            j.put("model_id", modelId);
-            return j;
-        };
-    }
-
-    private Callable<ObjectNode> search(Context ctx, RequestInputs in) {
-        if (gallery == null) {
-            throw new ApiError(404, "no_gallery", "this server has no gallery: start it with --gallery FILE");
-        }
-        String kText = ctx.queryParam("k");
-        if (kText == null) {
-            kText = in.field("k");
-        }
-        int k = DEFAULT_K;
-        if (kText != null) {
-            try {
-                k = Integer.parseInt(kText.strip());
-            } catch (NumberFormatException e) {
-                throw ApiError.badRequest("k must be an integer in [1," + MAX_K + "], got '" + kText + "'");
-            }
-            if (k < 1 || k > MAX_K) {
-                throw ApiError.badRequest("k must be an integer in [1," + MAX_K + "], got " + k);
-            }
-        }
-        byte[] img = in.image("image", IMAGE_USAGE);
-        int kk = k;
-        return () -> {
-            float[] e = embedder.embed(decode(img, "image"));
-            List<Gallery.Match> matches = gallery.search(e, kk);
-            ObjectNode j = mapper.createObjectNode();
-            ArrayNode arr = j.putArray("matches");
-            for (Gallery.Match m : matches) {
-                ObjectNode o = arr.addObject();
-                o.put("label", m.label());
-                o.put("score", m.score());
-                o.put("same", m.score() >= verifier.threshold());
-            }
-            j.put("k", kk);
-            j.put("threshold", verifier.threshold());
-            j.put("model_id", modelId);
-            return j;
-        };
-    }
-
-    private ObjectNode buildModelInfo() {
-        ObjectNode j = mapper.createObjectNode();
-        j.put("model_id", modelId);
-        j.put("model_file", String.valueOf(embedder.modelPath().getFileName()));
-        ObjectNode md = j.putObject("metadata");
-        embedder.metadata().forEach(md::put);
-        Preprocessing p = embedder.preprocessing();
-        ObjectNode in = j.putObject("input");
-        in.put("layout", "NCHW");
-        in.put("channels", 3);
-        in.put("height", p.height());
-        in.put("width", p.width());
-        in.put("channel_order", p.channelOrder().name());
-        in.put("preprocessing", p.toString());
-        j.put("embedding_dim", embedder.embeddingDim());
-        j.put("provider", embedder.provider().name());
-        j.put("provider_reason", embedder.providerReason());
-        j.put("threshold", verifier.threshold());
-        j.put("threshold_source", verifier.thresholdSource());
-        if (gallery == null) {
-            j.putNull("gallery");
-        } else {
-            ObjectNode g = j.putObject("gallery");
-            g.put("identities", gallery.labels().size());
-            g.put("embeddings", gallery.size());
-            g.put("model_id", gallery.modelId());
-        }
-        ObjectNode l = j.putObject("limits");
-        l.put("max_body_bytes", maxBodyBytes);
-        l.put("max_concurrency", maxConcurrency);
-        l.put("max_queue", maxQueue);
-        l.put("timeout_ms", timeoutMillis);
-        l.put("max_pixels", maxPixels);
-        return j;
-    }
-
-    private void writeJson(Context ctx, int status, ObjectNode body) {
-        byte[] bytes;
-        try {
-            bytes = mapper.writeValueAsBytes(body);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialise a response", e);
-        }
-        ctx.status(status);
-        ctx.contentType("application/json");
-        ctx.result(bytes);
-    }
-
-    private void writeError(Context ctx, ApiError e) {
-        if (e.status >= 500) {
-            LOG.warn("{} {} -> {} {}: {}", ctx.method(), ctx.path(), e.status, e.code, e.getMessage());
-        } else {
-            LOG.debug("{} {} -> {} {}: {}", ctx.method(), ctx.path(), e.status, e.code, e.getMessage());
-        }
-        ObjectNode j = mapper.createObjectNode();
-        j.put("status", e.status);
-        j.put("error", e.code);
-        j.put("message", e.getMessage());
-        ctx.attribute(ERROR_WRITTEN, Boolean.TRUE);
-        if (e.status == 429 || e.status == 503) {
-            ctx.header("Retry-After", "1");
-        }
-        if (e.closeConnection) {
-            ctx.header("Connection", "close");
-        }
-        writeJson(ctx, e.status, j);
     }
 
     /**

@@ -1,8 +1,12 @@
 package io.spherekit.server;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import jakarta.servlet.MultipartConfigElement;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.Part;
@@ -24,8 +28,10 @@ import org.eclipse.jetty.server.MultiPartFormInputStream;
  * <ul>
  *   <li>{@code multipart/form-data}: each image is a part named after it ({@code a}, {@code b}, {@code image});
  *       other parts (e.g. {@code k}) are text fields;</li>
- *   <li>{@code application/json}: an object whose image fields hold base64 strings (standard alphabet, an optional
- *       {@code data:...;base64,} prefix is accepted) and whose other fields are numbers or strings;</li>
+ *   <li>{@code application/json}: exactly one object (nothing but whitespace after it) whose image fields hold
+ *       base64 strings (standard alphabet; line breaks and spaces are skipped, any other character outside the
+ *       alphabet is an error; an optional {@code data:...;base64,} prefix is accepted) and whose other fields are
+ *       numbers or strings;</li>
  *   <li>{@code image/*} or {@code application/octet-stream}: the raw bytes of a single image named {@code image}.</li>
  * </ul>
  */
@@ -46,10 +52,16 @@ final class RequestInputs {
         this.json = json;
     }
 
+    /** The JSON reader for {@link #read}: trailing content after the object is an error. */
+    static ObjectMapper jsonMapper() {
+        return JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
+    }
+
     /**
      * Reads and parses the body.
      *
      * @param maxBytes body size limit; a larger body is a 413
+     * @param mapper   JSON reader; {@link #jsonMapper()} rejects trailing content after the object
      * @throws ApiError 400 (empty or malformed body), 413 (too large), 415 (unsupported content type)
      */
     static RequestInputs read(HttpServletRequest req, long maxBytes, ObjectMapper mapper) {
@@ -70,6 +82,11 @@ final class RequestInputs {
             JsonNode n;
             try {
                 n = mapper.readTree(body);
+            } catch (MismatchedInputException e) {
+                // On a non-empty body, readTree fails this way only for FAIL_ON_TRAILING_TOKENS
+                JsonLocation at = e.getLocation();
+                throw ApiError.badRequest("request body must be exactly one JSON object, but more follows it"
+                        + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr()));
             } catch (JsonProcessingException e) {
                 throw ApiError.badRequest("request body is not valid JSON: " + e.getOriginalMessage());
             } catch (IOException e) {
@@ -98,7 +115,8 @@ final class RequestInputs {
      * @param name  image name: a multipart part, a JSON field, or {@code image} for a raw body
      * @param usage what the endpoint expects, appended to the "missing" message
      * @return the encoded image bytes
-     * @throws ApiError 400 if the image is missing, empty, or not valid base64
+     * @throws ApiError 400 if the image is missing, empty, or not valid base64 (the message names the field and, for
+     *                  a character outside the alphabet, the character and its position)
      */
     byte[] image(String name, String usage) {
         byte[] b;
@@ -145,11 +163,30 @@ final class RequestInputs {
             }
             t = t.substring(comma + 1);
         }
+        StringBuilder compact = new StringBuilder(t.length());
+        for (int i = 0; i < t.length(); i++) {
+            char c = t.charAt(i);
+            if (c == '\r' || c == '\n' || c == ' ' || c == '\t') {
+                continue; // line breaks of wrapped base64 (e.g. MIME, 76 columns)
+            }
+            if (!isBase64Char(c)) {
+                throw ApiError.badRequest("field '" + name + "' is not valid base64: character "
+                        + (c >= 0x21 && c < 0x7f ? "'" + c + "'" : String.format(Locale.ROOT, "U+%04X", (int) c))
+                        + " at position " + i + " of the base64 text is not in the base64 alphabet"
+                        + " (A-Z, a-z, 0-9, '+', '/', '=' padding)");
+            }
+            compact.append(c);
+        }
         try {
-            return Base64.getMimeDecoder().decode(t);
+            return Base64.getDecoder().decode(compact.toString());
         } catch (IllegalArgumentException e) {
             throw ApiError.badRequest("field '" + name + "' is not valid base64: " + e.getMessage());
         }
+    }
+
+    private static boolean isBase64Char(char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/'
+                || c == '=';
     }
 
     private static Map<String, byte[]> multipart(byte[] body, String contentType, long maxBytes) {

@@ -23,6 +23,8 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -265,6 +267,13 @@ class FaceServerTest {
                 json(Map.of("a", b64(a), "b", "data:image/png;base64," + b64(b))).getBytes(StandardCharsets.UTF_8));
         assertEquals(200, j.status(), j.json().toString());
         assertEquals(expected, j.json().path("score").asDouble(), 0.0);
+        // base64 wrapped in lines (MIME, 76 columns, CRLF) is still accepted
+        String wrapped = Base64.getMimeEncoder().encodeToString(a);
+        assertTrue(wrapped.contains("\r\n"), "the image is long enough to wrap");
+        Reply w = post(server, "/v1/verify", "application/json",
+                json(Map.of("a", wrapped, "b", b64(b))).getBytes(StandardCharsets.UTF_8));
+        assertEquals(200, w.status(), w.json().toString());
+        assertEquals(expected, w.json().path("score").asDouble(), 0.0);
 
         byte[] red = encode(solid(20, 20, Color.RED), "png");
         byte[] red2 = encode(solid(50, 30, Color.RED), "png");
@@ -373,8 +382,33 @@ class FaceServerTest {
         assertError(post(server, "/v1/verify", "application/json",
                 json(Map.of("a", b64(good), "b", 42)).getBytes(StandardCharsets.UTF_8)), 400,
                 "bad_request", "field 'b' must be a base64 string");
+        // junk mixed into otherwise valid base64 is an error (it used to be dropped silently)
+        String b64good = b64(good);
+        String junk = b64good.substring(0, 10) + "!" + b64good.substring(10, 30) + "*" + b64good.substring(30);
+        assertError(post(server, "/v1/verify", "application/json",
+                json(Map.of("a", b64good, "b", junk)).getBytes(StandardCharsets.UTF_8)), 400, "bad_request",
+                "field 'b' is not valid base64: character '!' at position 10 of the base64 text is not in the"
+                        + " base64 alphabet");
+        assertError(post(server, "/v1/verify", "application/json",
+                json(Map.of("a", "data:image/jpeg;base64," + b64good.substring(0, 4) + "\u00e9" + b64good.substring(4),
+                        "b", b64good)).getBytes(StandardCharsets.UTF_8)), 400, "bad_request",
+                "field 'a' is not valid base64: character U+00E9 at position 4");
+        // a JSON body is exactly one object: trailing content after it is an error
+        String one = json(Map.of("a", b64good, "b", b64(faces.get(3))));
+        assertError(post(server, "/v1/verify", "application/json",
+                (one + "{\"c\": 1}").getBytes(StandardCharsets.UTF_8)), 400, "bad_request",
+                "request body must be exactly one JSON object, but more follows it at line 1, column "
+                        + (one.length() + 1));
+        assertError(post(server, "/v1/verify", "application/json",
+                (one + " trailing garbage").getBytes(StandardCharsets.UTF_8)), 400, "bad_request",
+                "request body is not valid JSON: Unrecognized token 'trailing'");
+        assertError(post(server, "/v1/verify", "application/json",
+                (one + "]").getBytes(StandardCharsets.UTF_8)), 400, "bad_request", "request body is not valid JSON");
+        Reply spaced = post(server, "/v1/verify", "application/json", (one + " \r\n\t ").getBytes(StandardCharsets.UTF_8));
+        assertEquals(200, spaced.status(), spaced.json().toString()); // whitespace after the object is fine
         assertError(post(server, "/v1/verify", "multipart/form-data; boundary=" + BOUNDARY,
-                "garbage without any boundary".getBytes(StandardCharsets.UTF_8)), 400, "bad_request", "");
+                "garbage without any boundary".getBytes(StandardCharsets.UTF_8)), 400, "bad_request",
+                "malformed multipart/form-data body: Missing initial multi part boundary");
         assertError(post(server, "/v1/nope", "image/jpeg", good), 404, "not_found", "POST /v1/nope");
         assertError(get(server, "/v1/verify"), 405, "method_not_allowed", "GET");
         assertHealthy(server);
@@ -403,6 +437,37 @@ class FaceServerTest {
         embedder.embed(solid(4, 4, Color.RED)); // not closed: optCloseEmbedderOnStop(false)
     }
 
+    /** /v1/model and the answers' model_id show file names, never a server-local absolute path. */
+    @Test
+    void modelInfoHoldsNoLocalPaths() throws Exception {
+        Preprocessing pre = Preprocessing.fullImage(H, W, 127.5f, 1f / 128f, Preprocessing.ChannelOrder.RGB);
+        Map<String, String> md = new HashMap<>(pre.toMetadata());
+        md.put(Verifier.THRESHOLD_KEY, "0.5");
+        Path lfw = dir.resolve("data").resolve("lfw");
+        md.put("spherekit.training.data", lfw + " people=peopleDevTrain.txt");
+        md.put(ModelId.METADATA_KEY, dir.resolve("models").resolve("sphereface-20.onnx").toString());
+        Path m = TestModelsAccess.standard(dir.resolve("paths.onnx"), H, W, D, md);
+        try (FaceEmbedder e = FaceEmbedder.builder().setModelPath(m).optProvider(Provider.CPU).build()) {
+            FaceServer s = FaceServer.builder().setEmbedder(e).optCloseEmbedderOnStop(false).build().start(0);
+            try {
+                Reply info = get(s, "/v1/model");
+                assertEquals(200, info.status());
+                String text = info.json().toString();
+                assertFalse(text.contains(dir.toString()), text);
+                assertEquals("lfw people=peopleDevTrain.txt", info.json().at("/metadata/spherekit.training.data")
+                        .asText(), text);
+                assertEquals("sphereface-20.onnx", info.json().path("model_id").asText(), text);
+                assertEquals("sphereface-20.onnx", info.json().at("/metadata/spherekit.model_id").asText(), text);
+                assertEquals("paths.onnx", info.json().path("model_file").asText(), text);
+                assertEquals("sphereface-20.onnx", s.modelId());
+                Reply r = post(s, "/v1/embed", "image/jpeg", faces.get(0));
+                assertEquals("sphereface-20.onnx", r.json().path("model_id").asText(), r.json().toString());
+            } finally {
+                s.stop();
+            }
+        }
+    }
+
     @Test
     void galleryOfAnotherDimensionIsRefused() {
         Gallery g = Gallery.builder(D + 1).add("x", unitX(D + 1)).build();
@@ -413,7 +478,7 @@ class FaceServerTest {
 
     @Test
     void takenPortIsReportedClearly() throws Exception {
-        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             int port = taken.getLocalPort();
             FaceServer s = FaceServer.builder().setEmbedder(embedder).optThreshold(0.3).build();
             Exception e = assertThrows(Exception.class, () -> s.start(port));

@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
+import java.util.stream.IntStream;
 
 /**
  * Face-verification metrics on scored pairs, following the LFW "unrestricted" 10-fold protocol.
@@ -188,7 +189,7 @@ public final class VerificationEvaluation {
     }
 
     private static int[] select(int[] fold, int id, boolean in) {
-        return java.util.stream.IntStream.range(0, fold.length).filter(i -> (fold[i] == id) == in).toArray();
+        return IntStream.range(0, fold.length).filter(i -> (fold[i] == id) == in).toArray();
     }
 
     /**

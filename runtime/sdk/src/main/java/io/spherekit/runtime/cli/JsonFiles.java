@@ -1,5 +1,6 @@
 package io.spherekit.runtime.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -8,6 +9,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Locale;
 
 /** JSON reading and atomic writing for the CLI. */
 final class JsonFiles {
@@ -47,12 +49,12 @@ final class JsonFiles {
         JsonNode n;
         try {
             n = MAPPER.readTree(file.toFile());
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IOException("JSON file " + file + " is not valid JSON: " + e.getOriginalMessage(), e);
         }
         if (n == null || !n.isObject()) {
             throw new IOException("JSON file " + file + " must hold a JSON object, found "
-                    + (n == null ? "nothing" : n.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)));
+                    + (n == null ? "nothing" : n.getNodeType().toString().toLowerCase(Locale.ROOT)));
         }
         return n;
     }

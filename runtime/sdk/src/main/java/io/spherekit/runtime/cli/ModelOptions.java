@@ -22,7 +22,8 @@ public final class ModelOptions {
     Path model;
 
     @Option(names = "--provider", defaultValue = "auto", paramLabel = "auto|cuda|cpu",
-            description = "Execution provider (default: ${DEFAULT-VALUE}). auto falls back to CPU with a warning."
+            description = "Execution provider (default: ${DEFAULT-VALUE}). auto runs on CPU with the CPU build of"
+                    + " ONNX Runtime, and on a GPU build tries CUDA and falls back to CPU with a warning."
                     + " A custom ONNX Runtime build (e.g. for CUDA 13) is selected with"
                     + " -Donnxruntime.native.path=DIR.")
     Provider provider;

@@ -1,0 +1,192 @@
+package io.spherekit.server;
+
+import io.spherekit.core.SphereKitException;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Admission control of the HTTP service: which requests may run, wait, or are refused, and within which deadline.
+ *
+ * <ul>
+ *   <li>At most {@code maxConcurrency + maxQueue} requests are admitted at once (a semaphore); one more is refused
+ *       with 429 {@code too_many_requests}.</li>
+ *   <li>At most {@code maxConcurrency} of them run their work at once (a second semaphore, the inference slots);
+ *       the work runs on a pool of as many daemon threads ({@code spherekit-infer-N}).</li>
+ *   <li>Each request has one deadline, {@code timeoutMillis} after it was admitted, covering its wait for a slot
+ *       (503 {@code busy} when none frees up in time) and its work (504 {@code timeout}). Work that passes its
+ *       deadline keeps its slot until it finishes in the background (ONNX Runtime cannot be interrupted), so the
+ *       concurrency bound holds under overload.</li>
+ *   <li>After {@link #beginStopping()} new requests get 503 {@code shutting_down} with {@code Connection: close}.</li>
+ * </ul>
+ * Thread-safe.
+ */
+final class Admission {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FaceServer.class); // the service logs under one name
+
+    private final int maxConcurrency;
+    private final int maxQueue;
+    private final long timeoutMillis;
+    private final Consumer<String> beforeWork;
+    private final Semaphore admitted;
+    private final Semaphore slots;
+    private final ExecutorService workers;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private volatile boolean stopping;
+
+    /**
+     * @param maxConcurrency requests running at once, {@code >= 1}
+     * @param maxQueue       requests that may wait for a slot, {@code >= 0}
+     * @param timeoutMillis  per-request deadline in milliseconds, {@code >= 1}
+     * @param beforeWork     runs on the inference thread before each request's work, with the endpoint name
+     */
+    Admission(int maxConcurrency, int maxQueue, long timeoutMillis, Consumer<String> beforeWork) {
+        this.maxConcurrency = maxConcurrency;
+        this.maxQueue = maxQueue;
+        this.timeoutMillis = timeoutMillis;
+        this.beforeWork = beforeWork;
+        this.admitted = new Semaphore(maxConcurrency + maxQueue);
+        this.slots = new Semaphore(maxConcurrency);
+        AtomicInteger n = new AtomicInteger();
+        this.workers = new ThreadPoolExecutor(maxConcurrency, maxConcurrency, 0, TimeUnit.MILLISECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, "spherekit-infer-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+    }
+
+    /**
+     * Admits one request and runs it.
+     *
+     * @param name    endpoint name, passed to the {@code beforeWork} hook
+     * @param prepare runs on the calling (HTTP) thread once admitted: reads and validates the request and returns
+     *                the work to run on an inference slot; may throw {@link ApiError}
+     * @return the work's result
+     * @throws ApiError 429 not admitted, 503 stopping or no slot in time, 504 past the deadline, or the error of
+     *                  {@code prepare} or of the work (see {@link #toApiError})
+     */
+    <T> T run(String name, Supplier<Callable<T>> prepare) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        inFlight.incrementAndGet();
+        try {
+            if (stopping) {
+                throw shuttingDown("the server is shutting down");
+            }
+            if (!admitted.tryAcquire()) {
+                throw new ApiError(429, "too_many_requests", "too many requests: " + maxConcurrency
+                        + " running and " + maxQueue + " waiting; retry later");
+            }
+            try {
+                return runOnSlot(name, prepare.get(), deadline);
+            } finally {
+                admitted.release();
+            }
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private <T> T runOnSlot(String name, Callable<T> work, long deadline) {
+        try {
+            if (!slots.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                throw new ApiError(503, "busy", "no inference slot became free within the " + timeoutMillis
+                        + " ms timeout (" + maxConcurrency + " running); retry later");
+            }
+            Future<T> f;
+            try {
+                f = workers.submit(() -> {
+                    try {
+                        beforeWork.accept(name);
+                        return work.call();
+                    } finally {
+                        slots.release();
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                slots.release();
+                throw shuttingDown("the server is shutting down");
+            }
+            return f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw new ApiError(504, "timeout", "the request did not finish within the " + timeoutMillis
+                    + " ms timeout");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw shuttingDown("interrupted while waiting");
+        } catch (ExecutionException e) {
+            throw toApiError(e.getCause());
+        }
+    }
+
+    private static ApiError shuttingDown(String message) {
+        return new ApiError(503, "shutting_down", message, true);
+    }
+
+    /**
+     * Maps a failure of a request's work to its answer: an {@link ApiError} as is, an
+     * {@link IllegalArgumentException} 422, an {@link IllegalStateException} (closed embedder) 503, a
+     * {@link SphereKitException} 500 {@code inference_failed}, anything else 500 {@code internal}.
+     */
+    static ApiError toApiError(Throwable t) {
+        if (t instanceof ApiError a) {
+            return a;
+        }
+        if (t instanceof IllegalArgumentException) {
+            return new ApiError(422, "unprocessable", t.getMessage());
+        }
+        if (t instanceof IllegalStateException) {
+            return shuttingDown(t.getMessage());
+        }
+        if (t instanceof SphereKitException) {
+            LOG.error("inference failed", t);
+            return new ApiError(500, "inference_failed", t.getMessage());
+        }
+        LOG.error("request failed", t);
+        return new ApiError(500, "internal", "internal error: " + t);
+    }
+
+    /** From now on new requests get 503; requests already admitted go on. Idempotent. */
+    void beginStopping() {
+        stopping = true;
+    }
+
+    /** @return whether {@link #beginStopping()} was called */
+    boolean stopping() {
+        return stopping;
+    }
+
+    /** @return requests inside {@link #run} right now, admitted or not yet refused */
+    int inFlight() {
+        return inFlight.get();
+    }
+
+    /** @return requests admitted right now (running or waiting for a slot) */
+    int admitted() {
+        return maxConcurrency + maxQueue - admitted.availablePermits();
+    }
+
+    /**
+     * Stops the inference pool and waits for running work.
+     *
+     * @param waitNanos how long to wait for running work, in nanoseconds
+     * @return whether all work finished in time
+     */
+    boolean shutdown(long waitNanos) throws InterruptedException {
+        workers.shutdown();
+        return workers.awaitTermination(waitNanos, TimeUnit.NANOSECONDS);
+    }
+}
