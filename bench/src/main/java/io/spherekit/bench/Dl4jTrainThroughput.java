@@ -2,6 +2,7 @@ package io.spherekit.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.spherekit.core.io.AtomicFiles;
 import io.spherekit.trainer.head.ASoftmaxHead;
 import io.spherekit.trainer.model.SphereFaceNet;
 import org.deeplearning4j.nn.api.Layer;
@@ -86,7 +87,7 @@ public final class Dl4jTrainThroughput {
         System.out.println(s);
         if (json != null) {
             Files.createDirectories(json.toAbsolutePath().getParent());
-            Files.writeString(json, s);
+            AtomicFiles.writeString(json, s);
         }
         System.exit(0); // ND4J leaves non-daemon threads behind
     }

@@ -2,6 +2,7 @@ package io.spherekit.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.spherekit.core.io.AtomicFiles;
 import io.spherekit.runtime.FaceEmbedder;
 import io.spherekit.runtime.Provider;
 
@@ -94,7 +95,7 @@ public final class OrtThroughput {
         System.out.println(s);
         if (json != null) {
             Files.createDirectories(json.toAbsolutePath().getParent());
-            Files.writeString(json, s);
+            AtomicFiles.writeString(json, s);
         }
     }
 }

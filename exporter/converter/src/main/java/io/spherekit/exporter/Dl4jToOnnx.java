@@ -1,6 +1,7 @@
 package io.spherekit.exporter;
 
 import ai.onnx.proto.OnnxMl;
+import io.spherekit.core.io.AtomicFiles;
 import io.spherekit.onnx.OnnxGraphBuilder;
 import io.spherekit.onnx.OnnxModels;
 import io.spherekit.onnx.OnnxOp;
@@ -18,11 +19,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -333,35 +330,20 @@ public final class Dl4jToOnnx {
     }
 
     /**
-     * Writes {@code model} atomically: to a temporary file in the target's directory, then moved into place. On
-     * any failure the temporary file is deleted and an existing target is left untouched.
+     * Writes {@code model} atomically ({@link AtomicFiles}): to a temporary file in the target's directory, which
+     * must exist, then moved into place. On any failure the temporary file is deleted and an existing target is
+     * left untouched; a file system that cannot rename atomically is an error.
      *
      * @return the file size in bytes
+     * @throws IOException naming the target
      */
     public static long write(OnnxMl.ModelProto model, Path target) throws IOException {
         return writeBytes(model.toByteArray(), target);
     }
 
+    /** Writes serialised ONNX bytes atomically, as {@link #write}; returns their length. */
     static long writeBytes(byte[] bytes, Path target) throws IOException {
-        Path abs = target.toAbsolutePath();
-        Path dir = abs.getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
-            throw new IOException("output directory does not exist: " + dir);
-        }
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
-        try {
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                out.write(bytes);
-            }
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw new IOException("cannot write " + target + ": " + e.getMessage(), e);
-        }
+        AtomicFiles.writeBytes(target, bytes);
         return bytes.length;
     }
 }
