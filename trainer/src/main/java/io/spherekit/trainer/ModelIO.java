@@ -2,6 +2,7 @@ package io.spherekit.trainer;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.spherekit.core.ModelMetadata;
 import io.spherekit.core.io.AtomicFiles;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
@@ -36,14 +37,18 @@ public final class ModelIO {
     /**
      * Saves atomically ({@link AtomicFiles}), creating the target's folder if needed.
      *
+     * @param metadata    {@code spherekit.*} entries, validated by {@link ModelMetadata#parse} (other keys are
+     *                    not stored)
      * @param saveUpdater keep the updater state (needed to resume training; larger file)
+     * @throws IllegalArgumentException naming the key when a metadata value is invalid
      * @throws IOException naming the target when writing fails (or the file system cannot rename atomically); the
      *                     target is then untouched
      */
     public static void save(ComputationGraph net, Map<String, String> metadata, Path target, boolean saveUpdater)
             throws IOException {
+        Map<String, String> valid = ModelMetadata.parse(metadata).toMap();
         Files.createDirectories(target.toAbsolutePath().getParent());
-        AtomicFiles.writeFile(target, tmp -> writeTo(tmp, net, metadata, saveUpdater));
+        AtomicFiles.writeFile(target, tmp -> writeTo(tmp, net, valid, saveUpdater));
     }
 
     /** Writes the model file's content into {@code file} (not atomic: the callers' temporary file). */
@@ -56,7 +61,8 @@ public final class ModelIO {
     /**
      * Loads a model written by {@link #save}.
      *
-     * @throws IOException with the path and the problem: missing, empty, not a zip, or not a DL4J ComputationGraph
+     * @throws IOException with the path and the problem: missing, empty, not a zip, not a DL4J ComputationGraph, or
+     *                     metadata that {@link ModelMetadata#parse} refuses
      */
     public static TrainedModel load(Path file, boolean loadUpdater) throws IOException {
         if (!Files.exists(file)) {
@@ -85,7 +91,8 @@ public final class ModelIO {
         try (ZipFile zip = new ZipFile(file.toFile())) {
             if (zip.getEntry("objects/" + META_KEY) != null) {
                 String json = ModelSerializer.getObjectFromFile(file.toFile(), META_KEY);
-                meta.putAll(JSON.readValue(json, new TypeReference<Map<String, String>>() { }));
+                meta.putAll(ModelMetadata.parse(JSON.readValue(json, new TypeReference<Map<String, String>>() { }))
+                        .toMap());
             }
         } catch (RuntimeException e) {
             throw new IOException("corrupt spherekit metadata in " + file + ": " + e.getMessage(), e);
