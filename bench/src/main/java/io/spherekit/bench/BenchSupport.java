@@ -1,5 +1,7 @@
 package io.spherekit.bench;
 
+import io.spherekit.core.io.AtomicFiles;
+
 import io.spherekit.core.Preprocessing;
 import io.spherekit.trainer.head.ASoftmaxHead;
 import io.spherekit.trainer.head.MarginHead;
@@ -146,18 +148,8 @@ public final class BenchSupport {
      */
     public static String writeJson(Path target, Object value) throws IOException {
         String s = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(value);
-        Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ch.write(ByteBuffer.wrap((s + "\n").getBytes(StandardCharsets.UTF_8)));
-                ch.force(true);
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        Files.createDirectories(target.toAbsolutePath().getParent());
+        AtomicFiles.writeString(target, s + "\n");
         return s;
     }
 

@@ -2,6 +2,7 @@ package io.spherekit.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.spherekit.core.io.AtomicFiles;
 import io.spherekit.trainer.head.ASoftmaxHead;
 import io.spherekit.trainer.model.SphereFaceNet;
 import org.deeplearning4j.nn.api.Layer;

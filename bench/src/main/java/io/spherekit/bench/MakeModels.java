@@ -1,16 +1,16 @@
 package io.spherekit.bench;
 
-import io.spherekit.exporter.ExportCli;
+import io.spherekit.core.ModelMetadata;
+import io.spherekit.core.ModelMetadata.Key;
 import io.spherekit.core.Preprocessing;
+import io.spherekit.exporter.ExportCli;
 import io.spherekit.trainer.ModelIO;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Writes random-weight benchmark models: for each depth, {@code sf{depth}.zip} (DL4J, {@link ModelIO#save}, A-Softmax
@@ -55,14 +55,16 @@ public final class MakeModels {
             Path zip = out.resolve("sf" + depth + ".zip");
             if (force || !Files.isRegularFile(zip)) {
                 ComputationGraph net = BenchSupport.sphereFace(depth, width, BenchSupport.LFW_CLASSES, 1234 + depth);
-                Map<String, String> meta = new LinkedHashMap<>(Preprocessing.LFW_SPHEREFACE.toMetadata());
-                meta.put("spherekit.network", "sphereface-" + depth);
-                meta.put("spherekit.width_multiplier", Double.toString(width));
-                meta.put("spherekit.embedding_dim", Integer.toString(BenchSupport.EMBEDDING));
-                meta.put("spherekit.head", "asoftmax");
-                meta.put("spherekit.head.m", "4");
-                meta.put("spherekit.training.data", "none (random weights, benchmark model)");
-                ModelIO.save(net, meta, zip, false);
+                ModelMetadata meta = ModelMetadata.builder()
+                        .preprocessing(Preprocessing.LFW_SPHEREFACE)
+                        .put(Key.NETWORK, "sphereface-" + depth)
+                        .put(Key.WIDTH_MULTIPLIER, width)
+                        .put(Key.EMBEDDING_DIM, BenchSupport.EMBEDDING)
+                        .put(Key.HEAD, "asoftmax")
+                        .put(Key.HEAD_M, "4")
+                        .put(Key.TRAINING_DATA, "none (random weights, benchmark model)")
+                        .build();
+                ModelIO.save(net, meta.toMap(), zip, false);
                 System.out.printf("saved %s (%,d parameters)%n", zip, net.numParams());
                 net.close();
             }

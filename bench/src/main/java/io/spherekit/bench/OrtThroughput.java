@@ -2,6 +2,7 @@ package io.spherekit.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.spherekit.core.io.AtomicFiles;
 import io.spherekit.runtime.FaceEmbedder;
 import io.spherekit.runtime.LargeStack;
 import io.spherekit.runtime.Provider;

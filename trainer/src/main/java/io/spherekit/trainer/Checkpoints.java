@@ -1,6 +1,7 @@
 package io.spherekit.trainer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.spherekit.core.io.AtomicFiles;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 
@@ -23,7 +24,7 @@ import java.util.stream.Stream;
  * Training checkpoints: {@code <run>/checkpoints/ckpt-<iteration>.zip}, each a complete {@link ModelIO} model file
  * (parameters, updater state, iteration and epoch counters in the configuration) plus a {@code trainstate} entry:
  * position in the epoch, the epoch's shuffled order, the serialised {@link Random}, the loss EMA and the config
- * fingerprint. Each file is written atomically, so a kill at any moment leaves every existing checkpoint intact;
+ * fingerprint. Each file is written atomically ({@link AtomicFiles}), so a kill at any moment leaves every existing checkpoint intact;
  * the two newest are kept.
  */
 final class Checkpoints {
@@ -45,10 +46,10 @@ final class Checkpoints {
     static void save(ComputationGraph net, Map<String, String> meta, State st, Path runDir) throws IOException {
         Path d = Files.createDirectories(dir(runDir));
         Path file = d.resolve(String.format("ckpt-%08d.zip", net.getConfiguration().getIterationCount()));
-        Path tmp = d.resolve(file.getFileName() + ".partial");
-        ModelIO.save(net, meta, tmp, true);
-        ModelSerializer.addObjectToFile(tmp.toFile(), STATE_KEY, JSON.writeValueAsString(st));
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        AtomicFiles.writeFile(file, tmp -> {
+            ModelIO.writeTo(tmp, net, meta, true);
+            ModelSerializer.addObjectToFile(tmp.toFile(), STATE_KEY, JSON.writeValueAsString(st));
+        });
         List<Path> all = list(runDir);
         for (int i = KEEP; i < all.size(); i++) {
             Files.deleteIfExists(all.get(i));

@@ -2,14 +2,14 @@ package io.spherekit.trainer;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.spherekit.core.ModelMetadata;
+import io.spherekit.core.io.AtomicFiles;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.zip.ZipException;
@@ -21,7 +21,7 @@ import java.util.zip.ZipFile;
  * metadata as a JSON string map (preprocessing, head and its m/s/λ, data, iterations). The exporter copies the
  * {@code spherekit.*} keys into the ONNX {@code metadata_props}.
  *
- * <p>Writes are atomic: the file is written next to the target and then moved into place.
+ * <p>Writes are atomic ({@link AtomicFiles}): the file is written next to the target and then moved into place.
  */
 public final class ModelIO {
     private static final String META_KEY = "spherekit";
@@ -35,34 +35,34 @@ public final class ModelIO {
     }
 
     /**
-     * Saves atomically.
+     * Saves atomically ({@link AtomicFiles}), creating the target's folder if needed.
      *
+     * @param metadata    {@code spherekit.*} entries, validated by {@link ModelMetadata#parse} (other keys are
+     *                    not stored)
      * @param saveUpdater keep the updater state (needed to resume training; larger file)
-     * @throws IOException naming the target when writing fails; the target is then untouched
+     * @throws IllegalArgumentException naming the key when a metadata value is invalid
+     * @throws IOException naming the target when writing fails (or the file system cannot rename atomically); the
+     *                     target is then untouched
      */
     public static void save(ComputationGraph net, Map<String, String> metadata, Path target, boolean saveUpdater)
             throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, target.getFileName().toString(), ".tmp");
-        try {
-            ModelSerializer.writeModel(net, tmp.toFile(), saveUpdater);
-            ModelSerializer.addObjectToFile(tmp.toFile(), META_KEY, JSON.writeValueAsString(new TreeMap<>(metadata)));
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw new IOException("cannot write model " + target + ": " + e.getMessage(), e);
-        }
+        Map<String, String> valid = ModelMetadata.parse(metadata).toMap();
+        Files.createDirectories(target.toAbsolutePath().getParent());
+        AtomicFiles.writeFile(target, tmp -> writeTo(tmp, net, valid, saveUpdater));
+    }
+
+    /** Writes the model file's content into {@code file} (not atomic: the callers' temporary file). */
+    static void writeTo(Path file, ComputationGraph net, Map<String, String> metadata, boolean saveUpdater)
+            throws IOException {
+        ModelSerializer.writeModel(net, file.toFile(), saveUpdater);
+        ModelSerializer.addObjectToFile(file.toFile(), META_KEY, JSON.writeValueAsString(new TreeMap<>(metadata)));
     }
 
     /**
      * Loads a model written by {@link #save}.
      *
-     * @throws IOException with the path and the problem: missing, empty, not a zip, or not a DL4J ComputationGraph
+     * @throws IOException with the path and the problem: missing, empty, not a zip, not a DL4J ComputationGraph, or
+     *                     metadata that {@link ModelMetadata#parse} refuses
      */
     public static TrainedModel load(Path file, boolean loadUpdater) throws IOException {
         if (!Files.exists(file)) {
@@ -91,7 +91,8 @@ public final class ModelIO {
         try (ZipFile zip = new ZipFile(file.toFile())) {
             if (zip.getEntry("objects/" + META_KEY) != null) {
                 String json = ModelSerializer.getObjectFromFile(file.toFile(), META_KEY);
-                meta.putAll(JSON.readValue(json, new TypeReference<Map<String, String>>() { }));
+                meta.putAll(ModelMetadata.parse(JSON.readValue(json, new TypeReference<Map<String, String>>() { }))
+                        .toMap());
             }
         } catch (RuntimeException e) {
             throw new IOException("corrupt spherekit metadata in " + file + ": " + e.getMessage(), e);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.spherekit.core.cli.Cli;
 import io.spherekit.core.cli.LfwLocation;
+import io.spherekit.core.io.AtomicFiles;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -12,7 +13,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -136,15 +136,8 @@ public final class TrainCli implements Callable<Integer> {
     static void writeJsonAtomic(Object value, Path target) throws IOException {
         ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         om.findAndRegisterModules();
-        Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, target.getFileName().toString(), ".tmp");
-        try {
-            Files.writeString(tmp, om.writerWithDefaultPrettyPrinter().writeValueAsString(jsonSafe(value)));
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        Files.createDirectories(target.toAbsolutePath().getParent());
+        AtomicFiles.writeString(target, om.writerWithDefaultPrettyPrinter().writeValueAsString(jsonSafe(value)));
     }
 
     private static Object jsonSafe(Object v) {

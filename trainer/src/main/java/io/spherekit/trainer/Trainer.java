@@ -1,8 +1,12 @@
 package io.spherekit.trainer;
 
+import io.spherekit.core.ModelMetadata;
+import io.spherekit.core.ModelMetadata.Key;
+import io.spherekit.core.ModelMetadata.TrainingData;
 import io.spherekit.core.Preprocessing;
 import io.spherekit.core.cli.Cli;
 import io.spherekit.core.eval.VerificationEvaluation;
+import io.spherekit.trainer.data.DataFingerprint;
 import io.spherekit.trainer.data.FaceCache;
 import io.spherekit.trainer.data.FaceDataset;
 import io.spherekit.trainer.head.ASoftmaxHead;
@@ -41,6 +45,8 @@ public final class Trainer {
 
     private final TrainConfig cfg;
     private final PrintStream log;
+    /** The whole data set (held-out identities included) as {@link #run} read it; null until then. */
+    private TrainingData trainingData;
 
     public Trainer(TrainConfig cfg, PrintStream log) {
         this.cfg = cfg;
@@ -61,6 +67,8 @@ public final class Trainer {
         }, log);
         log.printf(Locale.ROOT, "%d images ready in %.1f s (%d undecodable, skipped)%n", data.size(),
                 (System.nanoTime() - t0) / 1e9, data.skipped());
+        trainingData = DataFingerprint.describe(cfg.imageRoot(), cfg.peopleFile(), cfg.minImages(),
+                cfg.maxIdentities(), DataFingerprint.files(data));
         FaceDataset trainData = data;
         HeldOutCheck check = null;
         if (cfg.valFraction() > 0) {
@@ -199,7 +207,7 @@ public final class Trainer {
                     cfg.depth(), cfg.widthMultiplier(), net.numParams(), head.headName(), head.describe(), classes,
                     totalIters, cfg.epochs(), perEpoch, b);
             headLayer = net.getLayer(SphereFaceNet.HEAD);
-            meta = baseMetadata(pre, head, classes, data.size());
+            meta = baseMetadata(pre, head, data);
             start = System.nanoTime();
         }
 
@@ -303,36 +311,47 @@ public final class Trainer {
         Result result() {
             double secs = (System.nanoTime() - start) / 1e9;
             int iters = net.getConfiguration().getIterationCount();
-            meta.put("spherekit.training.iterations", Integer.toString(iters));
+            ModelMetadata.Builder fin = ModelMetadata.parse(meta).toBuilder().put(Key.TRAINING_ITERATIONS, iters);
             if (head instanceof ASoftmaxHead) {
-                meta.put("spherekit.head.lambda_final", Double.toString(lambda.valueAt(iters)));
+                fin.put(Key.HEAD_LAMBDA_FINAL, lambda.valueAt(iters));
             }
-            if (heldout.containsKey("threshold")) {
-                meta.put("spherekit.threshold", Double.toString((Double) heldout.get("threshold")));
-                meta.put("spherekit.threshold.source", "held-out DevTrain identities, 10-fold mean threshold");
+            if (heldout.get("threshold") instanceof Double t) {
+                if (Double.isFinite(t) && Math.abs(t) <= 1) {
+                    fin.put(Key.THRESHOLD, t);
+                    fin.put(Key.THRESHOLD_SOURCE, "held-out DevTrain identities, 10-fold mean threshold");
+                } else {
+                    log.println("held-out threshold " + t + " is not a cosine in [-1,1]; the model records none");
+                }
             }
+            meta = fin.build().toMap();
             return new Result(net, meta, iters, ema, secs, done * (double) b / Math.max(secs, 1e-9), classes,
                     data.size(), heldout);
         }
     }
 
-    private Map<String, String> baseMetadata(Preprocessing pre, MarginHead head, int classes, int images) {
-        Map<String, String> meta = new LinkedHashMap<>(pre.toMetadata());
-        meta.put("spherekit.version", Cli.VERSION);
-        meta.put("spherekit.network", "sphereface-" + cfg.depth() + (cfg.batchNorm() ? "-bn" : ""));
-        meta.put("spherekit.width_multiplier", Double.toString(cfg.widthMultiplier()));
-        meta.put("spherekit.embedding_dim", Integer.toString(cfg.embeddingDim()));
-        meta.put("spherekit.head", head.headName());
-        head.describe().forEach((k, v) -> meta.put("spherekit.head." + k, v));
+    private Map<String, String> baseMetadata(Preprocessing pre, MarginHead head, FaceDataset data) {
+        ModelMetadata.Builder b = ModelMetadata.builder()
+                .preprocessing(pre)
+                .put(Key.VERSION, Cli.VERSION)
+                .put(Key.NETWORK, "sphereface-" + cfg.depth() + (cfg.batchNorm() ? "-bn" : ""))
+                .put(Key.WIDTH_MULTIPLIER, cfg.widthMultiplier())
+                .put(Key.EMBEDDING_DIM, cfg.embeddingDim())
+                .put(Key.HEAD, head.headName());
+        head.describe().forEach(b::headParameter);
         if (head instanceof ASoftmaxHead) {
-            meta.put("spherekit.head.lambda_schedule", String.format(Locale.ROOT,
+            b.put(Key.HEAD_LAMBDA_SCHEDULE, String.format(Locale.ROOT,
                     "max(%s, %s*(1+%s*iter)^-%s)", cfg.lambdaMin(), cfg.lambdaBase(), cfg.lambdaGamma(), cfg.lambdaPower()));
         }
-        meta.put("spherekit.training.data", cfg.imageRoot() + (cfg.peopleFile() != null ? " people=" + cfg.peopleFile().getFileName() : ""));
-        meta.put("spherekit.training.identities", Integer.toString(classes));
-        meta.put("spherekit.training.images", Integer.toString(images));
-        meta.put("spherekit.training.epochs", Integer.toString(cfg.epochs()));
-        return meta;
+        try {
+            b.trainingData(trainingData != null ? trainingData : DataFingerprint.describe(cfg.imageRoot(),
+                    cfg.peopleFile(), cfg.minImages(), cfg.maxIdentities(), DataFingerprint.files(data)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return b.put(Key.TRAINING_IDENTITIES, data.numClasses())
+                .put(Key.TRAINING_IMAGES, data.size())
+                .put(Key.TRAINING_EPOCHS, cfg.epochs())
+                .build().toMap();
     }
 
     private static int[] identity(int n) {

@@ -1,6 +1,7 @@
 package io.spherekit.trainer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.spherekit.core.io.AtomicFiles;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.plot.CombinedDomainXYPlot;
@@ -16,15 +17,18 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * The run directory's {@code train-log.jsonl} (one JSON object per line: iteration records and per-epoch held-out
- * records) and {@code loss.png} (loss curve above the held-out 10-fold accuracy), rewritten atomically after
- * every epoch.
+ * records) and {@code loss.png} (loss curve above the held-out 10-fold accuracy).
+ *
+ * <p>{@code loss.png} is a finished file, rewritten atomically ({@link AtomicFiles}) after every epoch.
+ * {@code train-log.jsonl} is an append-only log, deliberately not written through {@link AtomicFiles}: it grows
+ * one flushed line per record while training runs (appended to on {@code --resume}), so a crash can at most cut
+ * its last line.
  */
 final class TrainingLog implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -78,13 +82,7 @@ final class TrainingLog implements AutoCloseable {
         }
         combined.setOrientation(PlotOrientation.VERTICAL);
         JFreeChart chart = new JFreeChart("SphereKit training", JFreeChart.DEFAULT_TITLE_FONT, combined, true);
-        Path tmp = Files.createTempFile(dir, "loss", ".png.tmp");
-        try {
-            ChartUtils.saveChartAsPNG(tmp.toFile(), chart, 900, 600);
-            Files.move(tmp, dir.resolve("loss.png"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.write(dir.resolve("loss.png"), out -> ChartUtils.writeChartAsPNG(out, chart, 900, 600));
     }
 
     @Override

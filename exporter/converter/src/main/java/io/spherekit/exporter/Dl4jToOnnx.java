@@ -2,6 +2,8 @@ package io.spherekit.exporter;
 
 import ai.onnx.proto.OnnxMl;
 import io.spherekit.core.cli.Cli;
+import io.spherekit.core.ModelMetadata;
+import io.spherekit.core.io.AtomicFiles;
 import io.spherekit.onnx.OnnxGraphBuilder;
 import io.spherekit.onnx.OnnxModels;
 import io.spherekit.onnx.OnnxOp;
@@ -22,8 +24,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.io.InputStream;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -34,8 +36,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.stream.Collectors;
 
 /**
  * Converts a SphereFace DL4J {@link ComputationGraph} to ONNX: the backbone up to the embedding, the margin head
@@ -52,7 +52,7 @@ import java.util.stream.Collectors;
  * <p>The ONNX model has input {@value #INPUT} {@code float[batch,C,H,W]} and output {@value #OUTPUT}
  * {@code float[batch,D]}; with {@link Options#l2norm()} a second output {@value #OUTPUT_NORM}, the embedding
  * divided by its L2 norm ({@code LpNormalization}, p=2; a zero row stays zero). The {@code spherekit.*}
- * metadata keys are copied into {@code metadata_props}.
+ * metadata keys are validated ({@link ModelMetadata#parse}) and copied into {@code metadata_props}.
  *
  * <p><b>Non-finite weights are refused</b>: a NaN or infinite parameter (after conversion to float32) fails the
  * export with an error naming the layer and parameter. Such a model is broken (diverged training), every embedding
@@ -64,7 +64,7 @@ public final class Dl4jToOnnx {
     public static final String OUTPUT = "embedding";
     public static final String OUTPUT_NORM = "embedding_norm";
     /** Metadata keys copied into the ONNX model start with this. */
-    public static final String METADATA_PREFIX = "spherekit.";
+    public static final String METADATA_PREFIX = ModelMetadata.PREFIX;
     /** Input size assumed when the metadata does not give {@code spherekit.input.height/width}. */
     public static final int DEFAULT_HEIGHT = 112;
     public static final int DEFAULT_WIDTH = 96;
@@ -150,11 +150,17 @@ public final class Dl4jToOnnx {
      *
      * @param metadata model metadata; the {@code spherekit.*} entries go into {@code metadata_props}, and
      *                 {@code spherekit.input.height/width} give the input size (default 112×96)
-     * @throws ExportException on an unsupported layer, a non-finite weight, or a graph without one embedding
+     * @throws ExportException on an unsupported layer, a non-finite weight, a graph without one embedding, or
+     *                         metadata that {@link ModelMetadata#parse} refuses (naming the key and value)
      */
     public static Conversion convert(ComputationGraph graph, Map<String, String> metadata, Options options) {
         Objects.requireNonNull(graph, "graph");
-        Map<String, String> meta = metadata == null ? Map.of() : metadata;
+        ModelMetadata meta;
+        try {
+            meta = ModelMetadata.parse(metadata);
+        } catch (IllegalArgumentException e) {
+            throw new ExportException(e.getMessage(), e);
+        }
         ComputationGraphConfiguration conf = graph.getConfiguration();
         if (conf.getNetworkInputs().size() != 1) {
             throw new ExportException("expected one network input, got " + conf.getNetworkInputs());
@@ -216,9 +222,7 @@ public final class Dl4jToOnnx {
                     List.of(OUTPUT_NORM)).get(0);
             onnx.output(norm, OnnxMl.TensorProto.DataType.FLOAT, options.batch(), dim);
         }
-        Map<String, String> props = meta.entrySet().stream()
-                .filter(e -> e.getKey().startsWith(METADATA_PREFIX) && e.getValue() != null)
-                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, (a, b) -> a, TreeMap::new));
+        Map<String, String> props = meta.toMap();
         String doc = "SphereKit face embedding (DL4J vertex '" + embedding + "', " + dim + "-d); margin head "
                 + dropped + " dropped." + (options.l2norm() ? " Output " + OUTPUT_NORM + " is L2-normalised." : "");
         OnnxMl.ModelProto model = OnnxModels.stamp(onnx.build(), options.opset(), producerVersion(), doc, props);
@@ -284,9 +288,9 @@ public final class Dl4jToOnnx {
     }
 
     /** {@code [C, H, W]}: C from the first conv's nIn (3 if unknown), H/W from metadata or 112×96. */
-    private static long[] inputShape(ComputationGraphConfiguration conf, Map<String, String> meta) {
-        long h = parsePositive(meta, "spherekit.input.height", DEFAULT_HEIGHT);
-        long w = parsePositive(meta, "spherekit.input.width", DEFAULT_WIDTH);
+    private static long[] inputShape(ComputationGraphConfiguration conf, ModelMetadata meta) {
+        long h = meta.inputHeight().orElse(DEFAULT_HEIGHT);
+        long w = meta.inputWidth().orElse(DEFAULT_WIDTH);
         long c = 3;
         String in = conf.getNetworkInputs().get(0);
         for (Map.Entry<String, List<String>> e : conf.getVertexInputs().entrySet()) {
@@ -298,22 +302,6 @@ public final class Dl4jToOnnx {
         return new long[]{c, h, w};
     }
 
-    private static long parsePositive(Map<String, String> meta, String key, long dflt) {
-        String v = meta.get(key);
-        if (v == null) {
-            return dflt;
-        }
-        try {
-            long n = Long.parseLong(v.trim());
-            if (n > 0) {
-                return n;
-            }
-        } catch (NumberFormatException ignored) {
-            // fall through
-        }
-        throw new ExportException("metadata " + key + " must be a positive integer, got '" + v + "'");
-    }
-
     /** Loads a SphereKit model file and converts it. */
     public static Conversion convert(Path modelFile, Options options) throws IOException {
         ModelIO.TrainedModel m = ModelIO.load(modelFile, false);
@@ -321,35 +309,20 @@ public final class Dl4jToOnnx {
     }
 
     /**
-     * Writes {@code model} atomically: to a temporary file in the target's directory, then moved into place. On
-     * any failure the temporary file is deleted and an existing target is left untouched.
+     * Writes {@code model} atomically ({@link AtomicFiles}): to a temporary file in the target's directory, which
+     * must exist, then moved into place. On any failure the temporary file is deleted and an existing target is
+     * left untouched; a file system that cannot rename atomically is an error.
      *
      * @return the file size in bytes
+     * @throws IOException naming the target
      */
     public static long write(OnnxMl.ModelProto model, Path target) throws IOException {
         return writeBytes(model.toByteArray(), target);
     }
 
+    /** Writes serialised ONNX bytes atomically, as {@link #write}; returns their length. */
     static long writeBytes(byte[] bytes, Path target) throws IOException {
-        Path abs = target.toAbsolutePath();
-        Path dir = abs.getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
-            throw new IOException("output directory does not exist: " + dir);
-        }
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
-        try {
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                out.write(bytes);
-            }
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw new IOException("cannot write " + target + ": " + e.getMessage(), e);
-        }
+        AtomicFiles.writeBytes(target, bytes);
         return bytes.length;
     }
 }

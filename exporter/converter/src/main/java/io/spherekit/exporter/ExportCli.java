@@ -2,6 +2,9 @@ package io.spherekit.exporter;
 
 import ai.onnx.proto.OnnxMl;
 import io.spherekit.core.cli.Cli;
+import io.spherekit.core.ModelMetadata;
+import io.spherekit.core.ModelMetadata.Key;
+import io.spherekit.core.Preprocessing;
 import io.spherekit.onnx.OnnxGraphBuilder;
 import io.spherekit.onnx.OnnxModels;
 import io.spherekit.trainer.ModelIO;
@@ -143,12 +146,13 @@ public final class ExportCli implements Callable<Integer> {
         } catch (RuntimeException e) {
             throw new Cli.Failure("cannot import Keras model " + file + ": " + message(e), e);
         }
-        java.util.Map<String, String> meta = new java.util.LinkedHashMap<>(
-                io.spherekit.core.Preprocessing.LFW_SPHEREFACE.toMetadata());
-        meta.put("spherekit.version", Cli.VERSION);
-        meta.put("spherekit.source", "keras:" + file.getFileName());
-        meta.put("spherekit.input.assumed", "true");
-        return new ModelIO.TrainedModel(g, meta);
+        ModelMetadata meta = ModelMetadata.builder()
+                .preprocessing(Preprocessing.LFW_SPHEREFACE)
+                .put(Key.VERSION, Cli.VERSION)
+                .put(Key.SOURCE, "keras:" + file.getFileName())
+                .put(Key.INPUT_ASSUMED, "true")
+                .build();
+        return new ModelIO.TrainedModel(g, meta.toMap());
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.spherekit.exporter;
 
+import io.spherekit.core.ModelMetadata.Key;
 import io.spherekit.onnx.OnnxOp;
 import io.spherekit.onnx.OnnxValue;
 import io.spherekit.trainer.model.ChannelPReLU;
@@ -140,7 +141,7 @@ final class Mappers {
             if (features != nIn) {
                 throw new ExportException("DenseLayer '" + name + "' has nIn " + nIn + ", but its input " + ctx.inputType(name)
                         + " has " + features + " values per example: the input height/width (metadata "
-                        + "spherekit.input.height/width, default " + Dl4jToOnnx.DEFAULT_HEIGHT + "x" + Dl4jToOnnx.DEFAULT_WIDTH
+                        + Key.INPUT_HEIGHT + "/width, default " + Dl4jToOnnx.DEFAULT_HEIGHT + "x" + Dl4jToOnnx.DEFAULT_WIDTH
                         + ") do not fit this network");
             }
             OnnxValue w = ctx.onnx().floatInitializer(name + "_W", ctx.param(name, "W", nIn, nOut), nIn, nOut);

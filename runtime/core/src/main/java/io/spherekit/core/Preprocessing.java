@@ -1,5 +1,7 @@
 package io.spherekit.core;
 
+import io.spherekit.core.ModelMetadata.Key;
+
 import java.awt.image.BufferedImage;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -262,44 +264,45 @@ public final class Preprocessing {
         return out;
     }
 
-    /** The definition as ONNX {@code metadata_props} entries (keys prefixed {@code spherekit.}). */
+    /** The definition as ONNX {@code metadata_props} entries ({@code spherekit.input.*}, see {@link ModelMetadata.Key}). */
     public Map<String, String> toMetadata() {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("spherekit.input.layout", "NCHW");
-        m.put("spherekit.input.height", Integer.toString(height));
-        m.put("spherekit.input.width", Integer.toString(width));
-        m.put("spherekit.input.channel_order", channelOrder.name());
-        m.put("spherekit.input.mean", Float.toString(mean));
-        m.put("spherekit.input.scale", Float.toString(scale));
-        m.put("spherekit.input.crop", String.format(Locale.ROOT, "%.6f,%.6f,%.6f,%.6f",
+        m.put(Key.INPUT_LAYOUT.key(), "NCHW");
+        m.put(Key.INPUT_HEIGHT.key(), Integer.toString(height));
+        m.put(Key.INPUT_WIDTH.key(), Integer.toString(width));
+        m.put(Key.INPUT_CHANNEL_ORDER.key(), channelOrder.name());
+        m.put(Key.INPUT_MEAN.key(), Float.toString(mean));
+        m.put(Key.INPUT_SCALE.key(), Float.toString(scale));
+        m.put(Key.INPUT_CROP.key(), String.format(Locale.ROOT, "%.6f,%.6f,%.6f,%.6f",
                 cropLeft, cropTop, cropWidth, cropHeight));
         return m;
     }
 
     /**
-     * Reads a definition written by {@link #toMetadata()}.
+     * Reads a definition written by {@link #toMetadata()} (defaults: crop {@code 0,0,1,1}, mean 127.5, scale
+     * 1/128, RGB). {@link ModelMetadata#parse} calls this and also validates each key's value.
      *
-     * @return the definition, or {@code null} when the map holds no {@code spherekit.input.*} keys
+     * @return the definition, or {@code null} when the map holds no {@code spherekit.input.height}
      * @throws IllegalArgumentException naming the key, when a value is present but malformed
      */
     public static Preprocessing fromMetadata(Map<String, String> m) {
-        if (!m.containsKey("spherekit.input.height")) {
+        if (!m.containsKey(Key.INPUT_HEIGHT.key())) {
             return null;
         }
         try {
-            String[] c = m.getOrDefault("spherekit.input.crop", "0,0,1,1").split(",");
+            String[] c = m.getOrDefault(Key.INPUT_CROP.key(), "0,0,1,1").split(",");
             if (c.length != 4) {
-                throw new IllegalArgumentException("spherekit.input.crop must have 4 comma-separated fractions");
+                throw new IllegalArgumentException(Key.INPUT_CROP + " must have 4 comma-separated fractions");
             }
             return new Preprocessing(Double.parseDouble(c[0]), Double.parseDouble(c[1]),
                     Double.parseDouble(c[2]), Double.parseDouble(c[3]),
-                    Integer.parseInt(m.get("spherekit.input.height")),
-                    Integer.parseInt(m.get("spherekit.input.width")),
-                    Float.parseFloat(m.getOrDefault("spherekit.input.mean", "127.5")),
-                    Float.parseFloat(m.getOrDefault("spherekit.input.scale", "0.0078125")),
-                    ChannelOrder.valueOf(m.getOrDefault("spherekit.input.channel_order", "RGB")));
+                    Integer.parseInt(m.get(Key.INPUT_HEIGHT.key())),
+                    Integer.parseInt(m.get(Key.INPUT_WIDTH.key())),
+                    Float.parseFloat(m.getOrDefault(Key.INPUT_MEAN.key(), "127.5")),
+                    Float.parseFloat(m.getOrDefault(Key.INPUT_SCALE.key(), "0.0078125")),
+                    ChannelOrder.valueOf(m.getOrDefault(Key.INPUT_CHANNEL_ORDER.key(), "RGB")));
         } catch (NumberFormatException | NullPointerException e) {
-            throw new IllegalArgumentException("malformed spherekit.input.* metadata: " + e.getMessage(), e);
+            throw new IllegalArgumentException("malformed " + ModelMetadata.PREFIX + "input.* metadata: " + e.getMessage(), e);
         }
     }
 

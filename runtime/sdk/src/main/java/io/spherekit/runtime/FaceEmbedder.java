@@ -1,5 +1,6 @@
 package io.spherekit.runtime;
 
+import io.spherekit.core.ModelMetadata;
 import io.spherekit.core.Preprocessing;
 import io.spherekit.core.SphereKitException;
 import ai.onnxruntime.NodeInfo;
@@ -76,6 +77,7 @@ public final class FaceEmbedder implements AutoCloseable {
     private final int embeddingDim;
     private final Preprocessing preprocessing;
     private final Map<String, String> metadata;
+    private final ModelMetadata modelMetadata;
     private final Provider provider;
     private final String providerReason;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -93,6 +95,11 @@ public final class FaceEmbedder implements AutoCloseable {
         this.providerReason = opened.reason;
         try {
             this.metadata = Collections.unmodifiableMap(new TreeMap<>(session.getMetadata().getCustomMetadata()));
+            try {
+                this.modelMetadata = ModelMetadata.parse(metadata);
+            } catch (IllegalArgumentException e) {
+                throw new SphereKitException("model " + modelPath + " has malformed metadata: " + e.getMessage(), e);
+            }
             this.preprocessing = resolvePreprocessing(b.preprocessing);
             Map<String, NodeInfo> inputs = session.getInputInfo();
             Map<String, NodeInfo> outputs = session.getOutputInfo();
@@ -225,13 +232,7 @@ public final class FaceEmbedder implements AutoCloseable {
     }
 
     private Preprocessing resolvePreprocessing(Preprocessing explicit) throws SphereKitException {
-        Preprocessing fromModel;
-        try {
-            fromModel = Preprocessing.fromMetadata(metadata);
-        } catch (IllegalArgumentException e) {
-            throw new SphereKitException("model " + modelPath + " has malformed preprocessing metadata: "
-                    + e.getMessage(), e);
-        }
+        Preprocessing fromModel = modelMetadata.preprocessing().orElse(null);
         if (fromModel != null) {
             if (explicit != null && !explicit.equals(fromModel)) {
                 LOG.warn("{}: model metadata preprocessing {} overrides the given {}", modelPath, fromModel, explicit);
@@ -242,7 +243,8 @@ public final class FaceEmbedder implements AutoCloseable {
             return explicit;
         }
         throw new SphereKitException("model " + modelPath + " has no preprocessing: its metadata_props hold no "
-                + "spherekit.input.* keys (e.g. spherekit.input.height) and none was given with optPreprocessing");
+                + ModelMetadata.PREFIX + "input.* keys (e.g. " + ModelMetadata.Key.INPUT_HEIGHT
+                + ") and none was given with optPreprocessing");
     }
 
     private SphereKitException invalid(String expected, String found) {
@@ -405,6 +407,11 @@ public final class FaceEmbedder implements AutoCloseable {
     /** @return the model's custom {@code metadata_props}, unmodifiable and sorted by key (may be empty) */
     public Map<String, String> metadata() {
         return metadata;
+    }
+
+    /** @return the model's {@code spherekit.*} metadata, parsed and validated when the model was loaded */
+    public ModelMetadata modelMetadata() {
+        return modelMetadata;
     }
 
     /** @return D, the length of every embedding */

@@ -1,21 +1,16 @@
 package io.spherekit.runtime;
 
+import io.spherekit.core.io.AtomicFiles;
+
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -224,45 +219,28 @@ public final class Gallery {
      * @throws IOException if the file cannot be written or the file system cannot rename atomically
      */
     public void save(Path file) throws IOException {
-        Path abs = file.toAbsolutePath();
-        Path dir = abs.getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                CRC32 crc = new CRC32();
-                OutputStream raw = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
-                DataOutputStream out = new DataOutputStream(new CheckedOutputStream(raw, crc));
-                out.write(MAGIC);
-                out.writeInt(FORMAT_VERSION);
-                out.writeInt(dim);
-                out.writeInt(rowLabel.length);
-                out.writeInt(labels.size());
-                writeString(out, modelId);
-                for (String l : labels) {
-                    writeString(out, l);
-                }
-                for (int r = 0, off = 0; r < rowLabel.length; r++, off += dim) {
-                    out.writeInt(rowLabel[r]);
-                    for (int j = 0; j < dim; j++) {
-                        out.writeFloat(matrix[off + j]);
-                    }
-                }
-                out.flush();
-                new DataOutputStream(raw).writeLong(crc.getValue());
-                raw.flush();
-                ch.force(true);
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        AtomicFiles.write(file, raw -> {
+            CRC32 crc = new CRC32();
+            DataOutputStream out = new DataOutputStream(new CheckedOutputStream(raw, crc));
+            out.write(MAGIC);
+            out.writeInt(FORMAT_VERSION);
+            out.writeInt(dim);
+            out.writeInt(rowLabel.length);
+            out.writeInt(labels.size());
+            writeString(out, modelId);
+            for (String l : labels) {
+                writeString(out, l);
             }
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("cannot write gallery " + file + " atomically: the file system does not"
-                        + " support atomic rename", e);
+            for (int r = 0, off = 0; r < rowLabel.length; r++, off += dim) {
+                out.writeInt(rowLabel[r]);
+                for (int j = 0; j < dim; j++) {
+                    out.writeFloat(matrix[off + j]);
+                }
             }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+            out.flush();
+            new DataOutputStream(raw).writeLong(crc.getValue());
+        });
     }
 
     private static void writeString(DataOutputStream out, String s) throws IOException {

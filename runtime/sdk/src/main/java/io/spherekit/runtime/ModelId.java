@@ -1,5 +1,6 @@
 package io.spherekit.runtime;
 
+import io.spherekit.core.ModelMetadata;
 import io.spherekit.core.SphereKitException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,13 +15,13 @@ import java.util.Map;
  * A short, stable identifier of an embedding model, reported by the HTTP service and recorded in galleries so
  * that embeddings from different models are not mixed by accident.
  *
- * <p>The id is the model metadata value {@value #METADATA_KEY} when present, else
+ * <p>The id is the model metadata value {@code spherekit.model_id} ({@link ModelMetadata.Key#MODEL_ID}) when present, else
  * {@code <file name>@sha256:<first 12 hex digits of the file's SHA-256>}.
  */
 public final class ModelId {
 
     /** Model metadata key that, when present, is the model id. */
-    public static final String METADATA_KEY = "spherekit.model_id";
+    public static final String METADATA_KEY = ModelMetadata.Key.MODEL_ID.key();
 
     private ModelId() {
     }

@@ -1,19 +1,15 @@
 package io.spherekit.runtime;
 
+import io.spherekit.core.io.AtomicFiles;
+
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.spherekit.core.SphereKitException;
 import io.spherekit.onnx.OnnxModels;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFileAttributeView;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -91,36 +87,8 @@ public final class ModelThreshold {
         return proto;
     }
 
-    /** Temp file in the target's folder, fsync, atomic rename over the target, fsync of the folder. */
+    /** The one atomic-write policy of the project ({@link AtomicFiles}). */
     private static void replaceAtomically(Path target, byte[] bytes) throws IOException {
-        Path abs = target.toAbsolutePath();
-        Path dir = abs.getParent();
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ByteBuffer buf = ByteBuffer.wrap(bytes);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                ch.force(true);
-            }
-            PosixFileAttributeView from = Files.getFileAttributeView(abs, PosixFileAttributeView.class);
-            PosixFileAttributeView to = Files.getFileAttributeView(tmp, PosixFileAttributeView.class);
-            if (from != null && to != null) {
-                to.setPermissions(from.readAttributes().permissions());
-            }
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("the file system of " + dir + " cannot rename atomically", e);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | UnsupportedOperationException ignored) {
-            // folders cannot be opened for fsync on every platform; the rename itself is atomic
-        }
+        AtomicFiles.writeBytes(target, bytes);
     }
 }

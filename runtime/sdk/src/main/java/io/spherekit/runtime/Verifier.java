@@ -1,10 +1,12 @@
 package io.spherekit.runtime;
 
+import io.spherekit.core.ModelMetadata;
 import io.spherekit.core.Similarity;
 import io.spherekit.core.SphereKitException;
 import java.awt.image.BufferedImage;
 import java.util.List;
 import java.util.Objects;
+import java.util.OptionalDouble;
 
 /**
  * Decides whether two face images show the same person: cosine of the two embeddings compared with a named
@@ -16,13 +18,13 @@ import java.util.Objects;
 public final class Verifier {
 
     /** Model metadata key holding the decision threshold (a cosine value, e.g. "0.31"). */
-    public static final String THRESHOLD_KEY = "spherekit.threshold";
+    public static final String THRESHOLD_KEY = ModelMetadata.Key.THRESHOLD.key();
 
     /**
-     * Model metadata key saying how {@value #THRESHOLD_KEY} was calibrated (e.g. "pairsDevTest.txt 10-fold mean",
+     * Model metadata key saying how {@link #THRESHOLD_KEY} was calibrated (e.g. "pairsDevTest.txt 10-fold mean",
      * "held-out DevTrain identities, 10-fold mean threshold").
      */
-    public static final String THRESHOLD_SOURCE_KEY = "spherekit.threshold.source";
+    public static final String THRESHOLD_SOURCE_KEY = ModelMetadata.Key.THRESHOLD_SOURCE.key();
 
     private final FaceEmbedder embedder;
     private final double threshold;
@@ -52,17 +54,12 @@ public final class Verifier {
      * @throws SphereKitException if the key is missing or is not a number in [-1, 1]
      */
     public static Verifier fromModelMetadata(FaceEmbedder embedder) throws SphereKitException {
-        String v = embedder.metadata().get(THRESHOLD_KEY);
-        if (v == null) {
+        OptionalDouble t = embedder.modelMetadata().threshold(); // validated in [-1, 1] when the model loaded
+        if (t.isEmpty()) {
             throw new SphereKitException("model " + embedder.modelPath() + " has no metadata key " + THRESHOLD_KEY
                     + "; give the threshold explicitly");
         }
-        try {
-            return new Verifier(embedder, Double.parseDouble(v.strip()), "model metadata " + THRESHOLD_KEY);
-        } catch (IllegalArgumentException e) {
-            throw new SphereKitException("model " + embedder.modelPath() + ": metadata " + THRESHOLD_KEY + "='" + v
-                    + "' is not a cosine threshold in [-1,1]", e);
-        }
+        return new Verifier(embedder, t.getAsDouble(), "model metadata " + THRESHOLD_KEY);
     }
 
     /**

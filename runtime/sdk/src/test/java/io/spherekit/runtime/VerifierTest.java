@@ -78,4 +78,19 @@ class VerifierTest {
             assertEquals("b (the second face) must not be null", n.getMessage());
         }
     }
+
+    @Test
+    void aModelWithAMalformedThresholdIsRefusedAtLoadNamingKeyAndValue() throws Exception {
+        Preprocessing pre = Preprocessing.fullImage(16, 16, 127.5f, 1f / 128f, Preprocessing.ChannelOrder.RGB);
+        for (String bad : new String[] {"abc", "1.5"}) {
+            Map<String, String> md = new HashMap<>(pre.toMetadata());
+            md.put(Verifier.THRESHOLD_KEY, bad);
+            Path m = TestModels.standard(dir.resolve("bad-" + bad + ".onnx"), new Object[] {"n", 3, 16, 16}, 16, 16, 4,
+                    md);
+            SphereKitException e = assertThrows(SphereKitException.class,
+                    () -> FaceEmbedder.builder().setModelPath(m).optProvider(Provider.CPU).build());
+            assertEquals("model " + m + " has malformed metadata: metadata spherekit.threshold='" + bad
+                    + "' is not a cosine threshold in [-1,1]", e.getMessage());
+        }
+    }
 }

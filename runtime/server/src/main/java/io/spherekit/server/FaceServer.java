@@ -193,7 +193,7 @@ public final class FaceServer implements AutoCloseable {
             return this;
         }
 
-        /** @param t cosine threshold in [-1, 1]; default: the model metadata {@value Verifier#THRESHOLD_KEY} */
+        /** @param t cosine threshold in [-1, 1]; default: the model metadata {@link Verifier#THRESHOLD_KEY} */
         public Builder optThreshold(double t) {
             if (!(t >= -1 && t <= 1)) {
                 throw new IllegalArgumentException("threshold must be a cosine in [-1,1], got " + t);

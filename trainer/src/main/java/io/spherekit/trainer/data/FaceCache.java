@@ -1,9 +1,9 @@
 package io.spherekit.trainer.data;
 
 import io.spherekit.core.Preprocessing;
+import io.spherekit.core.io.AtomicFiles;
 
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -11,7 +11,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -24,7 +23,7 @@ import java.util.function.IntConsumer;
  *
  * <p>The cache file is keyed by a SHA-256 over the format version, the preprocessing definition, the margin and
  * every image's path, size and modification time, so a change to the data or to the preprocessing can never
- * reuse a stale cache. Files are written atomically (temp file, then move); a corrupt or mismatching file is
+ * reuse a stale cache. Files are written atomically ({@link AtomicFiles}); a corrupt or mismatching file is
  * ignored with a message and rebuilt.
  *
  * <p>Format ({@code DataOutputStream}, big-endian): magic {@code "SKFC"}, version 1, key (UTF), identity count and
@@ -98,32 +97,28 @@ public final class FaceCache {
 
     static void write(FaceDataset d, String key, Path file) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());
-        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName().toString(), ".tmp");
-        try {
-            try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20))) {
-                out.writeInt(MAGIC);
-                out.writeInt(VERSION);
-                out.writeUTF(key);
-                out.writeInt(d.numClasses());
-                for (String n : d.identities()) {
-                    out.writeUTF(n);
-                }
-                out.writeInt(d.size());
-                out.writeInt(d.skipped());
-                int h = d.preprocessing().height() + 2 * d.margin();
-                int w = d.preprocessing().width() + 2 * d.margin();
-                out.writeInt(h);
-                out.writeInt(w);
-                for (int i = 0; i < d.size(); i++) {
-                    out.writeInt(d.label(i));
-                    out.writeUTF(d.file(i).toString());
-                    out.write(d.pixels(i));
-                }
+        AtomicFiles.write(file, stream -> {
+            DataOutputStream out = new DataOutputStream(stream);
+            out.writeInt(MAGIC);
+            out.writeInt(VERSION);
+            out.writeUTF(key);
+            out.writeInt(d.numClasses());
+            for (String n : d.identities()) {
+                out.writeUTF(n);
             }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+            out.writeInt(d.size());
+            out.writeInt(d.skipped());
+            int h = d.preprocessing().height() + 2 * d.margin();
+            int w = d.preprocessing().width() + 2 * d.margin();
+            out.writeInt(h);
+            out.writeInt(w);
+            for (int i = 0; i < d.size(); i++) {
+                out.writeInt(d.label(i));
+                out.writeUTF(d.file(i).toString());
+                out.write(d.pixels(i));
+            }
+            out.flush();
+        });
     }
 
     static FaceDataset read(Path file, String key, Preprocessing pre, int margin) throws IOException {

@@ -1,9 +1,8 @@
 package io.spherekit.core.eval;
 
+import io.spherekit.core.io.AtomicFiles;
+
 import java.io.IOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -87,14 +86,18 @@ public final class VerificationEvaluation {
                          double optimisticThreshold, double auc, double eer, List<TarAtFar> tarAtFar,
                          List<RocPoint> roc) {
 
-        /** Writes the ROC as CSV {@code threshold,far,tar} (header line first), for plotting. */
+        /**
+         * Writes the ROC as CSV {@code threshold,far,tar} (header line first), for plotting; atomically
+         * ({@link AtomicFiles}), into an existing folder.
+         *
+         * @throws IOException naming the file when it cannot be written
+         */
         public void writeRocCsv(Path file) throws IOException {
-            try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-                w.write("threshold,far,tar\n");
-                for (RocPoint p : roc) {
-                    w.write(String.format(Locale.ROOT, "%s,%s,%s%n", p.threshold(), p.far(), p.tar()));
-                }
+            StringBuilder w = new StringBuilder("threshold,far,tar\n");
+            for (RocPoint p : roc) {
+                w.append(String.format(Locale.ROOT, "%s,%s,%s%n", p.threshold(), p.far(), p.tar()));
             }
+            AtomicFiles.writeString(file, w);
         }
 
         /** A one-paragraph human-readable summary (percentages). */

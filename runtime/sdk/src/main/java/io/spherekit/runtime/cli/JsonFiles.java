@@ -4,12 +4,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.spherekit.core.io.AtomicFiles;
+
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Locale;
 
 /** JSON reading and atomic writing for the CLI. */
 final class JsonFiles {
@@ -20,25 +19,14 @@ final class JsonFiles {
     }
 
     /**
-     * Writes JSON atomically: a temporary file in the target's directory, then an {@code ATOMIC_MOVE} rename over
-     * the target, so readers never see a half-written report.
+     * Writes JSON atomically ({@link AtomicFiles}), creating the target's folder if needed, so readers never see a
+     * half-written report.
+     *
+     * @throws IOException naming the target when it cannot be written
      */
     static void writeAtomically(Path target, JsonNode json) throws IOException {
-        Path abs = target.toAbsolutePath();
-        Path dir = abs.getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
-        try {
-            MAPPER.writeValue(tmp.toFile(), json);
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("cannot write " + target + " atomically: the file system does not support"
-                        + " atomic rename", e);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        Files.createDirectories(target.toAbsolutePath().getParent());
+        AtomicFiles.write(target, out -> MAPPER.writeValue(out, json));
     }
 
     /** Reads a file that must hold one JSON object. */
