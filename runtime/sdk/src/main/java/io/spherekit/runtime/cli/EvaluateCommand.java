@@ -60,7 +60,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     boolean skipMissing;
 
     @Option(names = "--write-threshold", description = "Write the mean 10-fold threshold into the model's"
-            + " metadata (" + Verifier.THRESHOLD_KEY + ", with " + Verifier.THRESHOLD_SOURCE_KEY + " '<pairs file"
+            + " metadata (spherekit.threshold, with spherekit.threshold.source '<pairs file"
             + " name> 10-fold mean'), replacing the ONNX file atomically, so that verify and serve use it without"
             + " --threshold. The file's bytes change, and with them its id (its hash) unless the metadata sets one.")
     boolean writeThreshold;

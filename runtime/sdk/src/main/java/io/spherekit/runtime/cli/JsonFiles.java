@@ -9,6 +9,7 @@ import io.spherekit.core.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /** JSON reading and atomic writing for the CLI. */
 final class JsonFiles {
