@@ -8,8 +8,8 @@ import io.spherekit.trainer.TinyTrainingTest;
 import io.spherekit.trainer.TrainCli;
 import io.spherekit.trainer.model.SphereFaceNet;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -91,11 +91,11 @@ class ModelFileFixtureTest {
      * command in {@code testdata/fixtures/model/README.md}:
      * <pre>
      * mvn -B -pl exporter/converter -am verify -Dspherekit.skipPython=true -Dsurefire.failIfNoSpecifiedTests=false \
-     *     -Dtest='ModelFileFixtureTest#regenerate' -Dspherekit.fixture.regenerate=true
+     *     -Dtest='ModelFileFixtureTest#regenerate' -Dspherekit.excludedGroups=none
      * </pre>
      */
     @Test
-    @EnabledIfSystemProperty(named = "spherekit.fixture.regenerate", matches = "true")
+    @Tag("generator")
     void regenerate(@TempDir Path tmp) throws Exception {
         Path dir = fixtureDir();
         Path faces = TinyTrainingTest.makeDataset(tmp.resolve("faces"), 4, 8, 11);
