@@ -1,5 +1,7 @@
 package io.spherekit.bench;
 
+import java.util.Arrays;
+
 /**
  * Benchmark-only anchor: A-Softmax (m = 4, SphereFace Eq. 7 with the λ blend) forward + backward written as plain
  * per-element Java loops: no BLAS, no vectorisation help, W read column-wise from its row-major {@code [D, C]}
@@ -67,8 +69,8 @@ public final class NaiveASoftmax {
      * @return the summed loss
      */
     public double forwardBackward(float[] x, float[] w, int[] y, int b, float[] dx, float[] dw) {
-        java.util.Arrays.fill(dx, 0f);
-        java.util.Arrays.fill(dw, 0f);
+        Arrays.fill(dx, 0f);
+        Arrays.fill(dw, 0f);
         for (int j = 0; j < c; j++) {
             double s = 0;
             for (int k = 0; k < d; k++) {

@@ -1,5 +1,6 @@
 package io.spherekit.trainer;
 
+import java.util.Collections;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.spherekit.core.io.AtomicFiles;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -64,7 +65,7 @@ final class Checkpoints {
         }
         try (Stream<Path> s = Files.list(d)) {
             List<Path> out = new ArrayList<>(s.filter(p -> p.getFileName().toString().matches("ckpt-\\d{8}\\.zip")).sorted().toList());
-            java.util.Collections.reverse(out);
+            Collections.reverse(out);
             return out;
         }
     }

@@ -1,5 +1,7 @@
 package io.spherekit.exporter;
 
+import io.spherekit.trainer.keras.KerasImporter;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import ai.onnx.proto.OnnxMl;
 import io.spherekit.core.cli.Cli;
 import io.spherekit.core.ModelMetadata;
@@ -94,7 +96,7 @@ public final class ExportCli implements Callable<Integer> {
         @Override
         public Dl4jToOnnx.PreluForm convert(String value) {
             try {
-                return Dl4jToOnnx.PreluForm.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+                return Dl4jToOnnx.PreluForm.valueOf(value.trim().toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.TypeConversionException("expected depthwise or prelu, got '" + value + "'");
             }
@@ -140,9 +142,9 @@ public final class ExportCli implements Callable<Integer> {
         if (!Files.isRegularFile(file)) {
             throw new Cli.Failure("Keras model not found: " + file);
         }
-        org.deeplearning4j.nn.graph.ComputationGraph g;
+        ComputationGraph g;
         try {
-            g = io.spherekit.trainer.keras.KerasImporter.load(file);
+            g = KerasImporter.load(file);
         } catch (RuntimeException e) {
             throw new Cli.Failure("cannot import Keras model " + file + ": " + message(e), e);
         }

@@ -1,5 +1,7 @@
 package io.spherekit.onnx;
 
+import java.util.Random;
+import java.util.Arrays;
 import ai.onnx.proto.OnnxMl;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -72,7 +74,7 @@ class OnnxGraphBuilderTest {
         assertEquals(List.of(2L, 3L), w.getDimsList());
         assertEquals(OnnxMl.TensorProto.DataType.FLOAT.getNumber(), w.getDataType());
         byte[] raw = w.getRawData().toByteArray();
-        assertArrayEquals(new byte[]{0, 0, (byte) 0x80, 0x3f}, java.util.Arrays.copyOf(raw, 4)); // 1.0f, little-endian
+        assertArrayEquals(new byte[]{0, 0, (byte) 0x80, 0x3f}, Arrays.copyOf(raw, 4)); // 1.0f, little-endian
         assertEquals(-2f, ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).getFloat(4));
         assertEquals(6, b.parameterCount());
     }
@@ -99,7 +101,7 @@ class OnnxGraphBuilderTest {
         for (float f : new float[]{0.25f, -1.5f, 1000f, 0x1p-20f, 6.1035156e-5f}) {
             assertEquals(f, Float16.toFloat(Float16.fromFloat(f)), "exactly representable " + f);
         }
-        java.util.Random r = new java.util.Random(1);
+        Random r = new Random(1);
         for (int i = 0; i < 10000; i++) {
             float f = (float) r.nextGaussian() * 10;
             assertEquals(f, Float16.toFloat(Float16.fromFloat(f)), Math.abs(f) * 0x1p-11f + 0x1p-25f);

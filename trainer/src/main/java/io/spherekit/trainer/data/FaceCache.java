@@ -1,5 +1,6 @@
 package io.spherekit.trainer.data;
 
+import java.io.EOFException;
 import io.spherekit.core.Preprocessing;
 import io.spherekit.core.io.AtomicFiles;
 
@@ -160,7 +161,7 @@ public final class FaceCache {
                 }
             }
             return new FaceDataset(names, labels, px, files, pre, margin, skipped);
-        } catch (java.io.EOFException e) {
+        } catch (EOFException e) {
             throw new IOException("truncated cache file", e);
         }
     }
