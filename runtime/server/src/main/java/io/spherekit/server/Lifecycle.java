@@ -10,9 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.eclipse.jetty.server.AbstractConnector;
-import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Connector;
-import org.eclipse.jetty.server.HttpConnection;
 import org.eclipse.jetty.server.handler.StatisticsHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -158,10 +156,10 @@ final class Lifecycle {
                 // Requests count until their response is complete (written), not merely computed. Every answer
                 // now closes its connection; wait until none has been active for a quiet period, so that a request
                 // already sent on a kept-alive connection when stopping began is dispatched and answered too.
+                // (Closing idle connections here was tried: it raced with a request being dispatched on them.)
                 long quietSince = System.nanoTime();
                 int seen = requests.getRequests();
                 while (System.nanoTime() < end) {
-                    closeIdleConnections(a);
                     int dispatched = requests.getRequests(); // a short request can start and end between polls
                     if (requests.getRequestsActive() > 0 || dispatched != seen) {
                         seen = dispatched;
@@ -187,23 +185,6 @@ final class Lifecycle {
             onStopped.run();
             stopped.countDown();
             LOG.info("stopped");
-        }
-    }
-
-    /**
-     * Closes kept-alive connections that carry no request and hold no unparsed bytes, so that no new request is
-     * dispatched on them while stopping (a request that was sent but not yet read is not accepted: the client
-     * sees the connection close before any answer, as with any idle-connection close, and may retry).
-     * Connections with a request in flight are left alone; their answer carries {@code Connection: close}.
-     */
-    private static void closeIdleConnections(Javalin a) {
-        for (Connector c : a.jettyServer().server().getConnectors()) {
-            for (EndPoint ep : c.getConnectedEndPoints()) {
-                if (ep.getConnection() instanceof HttpConnection hc && hc.getHttpChannel().getState().isIdle()
-                        && hc.isRequestBufferEmpty()) {
-                    ep.close();
-                }
-            }
         }
     }
 
