@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Crash safety of {@link AtomicFiles}: a child JVM rewrites a 4 MiB file over and over (each version
- * self-checking: version number, pattern, SHA-256 trailer) and is killed with SIGKILL at several points; the file
+ * self-checking: version number, pattern, SHA-256 trailer) and is killed with SIGKILL at several points (three
+ * certainly inside a write, four after a delay, anywhere); the file
  * left behind is always one complete version, at least the last one the child reported finished, and the temporary
  * file a kill leaves is deleted by the next write of the same target.
  */
@@ -57,14 +58,30 @@ class AtomicFilesCrashTest {
         return v;
     }
 
-    /** The child: writes versions 1, 2, ... of args[0] through AtomicFiles, in 64 KiB pieces, printing each one done. */
+    /**
+     * The child: writes versions 1, 2, ... of args[0] through AtomicFiles, in 64 KiB pieces, printing "done v" after
+     * each. With args[1] = "pause", it prints "half v" in the middle of each write from version 2 on and pauses there
+     * for 500 ms (a slow device), so that a kill then lands inside the write.
+     */
     public static void main(String[] args) throws Exception {
         Path target = Path.of(args[0]);
+        boolean pause = args.length > 1 && args[1].equals("pause");
         for (long v = 1; ; v++) {
             byte[] b = content(v);
+            long version = v;
             AtomicFiles.write(target, out -> {
                 for (int off = 0; off < b.length; off += 1 << 16) {
                     out.write(b, off, Math.min(1 << 16, b.length - off));
+                    if (pause && version > 1 && off == b.length / 2) {
+                        out.flush();
+                        System.out.println("half " + version);
+                        System.out.flush();
+                        try {
+                            Thread.sleep(500);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
                 }
             });
             System.out.println("done " + v);
@@ -81,44 +98,58 @@ class AtomicFilesCrashTest {
     @Test
     void sigkillAtAnyPointLeavesTheLastCompleteVersionAndTheNextWriteCleansUp() throws Exception {
         Path target = dir.resolve("model.onnx");
-        long[] delaysMillis = {0, 3, 11, 29, 53, 97};
+        // kill points: inside a write (the child paused half-way), and after various delays (anywhere)
+        Object[] kills = {"half", 0L, "half", 7L, 29L, "half", 97L};
         int killedMidWrite = 0;
-        for (long delay : delaysMillis) {
+        for (Object kill : kills) {
+            boolean half = kill.equals("half");
             Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                    System.getProperty("java.class.path"), AtomicFilesCrashTest.class.getName(), target.toString())
-                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                    System.getProperty("java.class.path"), AtomicFilesCrashTest.class.getName(), target.toString(),
+                    half ? "pause" : "run").redirectError(ProcessBuilder.Redirect.INHERIT).start();
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII));
             String first = out.readLine(); // at least one version is complete before the kill
             assertTrue(first != null && first.startsWith("done "), "child output: " + first);
             AtomicLong lastDone = new AtomicLong(Long.parseLong(first.substring(5)));
-            Thread reader = new Thread(() -> {
-                try {
-                    for (String line; (line = out.readLine()) != null; ) {
-                        lastDone.set(Long.parseLong(line.substring(5)));
+            long reported;
+            if (half) {
+                String line = out.readLine();
+                assertTrue(line != null && line.startsWith("half "), "child output: " + line);
+                reported = lastDone.get();
+            } else {
+                Thread reader = new Thread(() -> {
+                    try {
+                        for (String line; (line = out.readLine()) != null; ) {
+                            if (line.startsWith("done ")) {
+                                lastDone.set(Long.parseLong(line.substring(5)));
+                            }
+                        }
+                    } catch (IOException e) {
+                        // the stream closes with the process
                     }
-                } catch (IOException e) {
-                    // the stream closes with the process
-                }
-            });
-            reader.start();
-            Thread.sleep(delay);
-            long reported = lastDone.get();
+                });
+                reader.setDaemon(true);
+                reader.start();
+                Thread.sleep((Long) kill);
+                reported = lastDone.get();
+            }
             p.destroyForcibly(); // SIGKILL on Linux: no shutdown hook, no finally block runs
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
             assertEquals(137, p.exitValue(), "killed by SIGKILL");
-            reader.join(10_000);
             long v = check(target); // the previous file is intact and loadable
             assertTrue(v >= reported, "version " + v + ", but the child had finished " + reported + " before the kill");
             List<Path> left = temps("model.onnx");
             assertTrue(left.size() <= 1, "at most the one temporary file of the killed write: " + left);
             killedMidWrite += left.size();
+            if (half) {
+                assertEquals(1, left.size(), "killed inside a write: its temporary file is left until the next write");
+                assertEquals(reported, v, "killed inside the write of " + (reported + 1) + ": the previous version");
+            }
             // the next write of the same target (a later run) deletes the dead writer's temporary file
             AtomicFiles.writeBytes(target, content(1000 + v));
             assertEquals(1000 + v, check(target));
             assertEquals(List.of(), temps("model.onnx"), "no temporary file left after the next write");
         }
-        // the kills were not all between writes (the child spends most of its time inside a write)
-        assertTrue(killedMidWrite > 0, "no kill landed inside a write; the test proved nothing");
+        assertTrue(killedMidWrite >= 3, "the three kills inside a write left their temporary files");
     }
 
     @Test
