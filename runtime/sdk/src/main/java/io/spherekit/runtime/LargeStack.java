@@ -2,9 +2,13 @@ package io.spherekit.runtime;
 
 import ai.onnxruntime.OrtEnvironment;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
- * Runs a call on a dedicated thread with a large native stack and waits for it.
+ * Runs a call on one long-lived thread with a large native stack and waits for it.
  *
  * <p>ONNX Runtime's model loading (protobuf parsing and graph resolution) recurses deeply in native code. On a JVM
  * thread with the default 1 MB stack, loading a 24 MB SphereFace model crashed the whole process with SIGSEGV and no
@@ -16,6 +20,14 @@ import java.util.concurrent.Callable;
 public final class LargeStack {
     /** 64 MB: reserved address space only; pages are committed as the stack grows. */
     public static final long STACK_BYTES = 64L << 20;
+    /** Name of the one large-stack thread. */
+    public static final String THREAD_NAME = "spherekit-large-stack";
+
+    private static final ExecutorService EXECUTOR = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(null, r, THREAD_NAME, STACK_BYTES);
+        t.setDaemon(true);
+        return t;
+    });
 
     private LargeStack() {
     }
@@ -32,41 +44,52 @@ public final class LargeStack {
     }
 
     /**
+     * Runs {@code c} on the one long-lived large-stack thread ({@value #THREAD_NAME}, a daemon) and waits for it.
+     * Calls from several threads run one at a time, in order. A call made from that thread itself (a nested call)
+     * runs directly.
+     *
+     * <p>One thread for every load, instead of a new thread per load: each new native thread got its own glibc
+     * malloc arena, which ONNX Runtime's session creation filled and the arena kept after the thread ended; building
+     * and closing an embedder 200 times grew RSS to 0.8-1.4 GB that way (bench/results/*-reliability).
+     *
+     * @param name what runs, for diagnostics: the thread carries it in its name during the call
      * @return the call's result
      * @throws Exception the call's own exception, unchanged
      */
     public static <T> T call(String name, Callable<T> c) throws Exception {
-        Object[] result = new Object[1];
-        Throwable[] error = new Throwable[1];
-        Thread t = new Thread(null, () -> {
+        if (Thread.currentThread().getName().startsWith(THREAD_NAME)) {
+            return c.call();
+        }
+        Future<T> f = EXECUTOR.submit(() -> {
+            Thread t = Thread.currentThread();
+            t.setName(THREAD_NAME + " (" + name + ")");
             try {
-                result[0] = c.call();
-            } catch (Throwable e) {
-                error[0] = e;
+                return c.call();
+            } finally {
+                t.setName(THREAD_NAME);
             }
-        }, name, STACK_BYTES);
-        t.setDaemon(true);
-        t.start();
+        });
         boolean interrupted = false;
-        while (true) {
-            try {
-                t.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
+        try {
+            while (true) {
+                try {
+                    return f.get();
+                } catch (InterruptedException e) {
+                    interrupted = true; // the native call cannot be interrupted: wait for it as before
+                }
+            }
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception x) {
+                throw x;
+            }
+            if (e.getCause() instanceof Error x) {
+                throw x;
+            }
+            throw e;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        if (error[0] instanceof Exception e) {
-            throw e;
-        }
-        if (error[0] instanceof Error e) {
-            throw e;
-        }
-        @SuppressWarnings("unchecked")
-        T r = (T) result[0];
-        return r;
     }
 }

@@ -13,7 +13,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +24,8 @@ import org.slf4j.LoggerFactory;
  *       with 429 {@code too_many_requests}.</li>
  *   <li>At most {@code maxConcurrency} of them run their work at once (a second semaphore, the inference slots);
  *       the work runs on a pool of as many daemon threads ({@code spherekit-infer-N}).</li>
+ *   <li>Only a request whose body was read in full and validated gets here: slow uploads hold no place
+ *       ({@link BodyReader} bounds them on the HTTP thread).</li>
  *   <li>Each request has one deadline, {@code timeoutMillis} after it was admitted, covering its wait for a slot
  *       (503 {@code busy} when none frees up in time) and its work (504 {@code timeout}). Work that passes its
  *       deadline keeps its slot until it finishes in the background (ONNX Runtime cannot be interrupted), so the
@@ -44,7 +45,6 @@ final class Admission {
     private final Semaphore admitted;
     private final Semaphore slots;
     private final ExecutorService workers;
-    private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean stopping;
 
     /**
@@ -70,33 +70,28 @@ final class Admission {
     }
 
     /**
-     * Admits one request and runs it.
+     * Admits one request whose body was read and validated, and runs its work on an inference slot. Reading the
+     * body happens before, on the HTTP thread, and holds nothing here (see {@link BodyReader}).
      *
-     * @param name    endpoint name, passed to the {@code beforeWork} hook
-     * @param prepare runs on the calling (HTTP) thread once admitted: reads and validates the request and returns
-     *                the work to run on an inference slot; may throw {@link ApiError}
+     * @param name endpoint name, passed to the {@code beforeWork} hook
+     * @param work the request's work (decoding, inference, answer); may throw {@link ApiError}
      * @return the work's result
      * @throws ApiError 429 not admitted, 503 stopping or no slot in time, 504 past the deadline, or the error of
-     *                  {@code prepare} or of the work (see {@link #toApiError})
+     *                  the work (see {@link #toApiError})
      */
-    <T> T run(String name, Supplier<Callable<T>> prepare) {
+    <T> T run(String name, Callable<T> work) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        inFlight.incrementAndGet();
+        if (stopping) {
+            throw shuttingDown("the server is shutting down");
+        }
+        if (!admitted.tryAcquire()) {
+            throw new ApiError(429, "too_many_requests", "too many requests: " + maxConcurrency
+                    + " running and " + maxQueue + " waiting; retry later");
+        }
         try {
-            if (stopping) {
-                throw shuttingDown("the server is shutting down");
-            }
-            if (!admitted.tryAcquire()) {
-                throw new ApiError(429, "too_many_requests", "too many requests: " + maxConcurrency
-                        + " running and " + maxQueue + " waiting; retry later");
-            }
-            try {
-                return runOnSlot(name, prepare.get(), deadline);
-            } finally {
-                admitted.release();
-            }
+            return runOnSlot(name, work, deadline);
         } finally {
-            inFlight.decrementAndGet();
+            admitted.release();
         }
     }
 
@@ -169,9 +164,15 @@ final class Admission {
         return stopping;
     }
 
-    /** @return requests inside {@link #run} right now, admitted or not yet refused */
-    int inFlight() {
-        return inFlight.get();
+    /**
+     * @return why the service cannot take work right now ({@code "stopping"}, or {@code "queue_full"} when every
+     *         running and waiting place is taken), or {@code null} when it can
+     */
+    String notReadyReason() {
+        if (stopping) {
+            return "stopping";
+        }
+        return admitted.availablePermits() == 0 ? "queue_full" : null;
     }
 
     /** @return requests admitted right now (running or waiting for a slot) */

@@ -34,8 +34,11 @@ final class Endpoints {
             + " or the raw image bytes with Content-Type image/*";
 
     /** What the endpoints serve and their request limits; {@code modelId} as shown to clients (no local paths). */
-    record Config(FaceEmbedder embedder, Verifier verifier, Gallery gallery, String modelId, long maxBodyBytes,
+    record Config(FaceEmbedder embedder, Verifier verifier, Gallery gallery, String modelId, BodyReader body,
                   int maxConcurrency, int maxQueue, long timeoutMillis, long maxPixels) {
+        long maxBodyBytes() {
+            return body.maxBytes();
+        }
     }
 
     /** Parses a request on the HTTP thread and returns the work to run on an inference slot. */
@@ -63,6 +66,16 @@ final class Endpoints {
             j.put("status", stopping ? "stopping" : "ok");
             writeJson(ctx, stopping ? 503 : 200, j);
         });
+        a.get("/readyz", ctx -> {
+            String reason = admission.notReadyReason();
+            ObjectNode j = mapper.createObjectNode();
+            j.put("status", reason == null ? "ready" : "not_ready");
+            if (reason != null) {
+                j.put("reason", reason);
+            }
+            j.put("model_id", cfg.modelId());
+            writeJson(ctx, reason == null ? 200 : 503, j);
+        });
         a.get("/v1/model", ctx -> writeJson(ctx, 200, modelInfo));
         a.post("/v1/verify", ctx -> handle(ctx, "verify", this::verify));
         a.post("/v1/embed", ctx -> handle(ctx, "embed", this::embed));
@@ -76,7 +89,7 @@ final class Endpoints {
             if (ctx.attribute(ERROR_WRITTEN) == null) {
                 writeError(ctx, new ApiError(404, "not_found", "no such endpoint: " + ctx.method() + " "
                         + ctx.path() + " (endpoints: POST /v1/verify, /v1/embed, /v1/search; GET /v1/model,"
-                        + " /healthz)"));
+                        + " /healthz, /readyz)"));
             }
         });
         a.error(405, ctx -> {
@@ -87,12 +100,20 @@ final class Endpoints {
         });
     }
 
+    /**
+     * Reads the whole body (bounded by {@link BodyReader}, holding no admission place or slot), validates it into
+     * the request's work, and only then lets {@link Admission} run that work.
+     */
     private void handle(Context ctx, String name, Endpoint endpoint) {
-        ObjectNode result = admission.run(name, () -> {
-            RequestInputs in = RequestInputs.read(ctx.req(), cfg.maxBodyBytes(), mapper);
-            return endpoint.parse(ctx, in);
-        });
-        writeJson(ctx, 200, result);
+        // The body is read even when stopping: answering before it arrived and closing the connection would
+        // reset it while the client still sends, and the client would lose the answer
+        byte[] body = cfg.body().read(ctx.req());
+        if (admission.stopping()) {
+            throw new ApiError(503, "shutting_down", "the server is shutting down", true);
+        }
+        RequestInputs in = RequestInputs.parse(ctx.req().getContentType(), body, cfg.maxBodyBytes(), mapper);
+        Callable<ObjectNode> work = endpoint.parse(ctx, in);
+        writeJson(ctx, 200, admission.run(name, work));
     }
 
     private BufferedImage decode(byte[] data, String name) {
@@ -221,6 +242,8 @@ final class Endpoints {
         l.put("max_concurrency", cfg.maxConcurrency());
         l.put("max_queue", cfg.maxQueue());
         l.put("timeout_ms", cfg.timeoutMillis());
+        l.put("read_timeout_ms", cfg.body().readTimeoutMillis());
+        l.put("min_body_bytes_per_second", cfg.body().minBytesPerSecond());
         l.put("max_pixels", cfg.maxPixels());
         return j;
     }
@@ -234,6 +257,10 @@ final class Endpoints {
         }
         ctx.status(status);
         ctx.contentType("application/json");
+        if (admission.stopping()) {
+            // while stopping, every answer closes its connection, so that no further request arrives on it
+            ctx.header("Connection", "close");
+        }
         ctx.result(bytes);
     }
 
@@ -245,7 +272,8 @@ final class Endpoints {
         }
         ObjectNode j = mapper.createObjectNode();
         j.put("status", e.status);
-        j.put("error", e.code);
+        j.put("code", e.code);
+        j.put("error", e.code); // the same code, under its original name
         j.put("message", e.getMessage());
         ctx.attribute(ERROR_WRITTEN, Boolean.TRUE);
         if (e.status == 429 || e.status == 503) {

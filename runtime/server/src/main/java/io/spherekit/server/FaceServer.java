@@ -23,28 +23,36 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code POST /v1/search}: one image as for embed, and {@code k} (query parameter, multipart field or JSON
  *       number; default {@value #DEFAULT_K}, at most {@value #MAX_K}) → {@code {"matches": [{"label", "score",
  *       "same"}], "k", "threshold", "model_id"}}; 404 when the server has no gallery.</li>
- *   <li>{@code GET /healthz} → 200 {@code {"status": "ok"}}, or 503 {@code {"status": "stopping"}}.</li>
+ *   <li>{@code GET /healthz} (liveness) → 200 {@code {"status": "ok"}}, or 503 {@code {"status": "stopping"}}.</li>
+ *   <li>{@code GET /readyz} (readiness: can take work now) → 200 {@code {"status": "ready", "model_id"}}, or 503
+ *       {@code {"status": "not_ready", "reason": "stopping" | "queue_full", "model_id"}}.</li>
  *   <li>{@code GET /v1/model} → model id, file, metadata, input size and preprocessing, embedding dim, active
  *       provider and the reason it was chosen, threshold, gallery summary, limits. No server-local path is shown:
  *       the model is named by its file name, and absolute paths in metadata values and texts are reduced to their
  *       file names.</li>
  * </ul>
  *
- * <p>Errors are {@code {"status", "error", "message"}}: 400 empty or malformed body (also JSON with anything but
+ * <p>Errors are {@code {"status", "code", "error", "message"}} ({@code error} repeats {@code code}, its original
+ * name); the codes are listed in the README. 400 empty or malformed body (also JSON with anything but
  * whitespace after the object), missing part, bad base64 (a character outside the alphabet, other than line
  * breaks and spaces, is an error naming the field) or {@code k}; 404/405 unknown endpoint or no gallery; 413 body above the size limit; 415 unsupported content type;
- * 422 data that is not a decodable image (or is truncated, or exceeds the pixel limit); 429 more requests than
+ * 408 a body not complete within the read timeout
+ * ({@code request_timeout}) or arriving below the minimum rate ({@code request_too_slow}); 422 data that is not a
+ * decodable image (or is truncated, or exceeds the pixel limit); 429 more requests than
  * {@code maxConcurrency + maxQueue} at once; 503 no inference slot freed up before the deadline, or shutting
  * down; 504 the request ran past its timeout; 500 an inference failure.
  *
- * <p>Limits: at most {@code maxConcurrency} requests decode and run inference at once (a semaphore; their work
- * runs on a pool of as many threads), at most {@code maxQueue} more wait for a slot, and each request has one
- * deadline, {@code timeoutMillis} after it reached the handler, covering its wait and its work. Work that passes
+ * <p>Limits: a request's body is read in full on the HTTP thread first, within {@code readTimeoutMillis} and at
+ * no less than {@code minBodyBytesPerSecond} after a grace period ({@link BodyReader}); reading holds no place
+ * in the queue and no inference slot, so slow or stalled uploads cannot lock out other clients. Only then is the
+ * validated request admitted: at most {@code maxConcurrency} requests decode and run inference at once (a
+ * semaphore; their work runs on a pool of as many threads), at most {@code maxQueue} more wait for a slot, and
+ * each request has one deadline, {@code timeoutMillis} after it was admitted, covering its wait and its work. Work that passes
  * its deadline is answered with 504 at once but finishes in the background and keeps its slot until then (ONNX
  * Runtime cannot be interrupted), so the concurrency bound holds under overload.
  *
- * <p>Shutdown ({@link #stop()}): the listening socket is closed, new requests on open connections get 503,
- * in-flight requests finish (up to {@code drainMillis}), Jetty stops, and the embedder is closed (unless
+ * <p>Shutdown ({@link #stop()}): new requests on open connections get 503, the listening socket is closed,
+ * in-flight requests finish and their responses are written (up to {@code drainMillis}), Jetty stops, and the embedder is closed (unless
  * {@link Builder#optCloseEmbedderOnStop} was set to false).
  *
  * <p>Inside: {@link Endpoints} (routes, request parsing, JSON answers), {@link Admission} (the admission and
@@ -70,6 +78,12 @@ public final class FaceServer implements AutoCloseable {
     public static final long DEFAULT_MAX_PIXELS = 25_000_000L;
     /** Default time {@link #stop()} waits for in-flight requests. */
     public static final long DEFAULT_DRAIN_MILLIS = 30_000;
+    /** Default deadline for reading a whole request body: 10 s. */
+    public static final long DEFAULT_READ_TIMEOUT_MILLIS = 10_000;
+    /** Default minimum upload rate of a request body after {@link #BODY_RATE_GRACE_MILLIS}: 1 KiB/s. */
+    public static final long DEFAULT_MIN_BODY_BYTES_PER_SECOND = 1024;
+    /** Time at the start of a body during which its upload rate is not checked: 2 s. */
+    public static final long BODY_RATE_GRACE_MILLIS = 2_000;
     /** Default number of search results. */
     public static final int DEFAULT_K = 5;
     /** Largest accepted {@code k}. */
@@ -97,10 +111,12 @@ public final class FaceServer implements AutoCloseable {
         this.maxQueue = b.maxQueue;
         this.timeoutMillis = b.timeoutMillis;
         this.admission = new Admission(b.maxConcurrency, b.maxQueue, b.timeoutMillis, b.beforeWork);
+        BodyReader body = new BodyReader(b.maxBodyBytes, b.readTimeoutMillis, b.minBodyBytesPerSecond,
+                BODY_RATE_GRACE_MILLIS);
         this.endpoints = new Endpoints(new Endpoints.Config(b.embedder, verifier, b.gallery, this.modelId,
-                b.maxBodyBytes, b.maxConcurrency, b.maxQueue, b.timeoutMillis, b.maxPixels), admission);
+                body, b.maxConcurrency, b.maxQueue, b.timeoutMillis, b.maxPixels), admission);
         boolean closeEmbedder = b.closeEmbedderOnStop;
-        this.lifecycle = new Lifecycle(b.host, b.maxBodyBytes, b.drainMillis, admission, () -> {
+        this.lifecycle = new Lifecycle(b.host, b.maxBodyBytes, b.drainMillis, b.readTimeoutMillis, admission, () -> {
             if (closeEmbedder) {
                 embedder.close();
             }
@@ -155,6 +171,11 @@ public final class FaceServer implements AutoCloseable {
         return admission.admitted();
     }
 
+    /** @return requests dispatched to the endpoints since the start; for tests and monitoring */
+    int requestsDispatched() {
+        return lifecycle.requestsDispatched();
+    }
+
     /** Blocks until {@link #stop()} has finished. */
     public void awaitStop() throws InterruptedException {
         lifecycle.awaitStop();
@@ -181,6 +202,8 @@ public final class FaceServer implements AutoCloseable {
         private long timeoutMillis = DEFAULT_TIMEOUT_MILLIS;
         private long maxPixels = DEFAULT_MAX_PIXELS;
         private long drainMillis = DEFAULT_DRAIN_MILLIS;
+        private long readTimeoutMillis = DEFAULT_READ_TIMEOUT_MILLIS;
+        private long minBodyBytesPerSecond = DEFAULT_MIN_BODY_BYTES_PER_SECOND;
         private boolean closeEmbedderOnStop = true;
         private Consumer<String> beforeWork = name -> { };
 
@@ -241,6 +264,29 @@ public final class FaceServer implements AutoCloseable {
         /** @param ms per-request deadline, {@code >= 1}; default {@value #DEFAULT_TIMEOUT_MILLIS} */
         public Builder optTimeoutMillis(long ms) {
             this.timeoutMillis = positive("timeoutMillis", ms);
+            return this;
+        }
+
+        /**
+         * @param ms deadline for reading a whole request body, and the idle timeout of a connection, {@code >= 1};
+         *           a body not complete in time gets 408 {@code request_timeout}; default
+         *           {@value #DEFAULT_READ_TIMEOUT_MILLIS}
+         */
+        public Builder optReadTimeoutMillis(long ms) {
+            this.readTimeoutMillis = positive("readTimeoutMillis", ms);
+            return this;
+        }
+
+        /**
+         * @param n minimum average upload rate of a request body in bytes per second, checked after the first
+         *          {@value #BODY_RATE_GRACE_MILLIS} ms; a slower body gets 408 {@code request_too_slow}; 0 disables
+         *          the check; default {@value #DEFAULT_MIN_BODY_BYTES_PER_SECOND}
+         */
+        public Builder optMinBodyBytesPerSecond(long n) {
+            if (n < 0) {
+                throw new IllegalArgumentException("minBodyBytesPerSecond must be >= 0, got " + n);
+            }
+            this.minBodyBytesPerSecond = n;
             return this;
         }
 

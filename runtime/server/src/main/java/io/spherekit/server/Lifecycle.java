@@ -9,7 +9,9 @@ import java.net.ServerSocket;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.eclipse.jetty.server.AbstractConnector;
 import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.handler.StatisticsHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,9 +22,13 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #start}: probes the port (so that a taken port gives "address already in use" instead of Jetty's
  *       "STOPPED"), creates the Javalin app (body limit, no banner, no server version header, Jetty's stop timeout
  *       = the drain time), lets the caller install the routes, and binds.</li>
- *   <li>{@link #stop}: closes the listening socket while keeping open connections, makes {@link Admission} answer
- *       new requests with 503, waits up to {@code drainMillis} for in-flight requests, stops Jetty and the
- *       inference pool, then runs the {@code onStopped} action (closing the embedder). Idempotent.</li>
+ *   <li>{@link #stop}: makes {@link Admission} answer new requests with 503, closes the listening socket while
+ *       keeping open connections, waits up to {@code drainMillis} until every request has its response written
+ *       (counted by a Jetty {@link StatisticsHandler} around the app, so a computed but unsent answer still
+ *       counts), stops Jetty and the inference pool, then runs the {@code onStopped} action (closing the
+ *       embedder). Idempotent.</li>
+ *   <li>Errors that Jetty answers itself (a malformed request line, headers too large, ...) are JSON too
+ *       ({@link JsonErrorHandler}).</li>
  * </ul>
  * Thread-safe.
  */
@@ -30,10 +36,15 @@ final class Lifecycle {
 
     private static final Logger LOG = LoggerFactory.getLogger(FaceServer.class); // the service logs under one name
 
+    /** How long no request may be active before {@link #stop} considers the service drained. */
+    static final long QUIET_MILLIS = 100;
+
     private final String host;
     private final long maxBodyBytes;
     private final long drainMillis;
+    private final long idleTimeoutMillis;
     private final Admission admission;
+    private final StatisticsHandler requests = new StatisticsHandler();
     private final Runnable onStopped;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private Javalin app;
@@ -43,13 +54,17 @@ final class Lifecycle {
      * @param host         address to bind
      * @param maxBodyBytes Javalin's request size limit, in bytes
      * @param drainMillis  how long {@link #stop} waits for in-flight requests, in milliseconds
-     * @param admission    the admission control whose in-flight requests are drained
+     * @param idleTimeoutMillis the connector's idle timeout (a connection that sends nothing for that long, e.g.
+     *                     one stalled inside its headers, is closed), in milliseconds
+     * @param admission    the admission control that is told to refuse new work on {@link #stop}
      * @param onStopped    runs at the end of {@link #stop}, even if stopping failed
      */
-    Lifecycle(String host, long maxBodyBytes, long drainMillis, Admission admission, Runnable onStopped) {
+    Lifecycle(String host, long maxBodyBytes, long drainMillis, long idleTimeoutMillis, Admission admission,
+              Runnable onStopped) {
         this.host = host;
         this.maxBodyBytes = maxBodyBytes;
         this.drainMillis = drainMillis;
+        this.idleTimeoutMillis = idleTimeoutMillis;
         this.admission = admission;
         this.onStopped = onStopped;
     }
@@ -84,13 +99,23 @@ final class Lifecycle {
             cfg.startupWatcherEnabled = false;
             cfg.http.prefer405over404 = true;
             cfg.http.maxRequestSize = maxBodyBytes;
-            cfg.jetty.modifyServer(s -> s.setStopTimeout(drainMillis));
+            cfg.jetty.modifyServer(s -> {
+                s.setStopTimeout(drainMillis);
+                // Counts requests until their response is complete; Javalin's handlers are attached inside it
+                s.setHandler(requests);
+                s.setErrorHandler(new JsonErrorHandler());
+            });
             cfg.jetty.modifyHttpConfiguration(h -> h.setSendServerVersion(false));
         });
         routes.accept(a);
         app = a;
         try {
             a.start(host, port);
+            for (Connector c : a.jettyServer().server().getConnectors()) {
+                if (c instanceof AbstractConnector ac) {
+                    ac.setIdleTimeout(idleTimeoutMillis);
+                }
+            }
         } catch (RuntimeException e) {
             app = null;
             for (Throwable t = e; t != null; t = t.getCause()) {
@@ -128,11 +153,24 @@ final class Lifecycle {
                 for (Connector c : a.jettyServer().server().getConnectors()) {
                     c.shutdown(); // Graceful: closes the listening socket, keeps open connections
                 }
-                while (admission.inFlight() > 0 && System.nanoTime() < end) {
-                    Thread.sleep(5);
+                // Requests count until their response is complete (written), not merely computed. Every answer
+                // now closes its connection; wait until none has been active for a quiet period, so that a request
+                // already sent on a kept-alive connection when stopping began is dispatched and answered too.
+                // (Closing idle connections here was tried: it raced with a request being dispatched on them.)
+                long quietSince = System.nanoTime();
+                int seen = requests.getRequests();
+                while (System.nanoTime() < end) {
+                    int dispatched = requests.getRequests(); // a short request can start and end between polls
+                    if (requests.getRequestsActive() > 0 || dispatched != seen) {
+                        seen = dispatched;
+                        quietSince = System.nanoTime();
+                    } else if (System.nanoTime() - quietSince >= TimeUnit.MILLISECONDS.toNanos(QUIET_MILLIS)) {
+                        break;
+                    }
+                    Thread.sleep(2);
                 }
-                if (admission.inFlight() > 0) {
-                    LOG.warn("stopping with {} requests still in flight after {} ms", admission.inFlight(),
+                if (requests.getRequestsActive() > 0) {
+                    LOG.warn("stopping with {} requests still in flight after {} ms", requests.getRequestsActive(),
                             drainMillis);
                 }
                 a.stop();
@@ -148,6 +186,11 @@ final class Lifecycle {
             stopped.countDown();
             LOG.info("stopped");
         }
+    }
+
+    /** @return requests Jetty has dispatched to the app since the start, answered or not */
+    int requestsDispatched() {
+        return requests.getRequests();
     }
 
     /** Blocks until {@link #stop()} has finished. */

@@ -8,10 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import jakarta.servlet.MultipartConfigElement;
-import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.Part;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -58,19 +56,19 @@ final class RequestInputs {
     }
 
     /**
-     * Reads and parses the body.
+     * Parses a body that was read in full (see {@link BodyReader}).
      *
-     * @param maxBytes body size limit; a larger body is a 413
-     * @param mapper   JSON reader; {@link #jsonMapper()} rejects trailing content after the object
-     * @throws ApiError 400 (empty or malformed body), 413 (too large), 415 (unsupported content type)
+     * @param contentType the request's {@code Content-Type} header, or {@code null}
+     * @param body        the body bytes
+     * @param maxBytes    body size limit, for the multipart parser's part limits
+     * @param mapper      JSON reader; {@link #jsonMapper()} rejects trailing content after the object
+     * @throws ApiError 400 (empty or malformed body), 415 (unsupported content type)
      */
-    static RequestInputs read(HttpServletRequest req, long maxBytes, ObjectMapper mapper) {
-        String contentType = req.getContentType();
+    static RequestInputs parse(String contentType, byte[] body, long maxBytes, ObjectMapper mapper) {
         String mime = contentType == null ? "" : contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
         boolean multipart = mime.equals("multipart/form-data");
         boolean isJson = mime.equals("application/json") || mime.endsWith("+json");
         boolean raw = mime.startsWith("image/") || mime.equals("application/octet-stream");
-        byte[] body = readBody(req, maxBytes);
         if (body.length == 0) {
             throw ApiError.badRequest("request body is empty: send multipart/form-data image parts, a JSON object"
                     + " with base64 image fields, or (for one image) the raw image bytes");
@@ -213,63 +211,6 @@ final class RequestInputs {
             throw ApiError.badRequest("malformed multipart/form-data body: " + e.getMessage());
         } finally {
             mp.deleteParts();
-        }
-    }
-
-    /**
-     * Reads at most {@code max} bytes. A body declared or found larger is drained (up to a cap, so the client can
-     * read the answer instead of seeing its upload reset) and answered with 413 and {@code Connection: close}.
-     */
-    static byte[] readBody(HttpServletRequest req, long max) {
-        long declared = req.getContentLengthLong();
-        if (declared > max) {
-            if (!"100-continue".equalsIgnoreCase(req.getHeader("Expect")) && declared <= max * 4) {
-                drain(req, declared);
-            }
-            throw tooLarge(max, "declares " + declared + " bytes");
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(declared > 0 ? (int) declared : 8192);
-        byte[] buf = new byte[64 * 1024];
-        try {
-            InputStream in = req.getInputStream();
-            long total = 0;
-            for (int n; (n = in.read(buf)) > 0; ) {
-                total += n;
-                if (total > max) {
-                    drain(req, max * 4 - total);
-                    throw tooLarge(max, "is larger");
-                }
-                out.write(buf, 0, n);
-            }
-        } catch (IOException e) {
-            String m = String.valueOf(e.getMessage());
-            if (m.toLowerCase(Locale.ROOT).contains("timeout")) {
-                throw new ApiError(408, "request_timeout", "timed out reading the request body", true);
-            }
-            throw new ApiError(400, "bad_request", "cannot read the request body: " + m, true);
-        }
-        return out.toByteArray();
-    }
-
-    private static ApiError tooLarge(long max, String what) {
-        return new ApiError(413, "payload_too_large", "request body " + what + "; the limit is " + max + " bytes",
-                true);
-    }
-
-    /** Discards up to {@code limit} more bytes of the body, ignoring errors. */
-    private static void drain(HttpServletRequest req, long limit) {
-        byte[] buf = new byte[64 * 1024];
-        try {
-            InputStream in = req.getInputStream();
-            for (long left = limit; left > 0; ) {
-                int n = in.read(buf, 0, (int) Math.min(buf.length, left));
-                if (n < 0) {
-                    return;
-                }
-                left -= n;
-            }
-        } catch (IOException | RuntimeException e) {
-            // the connection is closed after the 413 anyway
         }
     }
 }

@@ -15,8 +15,8 @@ import picocli.CommandLine.Option;
 
 /** {@code spherekit serve --model m.onnx [--port 8080] ...}: the HTTP service, until SIGINT/SIGTERM. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Serve POST /v1/verify, /v1/embed, /v1/search and GET /v1/model, /healthz over HTTP until"
-                + " interrupted; shuts down gracefully (finishes in-flight requests) on SIGINT/SIGTERM.")
+        description = "Serve POST /v1/verify, /v1/embed, /v1/search and GET /v1/model, /healthz, /readyz over HTTP"
+                + " until interrupted; shuts down gracefully (finishes in-flight requests) on SIGINT/SIGTERM.")
 final class ServeCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -53,6 +53,17 @@ final class ServeCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     long timeoutMs;
 
+    @Option(names = "--read-timeout-ms", defaultValue = "" + FaceServer.DEFAULT_READ_TIMEOUT_MILLIS,
+            paramLabel = "MS", description = "Deadline for reading a whole request body (and the connection idle"
+                    + " timeout); later bodies get 408 (default: ${DEFAULT-VALUE}).")
+    long readTimeoutMs;
+
+    @Option(names = "--min-body-rate", defaultValue = "" + FaceServer.DEFAULT_MIN_BODY_BYTES_PER_SECOND,
+            paramLabel = "BYTES_PER_S", description = "Minimum upload rate of a request body after the first "
+                    + FaceServer.BODY_RATE_GRACE_MILLIS + " ms; slower bodies get 408; 0 disables the check"
+                    + " (default: ${DEFAULT-VALUE}).")
+    long minBodyRate;
+
     @Option(names = "--max-body-bytes", defaultValue = "" + FaceServer.DEFAULT_MAX_BODY_BYTES, paramLabel = "N",
             description = "Request body limit; larger bodies get 413 (default: ${DEFAULT-VALUE}).")
     long maxBodyBytes;
@@ -76,9 +87,12 @@ final class ServeCommand implements Callable<Integer> {
         if (maxQueue < 0) {
             throw new CommandLine.ParameterException(cl, "--max-queue must be >= 0, got " + maxQueue);
         }
-        if (timeoutMs < 1 || maxBodyBytes < 1 || maxPixels < 1) {
-            throw new CommandLine.ParameterException(cl, "--timeout-ms, --max-body-bytes and --max-pixels must be"
-                    + " >= 1");
+        if (timeoutMs < 1 || maxBodyBytes < 1 || maxPixels < 1 || readTimeoutMs < 1) {
+            throw new CommandLine.ParameterException(cl, "--timeout-ms, --read-timeout-ms, --max-body-bytes and"
+                    + " --max-pixels must be >= 1");
+        }
+        if (minBodyRate < 0) {
+            throw new CommandLine.ParameterException(cl, "--min-body-rate must be >= 0, got " + minBodyRate);
         }
         FaceEmbedder embedder = modelOptions.open();
         FaceServer server;
@@ -88,7 +102,8 @@ final class ServeCommand implements Callable<Integer> {
                         + Verifier.THRESHOLD_KEY + "; pass --threshold");
             }
             FaceServer.Builder b = FaceServer.builder().setEmbedder(embedder).optHost(host).optMaxQueue(maxQueue)
-                    .optTimeoutMillis(timeoutMs).optMaxBodyBytes(maxBodyBytes).optMaxPixels(maxPixels);
+                    .optTimeoutMillis(timeoutMs).optMaxBodyBytes(maxBodyBytes).optMaxPixels(maxPixels)
+                    .optReadTimeoutMillis(readTimeoutMs).optMinBodyBytesPerSecond(minBodyRate);
             if (threshold != null) {
                 b.optThreshold(threshold);
             }

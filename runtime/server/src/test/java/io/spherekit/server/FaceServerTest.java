@@ -24,7 +24,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -217,6 +220,7 @@ class FaceServerTest {
         assertEquals(status, r.status(), r.json().toString());
         assertTrue(r.contentType().startsWith("application/json"), r.contentType());
         assertEquals(status, r.json().path("status").asInt(), r.json().toString());
+        assertEquals(code, r.json().path("code").asText(), r.json().toString());
         assertEquals(code, r.json().path("error").asText(), r.json().toString());
         assertTrue(r.json().path("message").asText().contains(messagePart), r.json().toString());
     }
@@ -225,6 +229,56 @@ class FaceServerTest {
         Reply h = get(s, "/healthz");
         assertEquals(200, h.status());
         assertEquals("ok", h.json().path("status").asText());
+    }
+
+    /** A reply read off a raw socket: status line code, headers and body as text. */
+    record RawReply(int status, String head, String body) {
+        String text() {
+            return head + "\r\n\r\n" + body;
+        }
+    }
+
+    /**
+     * Sends {@code head} on a new socket, then {@code trickle} single body bytes {@code pauseMillis} apart (a slow
+     * client), then reads the reply until the server closes the connection or {@code Connection: close}.
+     */
+    static RawReply raw(FaceServer s, byte[] head, int trickle, long pauseMillis) throws IOException {
+        try (Socket so = new Socket(InetAddress.getLoopbackAddress(), s.port())) {
+            so.setSoTimeout(30_000);
+            OutputStream out = so.getOutputStream();
+            out.write(head);
+            out.flush();
+            try {
+                for (int i = 0; i < trickle; i++) {
+                    sleep(pauseMillis);
+                    out.write('x');
+                    out.flush();
+                }
+            } catch (IOException e) {
+                // the server cut the connection off; its answer is still readable
+            }
+            byte[] all = so.getInputStream().readAllBytes();
+            String text = new String(all, StandardCharsets.UTF_8);
+            int sep = text.indexOf("\r\n\r\n");
+            if (!text.startsWith("HTTP/1.1 ") || sep < 0) {
+                throw new AssertionError("not an HTTP reply: " + text);
+            }
+            return new RawReply(Integer.parseInt(text.substring(9, 12)), text.substring(0, sep),
+                    text.substring(sep + 4));
+        }
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static byte[] uploadHead(String path, int contentLength) {
+        return ("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                + contentLength + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
     }
 
     // ---------------------------------------------------------------- tests
@@ -410,6 +464,13 @@ class FaceServerTest {
                 "garbage without any boundary".getBytes(StandardCharsets.UTF_8)), 400, "bad_request",
                 "malformed multipart/form-data body: Missing initial multi part boundary");
         assertError(post(server, "/v1/nope", "image/jpeg", good), 404, "not_found", "POST /v1/nope");
+        // errors Jetty answers itself (here: headers above its 8 KiB limit) are JSON with a code too
+        RawReply huge = raw(server, ("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(20_000)
+                + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII), 0, 0);
+        assertEquals(431, huge.status(), huge.text());
+        JsonNode hj = JSON.readTree(huge.body());
+        assertEquals("headers_too_large", hj.path("code").asText(), huge.text());
+        assertEquals(431, hj.path("status").asInt(), huge.text());
         assertError(get(server, "/v1/verify"), 405, "method_not_allowed", "GET");
         assertHealthy(server);
         // and real work still succeeds afterwards
@@ -565,6 +626,11 @@ class FaceServerTest {
                 Thread.sleep(2);
             }
             assertEquals(2, s.admitted());
+            Reply full = get(s, "/readyz"); // alive, but cannot take work now
+            assertEquals(503, full.status(), full.json().toString());
+            assertEquals("not_ready", full.json().path("status").asText());
+            assertEquals("queue_full", full.json().path("reason").asText());
+            assertHealthy(s);
             assertError(post(s, "/v1/embed", "image/jpeg", img), 429, "too_many_requests", "retry later");
             assertError(queued.get(10, TimeUnit.SECONDS), 503, "busy", "no inference slot");
             assertError(slow.get(10, TimeUnit.SECONDS), 504, "timeout", "700 ms");
@@ -576,6 +642,9 @@ class FaceServerTest {
             } while (after.status() == 503 && System.nanoTime() < until);
             assertEquals(200, after.status(), after.json().toString());
             assertHealthy(s);
+            Reply ready = get(s, "/readyz");
+            assertEquals(200, ready.status(), ready.json().toString());
+            assertEquals("ready", ready.json().path("status").asText());
         } finally {
             gate.countDown();
             pool.shutdownNow();
@@ -633,5 +702,152 @@ class FaceServerTest {
         stopping.get(10, TimeUnit.SECONDS);
         assertThrows(IllegalStateException.class, () -> own.embed(solid(4, 4, Color.RED)));
         s.stop(); // idempotent
+    }
+
+    /** Sends the head, then one body byte every {@code pauseMillis} until the server answers; returns the answer. */
+    static RawReply trickle(FaceServer s, String path, int contentLength, long pauseMillis) throws IOException {
+        try (Socket so = new Socket(InetAddress.getLoopbackAddress(), s.port())) {
+            so.setSoTimeout(30_000);
+            OutputStream out = so.getOutputStream();
+            InputStream in = so.getInputStream();
+            out.write(uploadHead(path, contentLength));
+            out.flush();
+            for (int i = 0; i < contentLength && in.available() == 0; i++) {
+                sleep(pauseMillis);
+                if (in.available() == 0) {
+                    out.write('x');
+                    out.flush();
+                }
+            }
+            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            int sep = text.indexOf("\r\n\r\n");
+            if (!text.startsWith("HTTP/1.1 ") || sep < 0) {
+                throw new AssertionError("not an HTTP reply: " + text);
+            }
+            return new RawReply(Integer.parseInt(text.substring(9, 12)), text.substring(0, sep),
+                    text.substring(sep + 4));
+        }
+    }
+
+    static void assertRawError(RawReply r, int status, String code, String messagePart) throws IOException {
+        assertEquals(status, r.status(), r.text());
+        JsonNode j = JSON.readTree(r.body());
+        assertEquals(code, j.path("code").asText(), r.text());
+        assertTrue(j.path("message").asText().contains(messagePart), r.text());
+        assertTrue(r.head().toLowerCase(Locale.ROOT).contains("connection: close"), r.head());
+    }
+
+    /**
+     * One inference slot and no queue: stalled and trickling uploads are read on the HTTP threads and hold no
+     * place, so a normal client is served while they are attached; they are cut off with 408 request_too_slow.
+     */
+    @Test
+    void slowAndStalledUploadsHoldNoPlace() throws Exception {
+        FaceServer s = FaceServer.builder().setEmbedder(embedder).optMaxConcurrency(1).optMaxQueue(0)
+                .optReadTimeoutMillis(20_000).optMinBodyBytesPerSecond(1024).optCloseEmbedderOnStop(false)
+                .build().start(0);
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        try {
+            List<Future<RawReply>> slow = new ArrayList<>();
+            for (int i = 0; i < 3; i++) { // headers, then nothing
+                slow.add(pool.submit(() -> raw(s, uploadHead("/v1/embed", 5000), 0, 0)));
+            }
+            for (int i = 0; i < 3; i++) { // one byte every 300 ms
+                slow.add(pool.submit(() -> trickle(s, "/v1/verify", 5000, 300)));
+            }
+            sleep(300); // let them connect (not an assertion: the replies below hold either way)
+            assertEquals(0, s.admitted());
+            Reply ready = get(s, "/readyz");
+            assertEquals(200, ready.status(), ready.json().toString());
+            byte[] img = faces.get(1);
+            Reply ok = post(s, "/v1/embed", "image/jpeg", img);
+            assertEquals(200, ok.status(), ok.json().toString());
+            float[] expected = embedder.embed(Images.read(img, "img", FaceServer.DEFAULT_MAX_PIXELS));
+            assertEquals(expected[0], (float) ok.json().path("embedding").get(0).asDouble(), 0f);
+            for (Future<RawReply> f : slow) {
+                assertRawError(f.get(30, TimeUnit.SECONDS), 408, "request_too_slow", "below the minimum of 1024"
+                        + " bytes/s after a " + FaceServer.BODY_RATE_GRACE_MILLIS + " ms grace period");
+            }
+            assertEquals(0, s.admitted());
+            assertHealthy(s);
+        } finally {
+            pool.shutdownNow();
+            s.stop();
+        }
+    }
+
+    /** With the rate check off, the read deadline still cuts a trickling upload off with 408 request_timeout. */
+    @Test
+    void readDeadlineBoundsATricklingUpload() throws Exception {
+        FaceServer s = FaceServer.builder().setEmbedder(embedder).optReadTimeoutMillis(1500)
+                .optMinBodyBytesPerSecond(0).optCloseEmbedderOnStop(false).build().start(0);
+        try {
+            assertRawError(trickle(s, "/v1/embed", 5000, 200), 408, "request_timeout", "within the 1500 ms read"
+                    + " timeout");
+            assertEquals(1500, get(s, "/v1/model").json().at("/limits/read_timeout_ms").asLong());
+            assertHealthy(s);
+        } finally {
+            s.stop();
+        }
+    }
+
+    /** The next read's wait ends where the deadline or the minimum rate after the grace period would be broken. */
+    @Test
+    void bodyReaderWaitBound() {
+        BodyReader r = new BodyReader(1000, 10_000, 1000, 2000);
+        long ms = 1_000_000L;
+        assertEquals(2000 * ms, r.allowedWaitNanos(0, 0, 0)); // nothing yet: the grace period
+        assertEquals(2500 * ms, r.allowedWaitNanos(0, 500, 0)); // 500 bytes buy 0.5 s at 1000 B/s
+        assertEquals(-500 * ms, r.allowedWaitNanos(0, 500, 3000 * ms)); // 3 s in, 500 bytes: too slow
+        assertEquals(1000 * ms, r.allowedWaitNanos(0, 100_000, 9000 * ms)); // fast: the deadline bounds it
+        assertEquals(10_000 * ms, new BodyReader(1000, 10_000, 0, 2000).allowedWaitNanos(0, 0, 0)); // rate off
+    }
+
+    /**
+     * Stop under load: 16 requests admitted (2 running, 14 waiting for a slot), stop, let the work go: every
+     * client gets its answer (the 200 of its request), none sees the connection close without one. Five rounds.
+     */
+    @Test
+    void stopUnderLoadAnswersEveryAcceptedRequest() throws Exception {
+        int n = 16;
+        for (int round = 0; round < 5; round++) {
+            CountDownLatch gate = new CountDownLatch(1);
+            FaceServer s = FaceServer.builder().setEmbedder(embedder).optMaxConcurrency(2).optMaxQueue(n)
+                    .optDrainMillis(20_000).optCloseEmbedderOnStop(false).beforeWork(name -> {
+                        try {
+                            gate.await(20, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }).build().start(0);
+            HttpClient c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            List<CompletableFuture<HttpResponse<String>>> replies = new ArrayList<>();
+            byte[] img = faces.get(round % faces.size());
+            for (int i = 0; i < n; i++) {
+                replies.add(c.sendAsync(HttpRequest.newBuilder(uri(s, "/v1/embed")).header("Content-Type",
+                        "image/jpeg").POST(HttpRequest.BodyPublishers.ofByteArray(img)).build(),
+                        HttpResponse.BodyHandlers.ofString()));
+            }
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (s.admitted() < n && System.nanoTime() < until) {
+                Thread.sleep(2);
+            }
+            assertEquals(n, s.admitted());
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(s::stop);
+            until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (!stopping.isDone() && System.nanoTime() < until && replies.stream().noneMatch(f -> f.isDone())) {
+                Thread.sleep(2); // stop() has begun: it waits for the admitted requests
+                if (System.nanoTime() > until - TimeUnit.SECONDS.toNanos(4)) {
+                    break;
+                }
+            }
+            gate.countDown();
+            for (CompletableFuture<HttpResponse<String>> f : replies) {
+                HttpResponse<String> r = f.get(30, TimeUnit.SECONDS); // an IOException here is a lost response
+                assertEquals(200, r.statusCode(), r.body());
+                assertEquals(D, JSON.readTree(r.body()).path("dim").asInt(), r.body());
+            }
+            stopping.get(30, TimeUnit.SECONDS);
+        }
     }
 }

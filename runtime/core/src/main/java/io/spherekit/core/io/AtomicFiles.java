@@ -8,6 +8,7 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +16,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The one way SphereKit writes a finished file: models, checkpoints, caches, galleries, ONNX files, reports
@@ -23,8 +26,12 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>The policy, for every write:
  * <ol>
- *   <li>a temporary file {@code .<name>.<random>.tmp} is created in the target's own folder (so the final rename
- *       never crosses file systems), with the default permissions of a new file;</li>
+ *   <li>temporary files of the same target that a killed writer left behind are deleted: those named with the
+ *       id of a process that no longer runs, or (written before names carried it) not modified for
+ *       {@link #STALE_AFTER_MILLIS} ({@link #deleteStaleTemps});</li>
+ *   <li>a temporary file {@code .<name>.<pid>-<random>.tmp} is created in the target's own folder (so the final
+ *       rename never crosses file systems), with the default permissions of a new file; {@code pid} is this
+ *       process's id;</li>
  *   <li>the content is written to it and forced to the device ({@link FileChannel#force});</li>
  *   <li>it is renamed over the target with {@link StandardCopyOption#ATOMIC_MOVE} and
  *       {@link StandardCopyOption#REPLACE_EXISTING};</li>
@@ -42,6 +49,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * written line by line through an append stream, and a crash can at most cut the last line.
  */
 public final class AtomicFiles {
+
+    /** Age after which a temporary file without a process id in its name counts as left behind: one hour. */
+    public static final long STALE_AFTER_MILLIS = 3_600_000L;
 
     /** Writes content to an open stream or to a file; may throw {@link IOException}. */
     @FunctionalInterface
@@ -123,6 +133,7 @@ public final class AtomicFiles {
         if (!Files.isDirectory(dir)) {
             throw new IOException("cannot write " + target + ": the folder " + dir + " does not exist");
         }
+        deleteStaleTemps(dir, abs.getFileName().toString());
         Path tmp = createTemp(dir, abs.getFileName().toString());
         boolean moved = false;
         try {
@@ -152,10 +163,51 @@ public final class AtomicFiles {
         syncDirectory(dir);
     }
 
+    /**
+     * Deletes the temporary files of {@code name} in {@code dir} that no running writer owns: named with the id of a
+     * process that is no longer alive, or, for names without an id (the format before), not modified for
+     * {@link #STALE_AFTER_MILLIS}. A temporary file of a live process (another thread or program writing the same
+     * target right now) is left alone. Errors are ignored: cleaning up must not fail a write.
+     *
+     * @return how many files were deleted
+     */
+    static int deleteStaleTemps(Path dir, String name) {
+        String prefix = "." + name + ".";
+        int deleted = 0;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, p -> {
+            String f = p.getFileName().toString();
+            return f.startsWith(prefix) && f.endsWith(".tmp");
+        })) {
+            for (Path p : ds) {
+                String middle = p.getFileName().toString();
+                middle = middle.substring(prefix.length(), middle.length() - ".tmp".length());
+                Matcher m = TEMP_ID.matcher(middle);
+                boolean stale;
+                if (m.matches()) {
+                    stale = ProcessHandle.of(Long.parseLong(m.group(1))).map(h -> !h.isAlive()).orElse(true);
+                } else if (OLD_TEMP_ID.matcher(middle).matches()) {
+                    stale = System.currentTimeMillis() - Files.getLastModifiedTime(p).toMillis() > STALE_AFTER_MILLIS;
+                } else {
+                    continue; // not one of ours
+                }
+                if (stale && Files.deleteIfExists(p)) {
+                    deleted++;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // best effort
+        }
+        return deleted;
+    }
+
+    private static final Pattern TEMP_ID = Pattern.compile("([0-9]{1,19})-[0-9a-f]{16}");
+    private static final Pattern OLD_TEMP_ID = Pattern.compile("[0-9a-f]{16}");
+
     private static Path createTemp(Path dir, String name) throws IOException {
+        long pid = ProcessHandle.current().pid();
         for (int attempt = 0; ; attempt++) {
             String rnd = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
-            Path tmp = dir.resolve("." + name + "." + rnd + ".tmp");
+            Path tmp = dir.resolve("." + name + "." + pid + "-" + rnd + ".tmp");
             try {
                 return Files.createFile(tmp);
             } catch (FileAlreadyExistsException e) {
