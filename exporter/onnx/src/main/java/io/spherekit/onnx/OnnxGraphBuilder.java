@@ -199,6 +199,39 @@ public final class OnnxGraphBuilder {
                 Map.of("to", (long) OnnxMl.TensorProto.DataType.FLOAT.getNumber()));
     }
 
+    /**
+     * Adds an int64 initializer (shapes, pads, axes: never affected by {@link WeightPrecision}, not counted in
+     * {@link #parameterCount()}).
+     *
+     * @param dims the shape; its product must equal {@code values.length} (no dims: a scalar)
+     */
+    public OnnxValue longInitializer(String hint, long[] values, long... dims) {
+        checkOpen();
+        long n = 1;
+        for (long d : dims) {
+            n *= d;
+        }
+        if (n != values.length) {
+            throw new IllegalArgumentException("initializer '" + hint + "': shape " + java.util.Arrays.toString(dims)
+                    + " holds " + n + " elements, got " + values.length);
+        }
+        OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder();
+        for (long d : dims) {
+            t.addDims(d);
+        }
+        ByteBuffer buf = ByteBuffer.allocate(values.length * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asLongBuffer().put(values);
+        String name = fresh(hint);
+        graph.addInitializer(t.setName(name).setDataType(OnnxMl.TensorProto.DataType.INT64.getNumber())
+                .setRawData(ByteString.copyFrom(buf.array())));
+        return new OnnxValue(this, name);
+    }
+
+    /** A 1-D int64 initializer holding {@code values}. */
+    public OnnxValue longs(String hint, long... values) {
+        return longInitializer(hint, values, values.length);
+    }
+
     /** Adds a node with one output, named after {@code hint} (made unique); the node gets the same name. */
     public OnnxValue node(OnnxOp op, String hint, List<OnnxValue> inputs, Map<String, ?> attributes) {
         checkOpen();

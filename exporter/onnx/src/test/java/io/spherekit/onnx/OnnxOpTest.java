@@ -29,8 +29,16 @@ class OnnxOpTest {
         assertEquals(5, OnnxOp.BATCH_NORMALIZATION.minInputs());
         assertTrue(OnnxOp.CAST.attributes().get("to").mandatory());
         assertEquals(OnnxAttributeType.INTS, OnnxOp.CONV.attributes().get("pads").type());
-        assertEquals(List.of("Conv", "PRelu", "Relu", "Add", "Flatten", "Gemm", "LpNormalization", "Cast", "Identity",
-                "BatchNormalization"), java.util.Arrays.stream(OnnxOp.values()).map(OnnxOp::opType).toList());
+        assertEquals(List.of(
+                "Conv", "PRelu", "Relu", "Add", "Flatten", "Gemm", "LpNormalization", "Cast", "Identity",
+                "BatchNormalization", "ConvTranspose", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool",
+                "GlobalMaxPool", "GlobalLpPool", "LeakyRelu", "Elu", "Selu", "Sigmoid", "HardSigmoid", "Tanh",
+                "Softmax", "Softplus", "Softsign", "ThresholdedRelu", "Clip", "Abs", "Sign", "Sqrt", "Reciprocal", "Mul",
+                "Sub", "Div", "Max", "Mean", "Concat", "Pad", "Slice", "Reshape", "Expand", "Transpose",
+                "ReduceSum", "LRN"),
+                java.util.Arrays.stream(OnnxOp.values()).map(OnnxOp::opType).toList());
+        assertEquals(Integer.MAX_VALUE, OnnxOp.CONCAT.maxInputs());
+        assertTrue(OnnxOp.MAX_POOL.attributes().get("kernel_shape").mandatory());
     }
 
     @Test

@@ -1,0 +1,230 @@
+package io.spherekit.exporter;
+
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.L2NormalizeVertex;
+import org.deeplearning4j.nn.conf.graph.MergeVertex;
+import org.deeplearning4j.nn.conf.graph.PreprocessorVertex;
+import org.deeplearning4j.nn.conf.graph.ScaleVertex;
+import org.deeplearning4j.nn.conf.graph.ShiftVertex;
+import org.deeplearning4j.nn.conf.graph.SubsetVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.Deconvolution2D;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.conf.layers.DropoutLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.LocalResponseNormalization;
+import org.deeplearning4j.nn.conf.layers.LossLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PReLULayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SeparableConvolution2D;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.conf.layers.Upsampling2D;
+import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
+import org.deeplearning4j.nn.conf.layers.convolutional.Cropping2D;
+import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationELU;
+import org.nd4j.linalg.activations.impl.ActivationLReLU;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.activations.impl.ActivationThresholdedReLU;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One small network per mapped layer, vertex and activation (and per attribute variant that changes the mapping:
+ * ConvolutionMode.Same with asymmetric pads, Truncate, dilation, stride, bias off, depth multiplier, ...), with an
+ * odd 7×9 (H×W) input. Shared by the parity test and the ONNX checker test.
+ */
+final class StandardLayerCases {
+    static final int H = 7;
+    static final int W = 9;
+    static final int C = 3;
+    static final InputType CNN = InputType.convolutional(H, W, C);
+    static final InputType FF = InputType.feedForward(11);
+
+    private StandardLayerCases() {
+    }
+
+    static ComputationGraphConfiguration.GraphBuilder builder(InputType in) {
+        return new NeuralNetConfiguration.Builder().seed(1).dataType(DataType.FLOAT).updater(new Sgd(0.1))
+                .graphBuilder().addInputs("input").setInputTypes(in);
+    }
+
+    static ComputationGraph init(ComputationGraphConfiguration conf, long seed) {
+        ComputationGraph g = new ComputationGraph(conf);
+        g.init();
+        Parity.randomize(g, seed);
+        return g;
+    }
+
+    /** The layers as a chain l0, l1, ... from the input; the last one is the output. */
+    static Parity.Case chain(String label, InputType in, Layer... layers) {
+        return new Parity.Case(label, () -> {
+            ComputationGraphConfiguration.GraphBuilder b = builder(in);
+            String prev = "input";
+            for (int i = 0; i < layers.length; i++) {
+                b.addLayer("l" + i, layers[i].clone(), prev);
+                prev = "l" + i;
+            }
+            return new Parity.Net(label, init(b.setOutputs(prev).build(), label.hashCode()), in);
+        });
+    }
+
+    static ConvolutionLayer conv(int k, ConvolutionMode mode, int nOut, IActivation act) {
+        return new ConvolutionLayer.Builder(k, k).convolutionMode(mode).nOut(nOut).activation(act).build();
+    }
+
+    /** Identity 3x3 Same conv 3 -> 4 channels: values of both signs around ±1 for the element-wise cases. */
+    static ConvolutionLayer pre() {
+        return conv(3, ConvolutionMode.Same, 4, Activation.IDENTITY.getActivationFunction());
+    }
+
+    /** Two conv branches from the input, joined by {@code v}. */
+    static Parity.Case joined(String label, GraphVertex v, int branches) {
+        return new Parity.Case(label, () -> {
+            ComputationGraphConfiguration.GraphBuilder b = builder(CNN);
+            String[] names = new String[branches];
+            for (int i = 0; i < branches; i++) {
+                names[i] = "b" + i;
+                b.addLayer(names[i], new ConvolutionLayer.Builder(3, 3).convolutionMode(ConvolutionMode.Same).nOut(4)
+                        .activation(Activation.IDENTITY).build(), "input");
+            }
+            b.addVertex("join", v, names);
+            return new Parity.Net(label, init(b.setOutputs("join").build(), label.hashCode()), CNN);
+        });
+    }
+
+    /** A vertex after one conv (CNN) or one dense layer (FF). */
+    static Parity.Case after(String label, InputType in, GraphVertex v) {
+        return new Parity.Case(label, () -> {
+            ComputationGraphConfiguration.GraphBuilder b = builder(in);
+            Layer first = in instanceof InputType.InputTypeFeedForward
+                    ? new DenseLayer.Builder().nOut(6).activation(Activation.IDENTITY).build()
+                    : pre();
+            b.addLayer("l0", first, "input").addVertex("v", v, "l0");
+            return new Parity.Net(label, init(b.setOutputs("v").build(), label.hashCode()), in);
+        });
+    }
+
+    static List<Parity.Case> all() {
+        List<Parity.Case> cases = new ArrayList<>();
+        IActivation id = Activation.IDENTITY.getActivationFunction();
+        IActivation relu = Activation.RELU.getActivationFunction();
+        // ConvolutionLayer
+        cases.add(chain("conv 3x3 truncate pad 1 bias relu", CNN,
+                new ConvolutionLayer.Builder(3, 3).padding(1, 1).nOut(5).activation(Activation.RELU).build()));
+        cases.add(chain("conv 5x3 stride 2x1 pad 2x1 no bias", CNN,
+                new ConvolutionLayer.Builder(5, 3).stride(2, 1).padding(2, 1).hasBias(false).nOut(4).activation(Activation.IDENTITY).build()));
+        cases.add(chain("conv 4x4 same stride 2 (asymmetric pads)", CNN,
+                new ConvolutionLayer.Builder(4, 4).stride(2, 2).convolutionMode(ConvolutionMode.Same).nOut(4).activation(Activation.TANH).build()));
+        cases.add(chain("conv 3x3 same dilation 2", CNN,
+                new ConvolutionLayer.Builder(3, 3).dilation(2, 2).convolutionMode(ConvolutionMode.Same).nOut(4).activation(Activation.IDENTITY).build()));
+        cases.add(chain("conv 3x3 truncate dilation 2 stride 2", CNN,
+                new ConvolutionLayer.Builder(3, 3).dilation(2, 2).stride(2, 2).nOut(4).activation(Activation.IDENTITY).build()));
+        // DepthwiseConvolution2D
+        cases.add(chain("depthwise 3x3 same multiplier 2", CNN,
+                new DepthwiseConvolution2D.Builder(3, 3).depthMultiplier(2).convolutionMode(ConvolutionMode.Same).activation(Activation.IDENTITY).build()));
+        cases.add(chain("depthwise 3x3 truncate stride 2 no bias relu", CNN,
+                new DepthwiseConvolution2D.Builder(3, 3).stride(2, 2).depthMultiplier(1).hasBias(false).activation(Activation.RELU).build()));
+        // SeparableConvolution2D
+        cases.add(chain("separable 3x3 same multiplier 2", CNN,
+                new SeparableConvolution2D.Builder(3, 3).depthMultiplier(2).convolutionMode(ConvolutionMode.Same).nOut(5).activation(Activation.IDENTITY).build()));
+        cases.add(chain("separable 3x3 truncate stride 2 no bias", CNN,
+                new SeparableConvolution2D.Builder(3, 3).stride(2, 2).hasBias(false).nOut(4).activation(Activation.SIGMOID).build()));
+        // Deconvolution2D
+        cases.add(chain("deconv 3x3 stride 2 truncate pad 1", CNN,
+                new Deconvolution2D.Builder(3, 3).stride(2, 2).padding(1, 1).nOut(4).activation(Activation.IDENTITY).build()));
+        cases.add(chain("deconv 3x3 stride 2 same", CNN,
+                new Deconvolution2D.Builder(3, 3).stride(2, 2).convolutionMode(ConvolutionMode.Same).nOut(4).activation(Activation.IDENTITY).build()));
+        cases.add(chain("deconv 2x2 stride 2 truncate no bias", CNN,
+                new Deconvolution2D.Builder(2, 2).stride(2, 2).hasBias(false).nOut(2).activation(Activation.IDENTITY).build()));
+        // SubsamplingLayer
+        cases.add(chain("max pool 3x3 stride 2 truncate", CNN,
+                new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(3, 3).stride(2, 2).build()));
+        cases.add(chain("max pool 2x2 stride 2 same", CNN,
+                new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).convolutionMode(ConvolutionMode.Same).build()));
+        cases.add(chain("avg pool 3x3 stride 1 pad 1 truncate", CNN,
+                new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(3, 3).stride(1, 1).padding(1, 1).build()));
+        cases.add(chain("avg pool 2x2 stride 2 same", CNN,
+                new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(2, 2).stride(2, 2).convolutionMode(ConvolutionMode.Same).build()));
+        cases.add(chain("pnorm pool 2x2 p 2", CNN,
+                new SubsamplingLayer.Builder(PoolingType.PNORM).kernelSize(2, 2).stride(2, 2).pnorm(2).build()));
+        // GlobalPoolingLayer
+        for (PoolingType pt : new PoolingType[]{PoolingType.AVG, PoolingType.MAX, PoolingType.SUM, PoolingType.PNORM}) {
+            cases.add(chain("global pool " + pt, CNN, new GlobalPoolingLayer.Builder(pt).pnorm(3).build()));
+        }
+        cases.add(chain("global pool AVG not collapsed", CNN, new GlobalPoolingLayer.Builder(PoolingType.AVG).collapseDimensions(false).build()));
+        // BatchNormalization
+        cases.add(chain("batchnorm on input (node)", CNN, new BatchNormalization.Builder().eps(1e-3).build()));
+        cases.add(chain("batchnorm after conv (folded)", CNN, pre(), new BatchNormalization.Builder().build()));
+        cases.add(chain("batchnorm log std after conv (folded)", CNN, pre(), new BatchNormalization.Builder().useLogStd(true).build()));
+        cases.add(chain("batchnorm after relu conv (node)", CNN,
+                conv(3, ConvolutionMode.Same, 4, relu), new BatchNormalization.Builder().build()));
+        cases.add(chain("batchnorm on vectors", FF, new BatchNormalization.Builder().build()));
+        // Dense, Output, Loss
+        cases.add(chain("dense relu", FF, new DenseLayer.Builder().nOut(6).activation(Activation.RELU).build()));
+        cases.add(chain("dense no bias tanh", FF, new DenseLayer.Builder().nOut(5).hasBias(false).activation(Activation.TANH).build()));
+        cases.add(chain("conv + flatten + dense (CNN->FF preprocessor)", CNN, pre(),
+                new DenseLayer.Builder().nOut(6).activation(Activation.IDENTITY).build()));
+        cases.add(chain("output layer softmax", FF,
+                new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(5).activation(Activation.SOFTMAX).build()));
+        cases.add(chain("loss layer sigmoid", FF, new DenseLayer.Builder().nOut(4).activation(Activation.IDENTITY).build(),
+                new LossLayer.Builder(LossFunctions.LossFunction.XENT).activation(Activation.SIGMOID).build()));
+        // Activations (after a conv, so values spread past ±1)
+        List<IActivation> acts = new ArrayList<>();
+        for (Activation a : new Activation[]{Activation.RELU, Activation.RELU6, Activation.LEAKYRELU, Activation.ELU,
+                Activation.SELU, Activation.GELU, Activation.SWISH, Activation.MISH, Activation.SIGMOID,
+                Activation.HARDSIGMOID, Activation.TANH, Activation.HARDTANH, Activation.SOFTPLUS, Activation.SOFTSIGN,
+                Activation.CUBE, Activation.IDENTITY, Activation.THRESHOLDEDRELU, Activation.RATIONALTANH,
+                Activation.RECTIFIEDTANH}) {
+            acts.add(a.getActivationFunction());
+        }
+        acts.add(new ActivationLReLU(0.2));
+        acts.add(new ActivationELU(0.5));
+        acts.add(new ActivationThresholdedReLU(0.3));
+        acts.add(new ActivationReLU(0.4, 0.0, 0.0));
+        for (IActivation a : acts) {
+            cases.add(chain("activation " + a, CNN, pre(), new ActivationLayer.Builder().activation(a).build()));
+        }
+        cases.add(chain("activation softmax on vectors", FF, new ActivationLayer.Builder().activation(Activation.SOFTMAX).build()));
+        // PReLULayer, Dropout, padding, cropping, upsampling, LRN
+        cases.add(chain("prelu layer shared axes 2,3", CNN, pre(), new PReLULayer.Builder().inputShape(4, H, W).sharedAxes(2, 3).build()));
+        cases.add(chain("prelu layer unshared", CNN, pre(), new PReLULayer.Builder().inputShape(4, H, W).build()));
+        cases.add(chain("prelu layer on vectors", FF, new PReLULayer.Builder().inputShape(11).build()));
+        cases.add(chain("dropout", CNN, pre(), new DropoutLayer.Builder(0.5).build()));
+        cases.add(chain("zero padding 1,2,0,3", CNN, new ZeroPaddingLayer.Builder(1, 2, 0, 3).build()));
+        cases.add(chain("cropping 1,0,2,1", CNN, new Cropping2D(1, 0, 2, 1)));
+        cases.add(chain("upsampling 2x3", CNN, new Upsampling2D.Builder().size(new int[]{2, 3}).build()));
+        cases.add(chain("local response normalization", CNN, pre(),
+                new LocalResponseNormalization.Builder().k(2).n(3).alpha(0.1).beta(0.75).build()));
+        // Vertices
+        for (ElementWiseVertex.Op op : ElementWiseVertex.Op.values()) {
+            int branches = op == ElementWiseVertex.Op.Subtract ? 2 : 3;
+            cases.add(joined("element-wise " + op, new ElementWiseVertex(op), branches));
+        }
+        cases.add(joined("merge (concat)", new MergeVertex(), 2));
+        cases.add(after("scale vertex", CNN, new ScaleVertex(2.5)));
+        cases.add(after("shift vertex", CNN, new ShiftVertex(-0.3)));
+        cases.add(after("l2 normalize vertex (CNN)", CNN, new L2NormalizeVertex()));
+        cases.add(after("l2 normalize vertex (vectors)", FF, new L2NormalizeVertex()));
+        cases.add(after("subset vertex 1..3", FF, new SubsetVertex(1, 3)));
+        cases.add(after("preprocessor vertex CNN->FF", CNN, new PreprocessorVertex(new CnnToFeedForwardPreProcessor(H, W, 4))));
+        return cases;
+    }
+}
