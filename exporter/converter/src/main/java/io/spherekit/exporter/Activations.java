@@ -61,7 +61,7 @@ final class Activations {
         m.put(ActivationSoftSign.class, "Softsign");
         m.put(ActivationCube.class, "x·x·x");
         m.put(ActivationThresholdedReLU.class, "ThresholdedRelu(theta)");
-        m.put(ActivationRationalTanh.class, "1.7159·sign(y)(1 − 1/(1 + |y| + y² + 1.41645y⁴)), y = 2x/3");
+        m.put(ActivationRationalTanh.class, "1.7159·Sign(y)·(1 − 1/(1 + Abs(y) + y² + 1.41645·y⁴)), y = 2x/3");
         m.put(ActivationRectifiedTanh.class, "Relu(Tanh(x))");
         return m;
     }
