@@ -345,10 +345,18 @@ public final class Dl4jToOnnx {
         }
 
         OnnxGraphBuilder onnx = new OnnxGraphBuilder("spherekit_embedding", options.precision());
+        boolean nhwcOut = isNhwc(outType);
+        // An NHWC output is transposed back at the end, so no vertex node may take the output's name.
         MappingContext ctx = new MappingContext(onnx, net.vertices(), net.layers(), types, postPreprocessor, net.inputs(),
-                embedding, OUTPUT, options.prelu(), options.foldBatchNorm() ? foldPlan(net, needed, embedding) : Map.of());
+                nhwcOut ? null : embedding, OUTPUT, options.prelu(),
+                options.foldBatchNorm() ? foldPlan(net, needed, embedding) : Map.of());
         Map<String, OnnxValue> values = new HashMap<>();
-        values.put(net.input(), onnx.input(INPUT, OnnxMl.TensorProto.DataType.FLOAT, withBatch(options.batch(), inDims)));
+        OnnxValue in = onnx.input(INPUT, OnnxMl.TensorProto.DataType.FLOAT, withBatch(options.batch(), inDims));
+        if (isNhwc(inputType)) {
+            // The ONNX tensors are NCHW throughout: NHWC only at the graph's edges.
+            in = onnx.node(OnnxOp.TRANSPOSE, "input_nchw", List.of(in), Map.of("perm", new long[]{0, 3, 1, 2}));
+        }
+        values.put(net.input(), in);
 
         List<String> dropped = new ArrayList<>();
         for (String name : net.order()) {
@@ -368,7 +376,9 @@ public final class Dl4jToOnnx {
         }
 
         OnnxValue out = values.get(embedding);
-        if (!out.name().equals(OUTPUT)) {
+        if (nhwcOut) {
+            out = onnx.node(OnnxOp.TRANSPOSE, OUTPUT, List.of(out), Map.of("perm", new long[]{0, 2, 3, 1}), List.of(OUTPUT)).get(0);
+        } else if (!out.name().equals(OUTPUT)) {
             // The output vertex emitted no node of its own (a dropout, a folded batch norm's conv, ...).
             out = onnx.node(OnnxOp.IDENTITY, OUTPUT, List.of(out), Map.of(), List.of(OUTPUT)).get(0);
         }
@@ -390,6 +400,10 @@ public final class Dl4jToOnnx {
                 dim, outShape);
     }
 
+    private static boolean isNhwc(InputType t) {
+        return t instanceof InputType.InputTypeConvolutional c && c.getFormat() == CNN2DFormat.NHWC;
+    }
+
     /** {@code dims} with its first entry (a placeholder) replaced by the batch. */
     private static long[] withBatch(long batch, long[] dims) {
         long[] d = dims.clone();
@@ -397,13 +411,11 @@ public final class Dl4jToOnnx {
         return d;
     }
 
-    /** ONNX dims {@code [batch, ...]} (batch as 0, a placeholder) of an NCHW / flat / feed-forward type. */
+    /** ONNX dims {@code [batch, ...]} (batch as 0, a placeholder) of an NCHW / NHWC / flat / feed-forward type. */
     private static long[] dims(InputType t, String what) {
         if (t instanceof InputType.InputTypeConvolutional c) {
-            if (c.getFormat() != CNN2DFormat.NCHW) {
-                throw new ExportException(what + " is " + c + ": only NCHW is supported");
-            }
-            return new long[]{0, c.getChannels(), c.getHeight(), c.getWidth()};
+            return c.getFormat() == CNN2DFormat.NHWC ? new long[]{0, c.getHeight(), c.getWidth(), c.getChannels()}
+                    : new long[]{0, c.getChannels(), c.getHeight(), c.getWidth()};
         }
         if (t instanceof InputType.InputTypeConvolutionalFlat f) {
             return new long[]{0, f.getFlattenedSize()};
@@ -411,7 +423,7 @@ public final class Dl4jToOnnx {
         if (t instanceof InputType.InputTypeFeedForward f) {
             return new long[]{0, f.getSize()};
         }
-        throw new ExportException(what + " is " + t + ": only convolutional (NCHW) and feed-forward types are supported");
+        throw new ExportException(what + " is " + t + ": only convolutional (NCHW, NHWC) and feed-forward types are supported");
     }
 
     /**
@@ -428,8 +440,7 @@ public final class Dl4jToOnnx {
         }
         Map<String, String> plan = new HashMap<>();
         for (String bn : net.order()) {
-            if (!needed.contains(bn) || !(Mappers.layerOf(net.vertices().get(bn)) instanceof BatchNormalization b)
-                    || (b.getCnn2DFormat() != null && b.getCnn2DFormat() != CNN2DFormat.NCHW)) {
+            if (!needed.contains(bn) || !(Mappers.layerOf(net.vertices().get(bn)) instanceof BatchNormalization)) {
                 continue;
             }
             if (net.vertices().get(bn) instanceof LayerVertex lv && lv.getPreProcessor() != null) {
@@ -455,17 +466,17 @@ public final class Dl4jToOnnx {
     }
 
     /**
-     * A preprocessor's nodes: {@code CnnToFeedForwardPreProcessor} (NCHW) → Flatten(axis=1), which flattens over
-     * {@code [C,H,W]} in c order exactly as DL4J does; {@code FeedForwardToCnnPreProcessor} → Reshape
+     * A preprocessor's nodes: {@code CnnToFeedForwardPreProcessor} → Flatten(axis=1), which flattens over
+     * {@code [C,H,W]} in c order exactly as DL4J does (NHWC: Transpose to {@code [N,H,W,C]} first, DL4J's order there); {@code FeedForwardToCnnPreProcessor} → Reshape
      * {@code [-1, C, H, W]} (the c-order inverse).
      *
      * @param last whether this is the vertex's final node (a PreprocessorVertex) or feeds its layer
      */
     static OnnxValue preprocess(MappingContext ctx, String name, InputPreProcessor p, List<OnnxValue> inputs, boolean last) {
         if (p instanceof CnnToFeedForwardPreProcessor c) {
-            if (c.getFormat() != null && c.getFormat() != CNN2DFormat.NCHW) {
-                throw new ExportException("layer '" + name + "': CnnToFeedForwardPreProcessor with format " + c.getFormat()
-                        + " is not supported (only NCHW, which flattens over [C,H,W] like ONNX Flatten)");
+            if (c.getFormat() == CNN2DFormat.NHWC) {
+                // DL4J flattens an NHWC map over [H, W, C]: back to that order before the Flatten.
+                inputs = List.of(ctx.onnx().node(OnnxOp.TRANSPOSE, name + "_nhwc", inputs, Map.of("perm", new long[]{0, 2, 3, 1})));
             }
             return last ? ctx.finalNode(OnnxOp.FLATTEN, name, inputs, Map.of("axis", 1L))
                     : ctx.onnx().node(OnnxOp.FLATTEN, name + "_flatten", inputs, Map.of("axis", 1L));

@@ -53,7 +53,7 @@ import java.util.stream.LongStream;
  * mapper whose {@link VertexMapper#supports} accepts a vertex maps it, and the README's supported-layer table is
  * generated from it ({@link SupportedLayers}).
  *
- * <p>Conventions: activations are NCHW; spatial sizes come from DL4J's own type propagation
+ * <p>Conventions: ONNX activations are NCHW (an NHWC network is transposed at its input and output only); spatial sizes come from DL4J's own type propagation
  * ({@link MappingContext#inputType}), so every pad is written explicitly ({@code ConvolutionMode.Same}: total pad
  * {@code max(0, (ceil(in/s) − 1)·s + (k − 1)·d + 1 − in)}, the smaller half at the top/left as DL4J does);
  * weights are read in c order ({@link MappingContext#param}).
@@ -84,16 +84,31 @@ final class Mappers {
         if (!(t instanceof InputType.InputTypeConvolutional c)) {
             throw new ExportException("layer '" + name + "' expects a CNN input, got " + t);
         }
-        if (c.getFormat() != CNN2DFormat.NCHW) {
-            throw new ExportException("layer '" + name + "': input format " + c.getFormat() + " is not supported (only NCHW)");
-        }
         return c;
     }
 
-    static void requireNchw(String name, CNN2DFormat f) {
-        if (f != null && f != CNN2DFormat.NCHW) {
-            throw new ExportException("layer '" + name + "' uses data format " + f + "; only NCHW is supported");
+    /**
+     * Checks that the layer's data format is its input's (DL4J's own type propagation sets both). Either format is
+     * fine: the ONNX tensors are NCHW throughout, NHWC only at the graph's input and output ({@link Dl4jToOnnx}).
+     */
+    static void checkFormat(MappingContext ctx, String name, CNN2DFormat f) {
+        InputType t = ctx.inputType(name);
+        if (f != null && t instanceof InputType.InputTypeConvolutional c && c.getFormat() != f) {
+            throw new ExportException("layer '" + name + "' uses data format " + f + " but its input is " + c.getFormat());
         }
+    }
+
+    /** Whether the vertex's (first) input is an NHWC feature map. */
+    static boolean nhwc(MappingContext ctx, String name) {
+        return ctx.inputType(name) instanceof InputType.InputTypeConvolutional c && c.getFormat() == CNN2DFormat.NHWC;
+    }
+
+    /** A DL4J axis of a rank-4 tensor in the vertex input's format → the axis of the NCHW ONNX tensor. */
+    static long onnxAxis(MappingContext ctx, String name, long axis) {
+        if (!nhwc(ctx, name)) {
+            return axis;
+        }
+        return new long[]{0, 2, 3, 1}[(int) axis];
     }
 
     /**
@@ -264,7 +279,7 @@ final class Mappers {
         @Override
         public OnnxValue map(MappingContext ctx, String name, GraphVertex v, List<OnnxValue> in) {
             ConvolutionLayer c = (ConvolutionLayer) layerOf(v);
-            requireNchw(name, c.getCnn2dDataFormat());
+            checkFormat(ctx, name, c.getCnn2dDataFormat());
             InputType.InputTypeConvolutional t = cnnInput(ctx, name);
             Activations.check(name, c.getActivationFn(), ctx.activationType(name));
             int[] k = c.getKernelSize();
@@ -290,7 +305,7 @@ final class Mappers {
         @Override
         public OnnxValue map(MappingContext ctx, String name, GraphVertex v, List<OnnxValue> in) {
             DepthwiseConvolution2D c = (DepthwiseConvolution2D) layerOf(v);
-            requireNchw(name, c.getCnn2dDataFormat());
+            checkFormat(ctx, name, c.getCnn2dDataFormat());
             InputType.InputTypeConvolutional t = cnnInput(ctx, name);
             Activations.check(name, c.getActivationFn(), ctx.activationType(name));
             int[] k = c.getKernelSize();
@@ -335,7 +350,7 @@ final class Mappers {
         @Override
         public OnnxValue map(MappingContext ctx, String name, GraphVertex v, List<OnnxValue> in) {
             SeparableConvolution2D c = (SeparableConvolution2D) layerOf(v);
-            requireNchw(name, c.getCnn2dDataFormat());
+            checkFormat(ctx, name, c.getCnn2dDataFormat());
             InputType.InputTypeConvolutional t = cnnInput(ctx, name);
             Activations.check(name, c.getActivationFn(), ctx.activationType(name));
             int[] k = c.getKernelSize();
@@ -375,7 +390,7 @@ final class Mappers {
         @Override
         public OnnxValue map(MappingContext ctx, String name, GraphVertex v, List<OnnxValue> in) {
             Deconvolution2D c = (Deconvolution2D) layerOf(v);
-            requireNchw(name, c.getCnn2dDataFormat());
+            checkFormat(ctx, name, c.getCnn2dDataFormat());
             cnnInput(ctx, name);
             Activations.check(name, c.getActivationFn(), ctx.activationType(name));
             int[] k = c.getKernelSize();
@@ -461,6 +476,22 @@ final class Mappers {
             ctx.checkParams(name, Set.of("W"), Set.of("W"));
             long[] shape = ctx.layer(name).paramTable().get("W").shape();
             float[] a = ctx.param(name, "W", shape);
+            if (shape.length == 3 && nhwc(ctx, name)) {
+                // [H, W, C] → [C, H, W] for the NCHW tensor
+                float[] p = new float[a.length];
+                long h = shape[0];
+                long w = shape[1];
+                long c = shape[2];
+                for (int y = 0; y < h; y++) {
+                    for (int x = 0; x < w; x++) {
+                        for (int k = 0; k < c; k++) {
+                            p[(int) ((k * h + y) * w + x)] = a[(int) ((y * w + x) * c + k)];
+                        }
+                    }
+                }
+                a = p;
+                shape = new long[]{c, h, w};
+            }
             return ctx.finalNode(OnnxOp.PRELU, name, List.of(in.get(0), ctx.onnx().floatInitializer(name + "_slope", a, shape)), Map.of());
         }
     }
@@ -598,7 +629,7 @@ final class Mappers {
      * {@code lockGammaBeta} gamma and beta are the configured constants.
      */
     static final class BatchNorm implements VertexMapper {
-        @Override public String description() { return "BatchNormalization(NCHW or 2-D, inference) -> BatchNormalization, or folded into the preceding conv"; }
+        @Override public String description() { return "BatchNormalization(CNN or 2-D, inference) -> BatchNormalization, or folded into the preceding conv"; }
 
         @Override public boolean supports(GraphVertex v) { return layerOf(v) instanceof BatchNormalization; }
 
@@ -607,8 +638,8 @@ final class Mappers {
             BatchNormalization bn = (BatchNormalization) layerOf(v);
             // No activation check: DL4J's BatchNormalization layer never applies its (inherited) activation function.
             InputType t = ctx.activationType(name);
-            if (t instanceof InputType.InputTypeConvolutional && bn.getCnn2DFormat() != CNN2DFormat.NCHW) {
-                throw new ExportException("BatchNormalization '" + name + "' uses " + bn.getCnn2DFormat() + "; only NCHW is supported");
+            if (t instanceof InputType.InputTypeConvolutional) {
+                checkFormat(ctx, name, bn.getCnn2DFormat());
             }
             if (ctx.isFolded(name)) {
                 return in.get(0);
@@ -636,7 +667,7 @@ final class Mappers {
         @Override
         public OnnxValue map(MappingContext ctx, String name, GraphVertex v, List<OnnxValue> in) {
             SubsamplingLayer s = (SubsamplingLayer) layerOf(v);
-            requireNchw(name, s.getCnn2dDataFormat());
+            checkFormat(ctx, name, s.getCnn2dDataFormat());
             InputType.InputTypeConvolutional t = cnnInput(ctx, name);
             int[] k = s.getKernelSize();
             int[] d = s.getDilation() == null ? new int[]{1, 1} : s.getDilation();
@@ -682,9 +713,10 @@ final class Mappers {
             GlobalPoolingLayer g = (GlobalPoolingLayer) layerOf(v);
             InputType.InputTypeConvolutional t = cnnInput(ctx, name);
             int[] dims = g.getPoolingDimensions();
-            if (dims != null && !Arrays.equals(dims, new int[]{2, 3})) {
+            int[] spatial = t.getFormat() == CNN2DFormat.NHWC ? new int[]{1, 2} : new int[]{2, 3};
+            if (dims != null && !Arrays.equals(dims, spatial)) {
                 throw new ExportException("GlobalPoolingLayer '" + name + "': pooling dimensions " + Arrays.toString(dims)
-                        + " are not supported (only [2, 3] on NCHW)");
+                        + " are not supported (only the spatial ones, " + Arrays.toString(spatial) + " for " + t.getFormat() + ")");
             }
             boolean collapse = g.isCollapseDimensions();
             PoolingType pt = g.getPoolingType();
@@ -709,7 +741,7 @@ final class Mappers {
         @Override
         public OnnxValue map(MappingContext ctx, String name, GraphVertex v, List<OnnxValue> in) {
             ZeroPaddingLayer z = (ZeroPaddingLayer) layerOf(v);
-            requireNchw(name, z.getDataFormat());
+            checkFormat(ctx, name, z.getDataFormat());
             cnnInput(ctx, name);
             int[] p = z.getPadding();
             OnnxValue pads = ctx.onnx().longs(name + "_pads", 0, 0, p[0], p[2], 0, 0, p[1], p[3]);
@@ -726,7 +758,7 @@ final class Mappers {
         @Override
         public OnnxValue map(MappingContext ctx, String name, GraphVertex v, List<OnnxValue> in) {
             Cropping2D c = (Cropping2D) layerOf(v);
-            requireNchw(name, c.getDataFormat());
+            checkFormat(ctx, name, c.getDataFormat());
             InputType.InputTypeConvolutional t = cnnInput(ctx, name);
             int[] p = c.getCropping();
             return ctx.finalNode(OnnxOp.SLICE, name, List.of(in.get(0),
@@ -748,7 +780,7 @@ final class Mappers {
         @Override
         public OnnxValue map(MappingContext ctx, String name, GraphVertex v, List<OnnxValue> in) {
             Upsampling2D u = (Upsampling2D) layerOf(v);
-            requireNchw(name, u.getFormat());
+            checkFormat(ctx, name, u.getFormat());
             InputType.InputTypeConvolutional t = cnnInput(ctx, name);
             int[] s = u.getSize();
             long c = t.getChannels();
@@ -774,7 +806,7 @@ final class Mappers {
         @Override
         public OnnxValue map(MappingContext ctx, String name, GraphVertex v, List<OnnxValue> in) {
             LocalResponseNormalization l = (LocalResponseNormalization) layerOf(v);
-            requireNchw(name, l.getDataFormat());
+            checkFormat(ctx, name, l.getDataFormat());
             cnnInput(ctx, name);
             long n = (long) l.getN();
             if (n != l.getN() || n % 2 == 0) {
@@ -787,17 +819,19 @@ final class Mappers {
 
     /** {@link MergeVertex} → Concat along the channel/feature axis 1. */
     static final class Merge implements VertexMapper {
-        @Override public String description() { return "MergeVertex -> Concat(axis=1)"; }
+        @Override public String description() { return "MergeVertex -> Concat (its merge axis)"; }
 
         @Override public boolean supports(GraphVertex v) { return v instanceof MergeVertex; }
 
         @Override
         public OnnxValue map(MappingContext ctx, String name, GraphVertex v, List<OnnxValue> in) {
             int axis = ((MergeVertex) v).getMergeAxis();
-            if (axis != 1) {
-                throw new ExportException("MergeVertex '" + name + "': merge axis " + axis + " is not supported (only 1)");
+            InputType t = ctx.inputType(name);
+            int rank = t instanceof InputType.InputTypeConvolutional ? 4 : 2;
+            if (axis < 1 || axis >= rank) {
+                throw new ExportException("MergeVertex '" + name + "': merge axis " + axis + " is not supported for " + t);
             }
-            return ctx.finalNode(OnnxOp.CONCAT, name, in, Map.of("axis", 1L));
+            return ctx.finalNode(OnnxOp.CONCAT, name, in, Map.of("axis", onnxAxis(ctx, name, axis)));
         }
     }
 
@@ -811,7 +845,7 @@ final class Mappers {
         public OnnxValue map(MappingContext ctx, String name, GraphVertex v, List<OnnxValue> in) {
             SubsetVertex s = (SubsetVertex) v;
             return ctx.finalNode(OnnxOp.SLICE, name, List.of(in.get(0), ctx.onnx().longs(name + "_starts", s.getFrom()),
-                    ctx.onnx().longs(name + "_ends", s.getTo() + 1L), ctx.onnx().longs(name + "_axes", 1)), Map.of());
+                    ctx.onnx().longs(name + "_ends", s.getTo() + 1L), ctx.onnx().longs(name + "_axes", onnxAxis(ctx, name, 1))), Map.of());
         }
     }
 
@@ -857,7 +891,8 @@ final class Mappers {
             int rank = t instanceof InputType.InputTypeConvolutional ? 4 : 2;
             int[] dims = l.getDimension();
             long[] axes = dims == null || dims.length == 0 || (dims.length == 1 && dims[0] == -1)
-                    ? LongStream.range(1, rank).toArray() : longs(dims);
+                    ? LongStream.range(1, rank).toArray()
+                    : Arrays.stream(dims).mapToLong(d -> onnxAxis(ctx, name, d)).toArray();
             OnnxValue x = in.get(0);
             OnnxValue sq = ctx.onnx().node(OnnxOp.MUL, name + "_sq", List.of(x, x), Map.of());
             OnnxValue sum = ctx.onnx().node(OnnxOp.REDUCE_SUM, name + "_sumsq", List.of(sq, ctx.onnx().longs(name + "_axes", axes)),

@@ -101,7 +101,7 @@ final class MappingContext {
         if (bn != null) {
             return outputName(bn);
         }
-        return vertex.equals(embeddingVertex) ? embeddingOutputName : onnx.uniqueName(vertex);
+        return embeddingVertex != null && vertex.equals(embeddingVertex) ? embeddingOutputName : onnx.uniqueName(vertex);
     }
 
     /** Adds the vertex's final node, whose output gets {@link #outputName}. */

@@ -2,6 +2,7 @@ package io.spherekit.exporter;
 
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.ByteString;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -9,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -50,6 +52,8 @@ class LayoutMutationTest {
                         m -> editNodes(m, "AveragePool", n -> attr(n, "count_include_pad").setI(1 - attr(n, "count_include_pad").getI()))),
                 new Mutation("conv + flatten + dense (CNN->FF preprocessor)", "flatten in [H, W, C] (NHWC) order",
                         LayoutMutationTest::flattenNhwc),
+                new Mutation("conv + flatten + dense (CNN->FF preprocessor) [NHWC]", "NHWC map flattened in NCHW order",
+                        LayoutMutationTest::dropTransposeBeforeFlatten),
                 new Mutation("conv + flatten + dense (CNN->FF preprocessor)", "Dense W read in f order",
                         m -> mapFloats(m, "l1_W", (w, d) -> transposedData(w, d))),
                 new Mutation("batchnorm on input (node)", "standard deviation where the variance belongs",
@@ -74,7 +78,8 @@ class LayoutMutationTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("mutations")
     void brokenRuleIsDetected(Mutation mut) throws Exception {
-        Parity.Case c = StandardLayerCases.all().stream().filter(x -> x.label().equals(mut.caseLabel())).findFirst()
+        Parity.Case c = Stream.concat(StandardLayerCases.all().stream(), StandardLayerCases.all(CNN2DFormat.NHWC).stream())
+                .filter(x -> x.label().equals(mut.caseLabel())).findFirst()
                 .orElseThrow(() -> new AssertionError("no case " + mut.caseLabel()));
         Parity.Net net = c.build().get();
         Dl4jToOnnx.Conversion conv = net.convert(Dl4jToOnnx.Options.defaults());
@@ -206,6 +211,26 @@ class LayoutMutationTest {
             }
         }
         throw new AssertionError("no Flatten");
+    }
+
+    /** Removes the Transpose(0,2,3,1) the exporter puts before the Flatten of an NHWC map. */
+    static OnnxMl.ModelProto dropTransposeBeforeFlatten(OnnxMl.ModelProto m) {
+        OnnxMl.GraphProto.Builder g = m.getGraph().toBuilder();
+        for (int i = 0; i < g.getNodeCount(); i++) {
+            OnnxMl.NodeProto t = g.getNode(i);
+            if (t.getOpType().equals("Transpose") && t.getName().endsWith("_nhwc")) {
+                for (OnnxMl.NodeProto.Builder n : g.getNodeBuilderList()) {
+                    for (int k = 0; k < n.getInputCount(); k++) {
+                        if (n.getInput(k).equals(t.getOutput(0))) {
+                            n.setInput(k, t.getInput(0));
+                        }
+                    }
+                }
+                g.removeNode(i);
+                return m.toBuilder().setGraph(g).build();
+            }
+        }
+        throw new AssertionError("no Transpose before the Flatten");
     }
 
     // ---------------------------------------------------------------- array edits

@@ -3,6 +3,7 @@ package io.spherekit.exporter;
 import io.spherekit.onnx.OnnxGraphBuilder;
 import io.spherekit.trainer.head.ASoftmaxHead;
 import io.spherekit.trainer.model.SphereFaceNet;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Assumptions;
@@ -120,7 +121,7 @@ class OnnxCheckerTest {
 
     /**
      * Every standard-layer case of {@link StandardLayerCases} and both whole networks of {@link WholeNetworkParityTest},
-     * at opsets 13 and 21 (and fp16 weights for the whole networks), pass the checker and strict shape inference
+     * at opsets 13 and 21 (the NHWC variants at 17; fp16 weights for the whole networks), pass the checker and strict shape inference
      * (one Python process for all files).
      */
     @Test
@@ -135,6 +136,11 @@ class OnnxCheckerTest {
                 Dl4jToOnnx.write(net.convert(Dl4jToOnnx.Options.defaults().withOpset(opset)).model(), f);
                 files.add(f.toString());
             }
+        }
+        for (Parity.Case c : StandardLayerCases.all(CNN2DFormat.NHWC)) {
+            Path f = dir.resolve("case" + i++ + "_nhwc.onnx");
+            Dl4jToOnnx.write(c.build().get().convert(Dl4jToOnnx.Options.defaults()).model(), f);
+            files.add(f.toString());
         }
         List<Parity.Net> whole = List.of(
                 new Parity.Net("resnet", WholeNetworkParityTest.resnet(), InputType.convolutional(23, 19, 3)),

@@ -42,7 +42,7 @@ final class Parity {
     }
 
     /** A named case whose network is built on demand (so a parameterised test's listing stays cheap). */
-    record Case(String label, Supplier<Net> build) {
+    record Case(String label, InputType input, Supplier<Net> build) {
         @Override
         public String toString() {
             return label;

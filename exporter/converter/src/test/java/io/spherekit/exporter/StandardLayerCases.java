@@ -1,5 +1,6 @@
 package io.spherekit.exporter;
 
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -55,6 +56,7 @@ final class StandardLayerCases {
     static final int H = 7;
     static final int W = 9;
     static final int C = 3;
+    /** The NCHW input of the CNN cases. */
     static final InputType CNN = InputType.convolutional(H, W, C);
     static final InputType FF = InputType.feedForward(11);
 
@@ -75,7 +77,7 @@ final class StandardLayerCases {
 
     /** The layers as a chain l0, l1, ... from the input; the last one is the output. */
     static Parity.Case chain(String label, InputType in, Layer... layers) {
-        return new Parity.Case(label, () -> {
+        return new Parity.Case(label, in, () -> {
             ComputationGraphConfiguration.GraphBuilder b = builder(in);
             String prev = "input";
             for (int i = 0; i < layers.length; i++) {
@@ -96,9 +98,9 @@ final class StandardLayerCases {
     }
 
     /** Two conv branches from the input, joined by {@code v}. */
-    static Parity.Case joined(String label, GraphVertex v, int branches) {
-        return new Parity.Case(label, () -> {
-            ComputationGraphConfiguration.GraphBuilder b = builder(CNN);
+    static Parity.Case joined(String label, InputType cnn, GraphVertex v, int branches) {
+        return new Parity.Case(label, cnn, () -> {
+            ComputationGraphConfiguration.GraphBuilder b = builder(cnn);
             String[] names = new String[branches];
             for (int i = 0; i < branches; i++) {
                 names[i] = "b" + i;
@@ -106,13 +108,13 @@ final class StandardLayerCases {
                         .activation(Activation.IDENTITY).build(), "input");
             }
             b.addVertex("join", v, names);
-            return new Parity.Net(label, init(b.setOutputs("join").build(), label.hashCode()), CNN);
+            return new Parity.Net(label, init(b.setOutputs("join").build(), label.hashCode()), cnn);
         });
     }
 
     /** A vertex after one conv (CNN) or one dense layer (FF). */
     static Parity.Case after(String label, InputType in, GraphVertex v) {
-        return new Parity.Case(label, () -> {
+        return new Parity.Case(label, in, () -> {
             ComputationGraphConfiguration.GraphBuilder b = builder(in);
             Layer first = in instanceof InputType.InputTypeFeedForward
                     ? new DenseLayer.Builder().nOut(6).activation(Activation.IDENTITY).build()
@@ -122,65 +124,79 @@ final class StandardLayerCases {
         });
     }
 
+    /** The NCHW cases (labels without a format suffix). */
+    private static PReLULayer.Builder prelu(CNN2DFormat f) {
+        return f == CNN2DFormat.NHWC ? new PReLULayer.Builder().inputShape(H, W, 4) : new PReLULayer.Builder().inputShape(4, H, W);
+    }
+
     static List<Parity.Case> all() {
+        return all(CNN2DFormat.NCHW);
+    }
+
+    /**
+     * All cases with CNN inputs in {@code format} (DL4J's type propagation gives every CNN layer that format);
+     * for NHWC only the CNN-input cases, their labels ending in " [NHWC]".
+     */
+    static List<Parity.Case> all(CNN2DFormat format) {
+        InputType cnn = InputType.convolutional(H, W, C, format);
         List<Parity.Case> cases = new ArrayList<>();
         IActivation id = Activation.IDENTITY.getActivationFunction();
         IActivation relu = Activation.RELU.getActivationFunction();
         // ConvolutionLayer
-        cases.add(chain("conv 3x3 truncate pad 1 bias relu", CNN,
+        cases.add(chain("conv 3x3 truncate pad 1 bias relu", cnn,
                 new ConvolutionLayer.Builder(3, 3).padding(1, 1).nOut(5).activation(Activation.RELU).build()));
-        cases.add(chain("conv 5x3 stride 2x1 pad 2x1 no bias", CNN,
+        cases.add(chain("conv 5x3 stride 2x1 pad 2x1 no bias", cnn,
                 new ConvolutionLayer.Builder(5, 3).stride(2, 1).padding(2, 1).hasBias(false).nOut(4).activation(Activation.IDENTITY).build()));
-        cases.add(chain("conv 4x4 same stride 2 (asymmetric pads)", CNN,
+        cases.add(chain("conv 4x4 same stride 2 (asymmetric pads)", cnn,
                 new ConvolutionLayer.Builder(4, 4).stride(2, 2).convolutionMode(ConvolutionMode.Same).nOut(4).activation(Activation.TANH).build()));
-        cases.add(chain("conv 3x3 same dilation 2", CNN,
+        cases.add(chain("conv 3x3 same dilation 2", cnn,
                 new ConvolutionLayer.Builder(3, 3).dilation(2, 2).convolutionMode(ConvolutionMode.Same).nOut(4).activation(Activation.IDENTITY).build()));
-        cases.add(chain("conv 3x3 truncate dilation 2 stride 2", CNN,
+        cases.add(chain("conv 3x3 truncate dilation 2 stride 2", cnn,
                 new ConvolutionLayer.Builder(3, 3).dilation(2, 2).stride(2, 2).nOut(4).activation(Activation.IDENTITY).build()));
         // DepthwiseConvolution2D
-        cases.add(chain("depthwise 3x3 same multiplier 2", CNN,
+        cases.add(chain("depthwise 3x3 same multiplier 2", cnn,
                 new DepthwiseConvolution2D.Builder(3, 3).depthMultiplier(2).convolutionMode(ConvolutionMode.Same).activation(Activation.IDENTITY).build()));
-        cases.add(chain("depthwise 3x3 truncate stride 2 no bias relu", CNN,
+        cases.add(chain("depthwise 3x3 truncate stride 2 no bias relu", cnn,
                 new DepthwiseConvolution2D.Builder(3, 3).stride(2, 2).depthMultiplier(1).hasBias(false).activation(Activation.RELU).build()));
         // SeparableConvolution2D
-        cases.add(chain("separable 3x3 same multiplier 2", CNN,
+        cases.add(chain("separable 3x3 same multiplier 2", cnn,
                 new SeparableConvolution2D.Builder(3, 3).depthMultiplier(2).convolutionMode(ConvolutionMode.Same).nOut(5).activation(Activation.IDENTITY).build()));
-        cases.add(chain("separable 3x3 truncate stride 2 no bias", CNN,
+        cases.add(chain("separable 3x3 truncate stride 2 no bias", cnn,
                 new SeparableConvolution2D.Builder(3, 3).stride(2, 2).hasBias(false).nOut(4).activation(Activation.SIGMOID).build()));
         // Deconvolution2D
-        cases.add(chain("deconv 3x3 stride 2 truncate pad 1", CNN,
+        cases.add(chain("deconv 3x3 stride 2 truncate pad 1", cnn,
                 new Deconvolution2D.Builder(3, 3).stride(2, 2).padding(1, 1).nOut(4).activation(Activation.IDENTITY).build()));
-        cases.add(chain("deconv 3x3 stride 2 same", CNN,
+        cases.add(chain("deconv 3x3 stride 2 same", cnn,
                 new Deconvolution2D.Builder(3, 3).stride(2, 2).convolutionMode(ConvolutionMode.Same).nOut(4).activation(Activation.IDENTITY).build()));
-        cases.add(chain("deconv 2x2 stride 2 truncate no bias", CNN,
+        cases.add(chain("deconv 2x2 stride 2 truncate no bias", cnn,
                 new Deconvolution2D.Builder(2, 2).stride(2, 2).hasBias(false).nOut(2).activation(Activation.IDENTITY).build()));
         // SubsamplingLayer
-        cases.add(chain("max pool 3x3 stride 2 truncate", CNN,
+        cases.add(chain("max pool 3x3 stride 2 truncate", cnn,
                 new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(3, 3).stride(2, 2).build()));
-        cases.add(chain("max pool 2x2 stride 2 same", CNN,
+        cases.add(chain("max pool 2x2 stride 2 same", cnn,
                 new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).convolutionMode(ConvolutionMode.Same).build()));
-        cases.add(chain("avg pool 3x3 stride 1 pad 1 truncate", CNN,
+        cases.add(chain("avg pool 3x3 stride 1 pad 1 truncate", cnn,
                 new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(3, 3).stride(1, 1).padding(1, 1).build()));
-        cases.add(chain("avg pool 2x2 stride 2 same", CNN,
+        cases.add(chain("avg pool 2x2 stride 2 same", cnn,
                 new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(2, 2).stride(2, 2).convolutionMode(ConvolutionMode.Same).build()));
-        cases.add(chain("pnorm pool 2x2 p 2", CNN,
+        cases.add(chain("pnorm pool 2x2 p 2", cnn,
                 new SubsamplingLayer.Builder(PoolingType.PNORM).kernelSize(2, 2).stride(2, 2).pnorm(2).build()));
         // GlobalPoolingLayer
         for (PoolingType pt : new PoolingType[]{PoolingType.AVG, PoolingType.MAX, PoolingType.SUM, PoolingType.PNORM}) {
-            cases.add(chain("global pool " + pt, CNN, new GlobalPoolingLayer.Builder(pt).pnorm(3).build()));
+            cases.add(chain("global pool " + pt, cnn, new GlobalPoolingLayer.Builder(pt).pnorm(3).build()));
         }
-        cases.add(chain("global pool AVG not collapsed", CNN, new GlobalPoolingLayer.Builder(PoolingType.AVG).collapseDimensions(false).build()));
+        cases.add(chain("global pool AVG not collapsed", cnn, new GlobalPoolingLayer.Builder(PoolingType.AVG).collapseDimensions(false).build()));
         // BatchNormalization
-        cases.add(chain("batchnorm on input (node)", CNN, new BatchNormalization.Builder().eps(1e-3).build()));
-        cases.add(chain("batchnorm after conv (folded)", CNN, pre(), new BatchNormalization.Builder().build()));
-        cases.add(chain("batchnorm log std after conv (folded)", CNN, pre(), new BatchNormalization.Builder().useLogStd(true).build()));
-        cases.add(chain("batchnorm after relu conv (node)", CNN,
+        cases.add(chain("batchnorm on input (node)", cnn, new BatchNormalization.Builder().eps(1e-3).build()));
+        cases.add(chain("batchnorm after conv (folded)", cnn, pre(), new BatchNormalization.Builder().build()));
+        cases.add(chain("batchnorm log std after conv (folded)", cnn, pre(), new BatchNormalization.Builder().useLogStd(true).build()));
+        cases.add(chain("batchnorm after relu conv (node)", cnn,
                 conv(3, ConvolutionMode.Same, 4, relu), new BatchNormalization.Builder().build()));
         cases.add(chain("batchnorm on vectors", FF, new BatchNormalization.Builder().build()));
         // Dense, Output, Loss
         cases.add(chain("dense relu", FF, new DenseLayer.Builder().nOut(6).activation(Activation.RELU).build()));
         cases.add(chain("dense no bias tanh", FF, new DenseLayer.Builder().nOut(5).hasBias(false).activation(Activation.TANH).build()));
-        cases.add(chain("conv + flatten + dense (CNN->FF preprocessor)", CNN, pre(),
+        cases.add(chain("conv + flatten + dense (CNN->FF preprocessor)", cnn, pre(),
                 new DenseLayer.Builder().nOut(6).activation(Activation.IDENTITY).build()));
         cases.add(chain("output layer softmax", FF,
                 new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(5).activation(Activation.SOFTMAX).build()));
@@ -200,31 +216,37 @@ final class StandardLayerCases {
         acts.add(new ActivationThresholdedReLU(0.3));
         acts.add(new ActivationReLU(0.4, 0.0, 0.0));
         for (IActivation a : acts) {
-            cases.add(chain("activation " + a, CNN, pre(), new ActivationLayer.Builder().activation(a).build()));
+            cases.add(chain("activation " + a, cnn, pre(), new ActivationLayer.Builder().activation(a).build()));
         }
         cases.add(chain("activation softmax on vectors", FF, new ActivationLayer.Builder().activation(Activation.SOFTMAX).build()));
         // PReLULayer, Dropout, padding, cropping, upsampling, LRN
-        cases.add(chain("prelu layer shared axes 2,3", CNN, pre(), new PReLULayer.Builder().inputShape(4, H, W).sharedAxes(2, 3).build()));
-        cases.add(chain("prelu layer unshared", CNN, pre(), new PReLULayer.Builder().inputShape(4, H, W).build()));
+        cases.add(chain("prelu layer shared axes 2,3", cnn, pre(), prelu(format).sharedAxes(2, 3).build()));
+        cases.add(chain("prelu layer unshared", cnn, pre(), prelu(format).build()));
         cases.add(chain("prelu layer on vectors", FF, new PReLULayer.Builder().inputShape(11).build()));
-        cases.add(chain("dropout", CNN, pre(), new DropoutLayer.Builder(0.5).build()));
-        cases.add(chain("zero padding 1,2,0,3", CNN, new ZeroPaddingLayer.Builder(1, 2, 0, 3).build()));
-        cases.add(chain("cropping 1,0,2,1", CNN, new Cropping2D(1, 0, 2, 1)));
-        cases.add(chain("upsampling 2x3", CNN, new Upsampling2D.Builder().size(new int[]{2, 3}).build()));
-        cases.add(chain("local response normalization", CNN, pre(),
+        cases.add(chain("dropout", cnn, pre(), new DropoutLayer.Builder(0.5).build()));
+        cases.add(chain("zero padding 1,2,0,3", cnn, new ZeroPaddingLayer.Builder(1, 2, 0, 3).build()));
+        cases.add(chain("cropping 1,0,2,1", cnn, new Cropping2D(1, 0, 2, 1)));
+        cases.add(chain("upsampling 2x3", cnn, new Upsampling2D.Builder().size(new int[]{2, 3}).build()));
+        cases.add(chain("local response normalization", cnn, pre(),
                 new LocalResponseNormalization.Builder().k(2).n(3).alpha(0.1).beta(0.75).build()));
         // Vertices
         for (ElementWiseVertex.Op op : ElementWiseVertex.Op.values()) {
             int branches = op == ElementWiseVertex.Op.Subtract ? 2 : 3;
-            cases.add(joined("element-wise " + op, new ElementWiseVertex(op), branches));
+            cases.add(joined("element-wise " + op, cnn, new ElementWiseVertex(op), branches));
         }
-        cases.add(joined("merge (concat)", new MergeVertex(), 2));
-        cases.add(after("scale vertex", CNN, new ScaleVertex(2.5)));
-        cases.add(after("shift vertex", CNN, new ShiftVertex(-0.3)));
-        cases.add(after("l2 normalize vertex (CNN)", CNN, new L2NormalizeVertex()));
+        cases.add(joined("merge (concat)", cnn, new MergeVertex(), 2));
+        cases.add(after("scale vertex", cnn, new ScaleVertex(2.5)));
+        cases.add(after("shift vertex", cnn, new ShiftVertex(-0.3)));
+        cases.add(after("l2 normalize vertex (CNN)", cnn, new L2NormalizeVertex()));
         cases.add(after("l2 normalize vertex (vectors)", FF, new L2NormalizeVertex()));
         cases.add(after("subset vertex 1..3", FF, new SubsetVertex(1, 3)));
-        cases.add(after("preprocessor vertex CNN->FF", CNN, new PreprocessorVertex(new CnnToFeedForwardPreProcessor(H, W, 4))));
-        return cases;
+        cases.add(after("preprocessor vertex CNN->FF", cnn, new PreprocessorVertex(new CnnToFeedForwardPreProcessor(H, W, 4, format))));
+        if (format == CNN2DFormat.NCHW) {
+            return cases;
+        }
+        // DL4J M2.1's own GlobalPoolingLayer fails on an uncollapsed NHWC map (a reshape to [N, H, 1, 1]).
+        return cases.stream().filter(c -> c.input() instanceof InputType.InputTypeConvolutional)
+                .filter(c -> !c.label().equals("global pool AVG not collapsed"))
+                .map(c -> new Parity.Case(c.label() + " [" + format + "]", c.input(), c.build())).toList();
     }
 }

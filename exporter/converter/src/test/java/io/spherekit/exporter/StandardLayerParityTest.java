@@ -1,22 +1,27 @@
 package io.spherekit.exporter;
 
 import ai.onnxruntime.OrtSession;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Every mapped DL4J layer, vertex and activation: random weights, an odd 7×9 input, batch 1 and 7; ONNX Runtime must
- * match DL4J to 1e-5 relative (max |ORT − DL4J| / max |DL4J|).
+ * Every mapped DL4J layer, vertex and activation: random weights, an odd 7×9 input, batch 1 and 7, the CNN cases in
+ * NCHW and in NHWC (ONNX input and output then NHWC too); ONNX Runtime must match DL4J to 1e-5 relative
+ * (max |ORT − DL4J| / max |DL4J|).
  */
 class StandardLayerParityTest {
     static final double TOL = 1e-5;
 
     static List<Parity.Case> cases() {
-        return StandardLayerCases.all();
+        List<Parity.Case> all = new ArrayList<>(StandardLayerCases.all());
+        all.addAll(StandardLayerCases.all(CNN2DFormat.NHWC));
+        return all;
     }
 
     @ParameterizedTest(name = "{0}")
