@@ -331,6 +331,11 @@ public final class Dl4jToOnnx {
             GraphVertex v = net.vertices().get(name);
             Mappers.ALL.stream().filter(m -> m.supports(v)).findFirst()
                     .ifPresentOrElse(m -> mappers.put(name, m), () -> problems.add(unsupported(name, v)));
+            try {
+                Activations.check(name, Mappers.appliedActivation(v), types.get(name));
+            } catch (ExportException e) {
+                problems.add(e.getMessage().replaceFirst("; supported activations: .*", ""));
+            }
             if (v instanceof LayerVertex lv && lv.getPreProcessor() != null) {
                 InputPreProcessor p = lv.getPreProcessor();
                 if (!supportedPreprocessor(p)) {

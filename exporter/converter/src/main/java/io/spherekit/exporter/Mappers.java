@@ -33,6 +33,7 @@ import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PReLULayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SeparableConvolution2D;
+import org.deeplearning4j.nn.conf.layers.SpaceToDepthLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.conf.layers.Upsampling2D;
 import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
@@ -66,7 +67,7 @@ final class Mappers {
             new Conv(), new Convolution(), new Depthwise(), new Separable(), new Deconv(), new PRelu(),
             new PReluLayer(), new ElementWise(), new Dense(), new Output(), new Loss(), new BatchNorm(),
             new Subsampling(), new GlobalPooling(), new ActivationOnly(), new Dropout(), new ZeroPadding(),
-            new Cropping(), new Upsampling(), new Lrn(), new Merge(), new Subset(), new Scale(), new Shift(),
+            new Cropping(), new Upsampling(), new SpaceToDepth(), new Lrn(), new Merge(), new Subset(), new Scale(), new Shift(),
             new L2Normalize(), new Preprocessor());
 
     static Layer layerConf(MappingContext ctx, String name) {
@@ -144,8 +145,20 @@ final class Mappers {
         return Arrays.stream(a).asLongStream().toArray();
     }
 
-    static IActivation activation(Layer l) {
-        return l instanceof BaseLayer b ? b.getActivationFn() : null;
+    /**
+     * The activation the vertex's mapper applies (convolutions, dense, output, loss and activation layers), or null
+     * for vertices whose DL4J layer ignores its configured activation (batch norm, dropout, PReLU, pooling, ...).
+     */
+    static IActivation appliedActivation(GraphVertex v) {
+        Layer l = layerOf(v);
+        if (l instanceof ActivationLayer a) {
+            return a.getActivationFn();
+        }
+        if (l instanceof LossLayer x) {
+            return x.getActivationFn();
+        }
+        boolean applies = l instanceof ConvolutionLayer || l instanceof DenseLayer || l instanceof OutputLayer;
+        return applies && l instanceof BaseLayer b ? b.getActivationFn() : null;
     }
 
     /** Batch-norm parameters as {gamma, beta, mean, var} (var from log10(std) when useLogStd). */
@@ -791,6 +804,26 @@ final class Mappers {
             OnnxValue e = ctx.onnx().node(OnnxOp.EXPAND, name + "_repeat", List.of(r,
                     ctx.onnx().longs(name + "_factors", 1, 1, 1, s[0], 1, s[1])), Map.of());
             return ctx.finalNode(OnnxOp.RESHAPE, name, List.of(e, ctx.onnx().longs(name + "_shape4", -1, c, h * s[0], w * s[1])), Map.of());
+        }
+    }
+
+    /** {@link SpaceToDepthLayer} (block size b) → SpaceToDepth: channel {@code (by·b + bx)·C + c}, as DL4J orders it. */
+    static final class SpaceToDepth implements VertexMapper {
+        @Override public String description() { return "SpaceToDepthLayer -> SpaceToDepth"; }
+
+        @Override public boolean supports(GraphVertex v) { return layerOf(v) instanceof SpaceToDepthLayer; }
+
+        @Override
+        public OnnxValue map(MappingContext ctx, String name, GraphVertex v, List<OnnxValue> in) {
+            SpaceToDepthLayer l = (SpaceToDepthLayer) layerOf(v);
+            checkFormat(ctx, name, l.getDataFormat());
+            InputType.InputTypeConvolutional t = cnnInput(ctx, name);
+            long b = l.getBlockSize();
+            if (t.getHeight() % b != 0 || t.getWidth() % b != 0) {
+                throw new ExportException("SpaceToDepthLayer '" + name + "': input " + t.getHeight() + "x" + t.getWidth()
+                        + " is not divisible by the block size " + b);
+            }
+            return ctx.finalNode(OnnxOp.SPACE_TO_DEPTH, name, in, Map.of("blocksize", b));
         }
     }
 

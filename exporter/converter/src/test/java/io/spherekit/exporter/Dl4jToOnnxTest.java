@@ -17,7 +17,12 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.SpaceToBatchLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.activations.impl.ActivationRReLU;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -284,7 +289,7 @@ class Dl4jToOnnxTest {
         ExportException e = assertThrows(ExportException.class, () -> Dl4jToOnnx.convert(g,
                 Map.of("spherekit.input.height", "8", "spherekit.input.width", "8"), Dl4jToOnnx.Options.defaults()));
         assertTrue(e.getMessage().contains("'fc5'") && e.getMessage().contains("ActivationRReLU"), e.getMessage());
-        assertTrue(e.getMessage().contains("supported activations: Identity, ReLU"), e.getMessage());
+        assertTrue(e.getMessage().contains("activations: Identity, ReLU"), e.getMessage());
     }
 
     @Test
@@ -372,5 +377,23 @@ class Dl4jToOnnxTest {
             OnnxMl.TensorShapeProto.Dimension d = v.getType().getTensorType().getShape().getDim(0);
             assertTrue(!d.hasDimValue() && "batch".equals(d.getDimParam()), v.getName() + ": " + d);
         }
+    }
+
+    /** A MultiLayerNetwork with two problems: both are named, with their classes, before anything is written. */
+    @Test
+    void everyUnsupportedVertexOfAMultiLayerNetworkIsNamedAtOnce() {
+        MultiLayerNetwork n = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(1).dataType(DataType.FLOAT)
+                .updater(new Sgd(0.1)).list()
+                .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.RRELU).build())
+                .layer(new SpaceToBatchLayer.Builder(new int[]{2, 2}).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3).activation(Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutional(10, 10, 2)).build());
+        n.init();
+        ExportException e = assertThrows(ExportException.class,
+                () -> Dl4jToOnnx.convert(n, InputType.convolutional(10, 10, 2), Map.of(), Dl4jToOnnx.Options.defaults()));
+        String m = e.getMessage();
+        assertTrue(m.contains("layer 'layer0': activation " + ActivationRReLU.class.getName()), m);
+        assertTrue(m.contains("vertex 'layer1': " + SpaceToBatchLayer.class.getName() + " is not supported"), m);
+        assertTrue(m.contains("ConvolutionLayer -> Conv (+ activation)") && m.contains("activations: Identity, ReLU"), m);
     }
 }

@@ -28,6 +28,7 @@ import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PReLULayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SeparableConvolution2D;
+import org.deeplearning4j.nn.conf.layers.SpaceToDepthLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.conf.layers.Upsampling2D;
 import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
@@ -227,6 +228,8 @@ final class StandardLayerCases {
         cases.add(chain("zero padding 1,2,0,3", cnn, new ZeroPaddingLayer.Builder(1, 2, 0, 3).build()));
         cases.add(chain("cropping 1,0,2,1", cnn, new Cropping2D(1, 0, 2, 1)));
         cases.add(chain("upsampling 2x3", cnn, new Upsampling2D.Builder().size(new int[]{2, 3}).build()));
+        cases.add(chain("space to depth 2 (after cropping to 6x8)", cnn, new Cropping2D(1, 0, 0, 1),
+                new SpaceToDepthLayer.Builder(2, format).build()));
         cases.add(chain("local response normalization", cnn, pre(),
                 new LocalResponseNormalization.Builder().k(2).n(3).alpha(0.1).beta(0.75).build()));
         // Vertices

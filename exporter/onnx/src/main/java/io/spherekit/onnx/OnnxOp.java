@@ -150,6 +150,8 @@ public enum OnnxOp {
     REDUCE_SUM("ReduceSum", 1, 2, 1, 1,
             attr("keepdims", OnnxAttributeType.INT, false),
             attr("noop_with_empty_axes", OnnxAttributeType.INT, false)),
+    /** Moves {@code blocksize×blocksize} spatial blocks into channels (DCR order: {@code (by·b + bx)·C + c}). */
+    SPACE_TO_DEPTH("SpaceToDepth", 1, 1, 1, 1, attr("blocksize", OnnxAttributeType.INT, true)),
     /** Local response normalisation across channels. */
     LRN("LRN", 1, 1, 1, 1,
             attr("alpha", OnnxAttributeType.FLOAT, false),

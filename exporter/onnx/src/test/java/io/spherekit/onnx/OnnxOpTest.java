@@ -35,7 +35,7 @@ class OnnxOpTest {
                 "GlobalMaxPool", "GlobalLpPool", "LeakyRelu", "Elu", "Selu", "Sigmoid", "HardSigmoid", "Tanh",
                 "Softmax", "Softplus", "Softsign", "ThresholdedRelu", "Clip", "Abs", "Sign", "Sqrt", "Reciprocal", "Mul",
                 "Sub", "Div", "Max", "Mean", "Concat", "Pad", "Slice", "Reshape", "Expand", "Transpose",
-                "ReduceSum", "LRN"),
+                "ReduceSum", "SpaceToDepth", "LRN"),
                 java.util.Arrays.stream(OnnxOp.values()).map(OnnxOp::opType).toList());
         assertEquals(Integer.MAX_VALUE, OnnxOp.CONCAT.maxInputs());
         assertTrue(OnnxOp.MAX_POOL.attributes().get("kernel_shape").mandatory());
