@@ -21,9 +21,11 @@ import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.LossLayer;
 import org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -310,6 +312,13 @@ public final class Dl4jToOnnx {
         } catch (RuntimeException e) {
             throw new ExportException("input " + inputType + " does not fit the network: " + e.getMessage(), e);
         }
+        for (String name : net.order()) {
+            // DL4J types a collapsing global pooling over time as a sequence; its output is [N, C].
+            if (Mappers.layerOf(net.vertices().get(name)) instanceof GlobalPoolingLayer gp && gp.isCollapseDimensions()
+                    && types.get(name) instanceof InputType.InputTypeRecurrent r) {
+                types.put(name, InputType.feedForward(r.getSize()));
+            }
+        }
         InputType outType = types.get(embedding);
         if (Mappers.layerOf(net.vertices().get(embedding)) instanceof LossLayer) {
             // DL4J types a LossLayer's output as feed-forward(nOut), and nOut is 0: its output has its input's shape.
@@ -428,7 +437,10 @@ public final class Dl4jToOnnx {
         if (t instanceof InputType.InputTypeFeedForward f) {
             return new long[]{0, f.getSize()};
         }
-        throw new ExportException(what + " is " + t + ": only convolutional (NCHW, NHWC) and feed-forward types are supported");
+        if (t instanceof InputType.InputTypeRecurrent r && r.getFormat() == RNNFormat.NCW && r.getTimeSeriesLength() > 0) {
+            return new long[]{0, r.getSize(), r.getTimeSeriesLength()};
+        }
+        throw new ExportException(what + " is " + t + ": only convolutional (NCHW, NHWC), feed-forward and NCW sequences of known length are supported");
     }
 
     /**

@@ -7,6 +7,7 @@ import io.spherekit.trainer.model.ChannelPReLU;
 import io.spherekit.trainer.model.SphereConv2D;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.L2NormalizeVertex;
@@ -20,6 +21,7 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.Convolution1DLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.Deconvolution2D;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -64,7 +66,7 @@ final class Mappers {
     }
 
     static final List<VertexMapper> ALL = List.of(
-            new Conv(), new Convolution(), new Depthwise(), new Separable(), new Deconv(), new PRelu(),
+            new Conv(), new Convolution(), new Convolution1D(), new Depthwise(), new Separable(), new Deconv(), new PRelu(),
             new PReluLayer(), new ElementWise(), new Dense(), new Output(), new Loss(), new BatchNorm(),
             new Subsampling(), new GlobalPooling(), new ActivationOnly(), new Dropout(), new ZeroPadding(),
             new Cropping(), new Upsampling(), new SpaceToDepth(), new Lrn(), new Merge(), new Subset(), new Scale(), new Shift(),
@@ -303,6 +305,66 @@ final class Mappers {
             return conv(ctx, name, OnnxOp.CONV, in.get(0), ctx.param(name, "W", wShape), wShape,
                     biasOrNull(ctx, name, c.isHasBias(), c.getNOut()),
                     windowAttrs(k, c.getStride(), pads, c.getDilation(), 1), c.getActivationFn());
+        }
+    }
+
+    /**
+     * {@link Convolution1DLayer} on an NCW sequence {@code [N, C, T]} → 1-D Conv {@code [nOut, nIn, k]} (DL4J's
+     * buffer holds the taps as {@code [k, nIn, nOut]} whatever its declared shape); ConvolutionMode Same, Truncate, Strict, or Causal (all padding at the start,
+     * {@code (k − 1)·d}); dilation, bias, activation.
+     */
+    static final class Convolution1D implements VertexMapper {
+        @Override public String description() { return "Convolution1DLayer (NCW; Same, Truncate, Causal) -> Conv 1-D (+ activation)"; }
+
+        @Override public boolean supports(GraphVertex v) { return layerOf(v) instanceof Convolution1DLayer; }
+
+        @Override
+        public OnnxValue map(MappingContext ctx, String name, GraphVertex v, List<OnnxValue> in) {
+            Convolution1DLayer c = (Convolution1DLayer) layerOf(v);
+            if (!(ctx.inputType(name) instanceof InputType.InputTypeRecurrent r) || r.getFormat() != RNNFormat.NCW
+                    || r.getTimeSeriesLength() <= 0) {
+                throw new ExportException("Convolution1DLayer '" + name + "' needs an NCW sequence input of known length, got "
+                        + ctx.inputType(name));
+            }
+            Activations.check(name, c.getActivationFn(), ctx.activationType(name));
+            int k = c.getKernelSize()[0];
+            int s = c.getStride()[0];
+            int d = c.getDilation()[0];
+            long t = r.getTimeSeriesLength();
+            ctx.checkParams(name, keys(c.isHasBias(), "W"), keys(c.isHasBias(), "W"));
+            long[] pads;
+            ConvolutionMode mode = c.getConvolutionMode() == null ? ConvolutionMode.Truncate : c.getConvolutionMode();
+            long eff = (long) (k - 1) * d + 1;
+            switch (mode) {
+                case Causal -> pads = new long[]{eff - 1, 0};
+                case Same -> {
+                    long out = (t + s - 1) / s;
+                    long total = Math.max(0, (out - 1) * s + eff - t);
+                    pads = new long[]{total / 2, total - total / 2};
+                }
+                case Truncate, Strict -> pads = new long[]{c.getPadding()[0], c.getPadding()[0]};
+                default -> throw new ExportException("Convolution1DLayer '" + name + "': ConvolutionMode." + mode + " is not supported");
+            }
+            // DL4J M2.1 declares W [nOut, nIn, k, 1] but its Conv1D reads the buffer as [k, nIn, nOut] (libnd4j's
+            // [kW, iC, oC]; measured with unit impulses: output o, channel c, tap j at flat index (j·nIn + c)·nOut + o).
+            float[] dl = ctx.param(name, "W", c.getNOut(), c.getNIn(), k, 1);
+            long nIn = c.getNIn();
+            float[] w = new float[dl.length];
+            for (int o = 0; o < c.getNOut(); o++) {
+                for (int j = 0; j < k; j++) {
+                    for (int ch = 0; ch < nIn; ch++) {
+                        w[(int) ((o * nIn + ch) * k + j)] = dl[(int) ((j * nIn + ch) * c.getNOut() + o)];
+                    }
+                }
+            }
+            Map<String, Object> attrs = new LinkedHashMap<>();
+            attrs.put("kernel_shape", new long[]{k});
+            attrs.put("strides", new long[]{s});
+            attrs.put("pads", pads);
+            attrs.put("dilations", new long[]{d});
+            attrs.put("group", 1L);
+            return conv(ctx, name, OnnxOp.CONV, in.get(0), w, new long[]{c.getNOut(), c.getNIn(), k},
+                    biasOrNull(ctx, name, c.isHasBias(), c.getNOut()), attrs, c.getActivationFn());
         }
     }
 
@@ -717,19 +779,30 @@ final class Mappers {
      * GlobalLpPool(p) / SUM as GlobalAveragePool·H·W, then Flatten to {@code [N, C]} (collapseDimensions).
      */
     static final class GlobalPooling implements VertexMapper {
-        @Override public String description() { return "GlobalPoolingLayer(CNN; MAX, AVG, SUM, PNORM) -> GlobalMaxPool/GlobalAveragePool/GlobalLpPool + Flatten"; }
+        @Override public String description() { return "GlobalPoolingLayer(CNN or NCW sequence; MAX, AVG, SUM, PNORM) -> GlobalMaxPool/GlobalAveragePool/GlobalLpPool + Flatten"; }
 
         @Override public boolean supports(GraphVertex v) { return layerOf(v) instanceof GlobalPoolingLayer; }
 
         @Override
         public OnnxValue map(MappingContext ctx, String name, GraphVertex v, List<OnnxValue> in) {
             GlobalPoolingLayer g = (GlobalPoolingLayer) layerOf(v);
-            InputType.InputTypeConvolutional t = cnnInput(ctx, name);
+            InputType in0 = ctx.inputType(name);
             int[] dims = g.getPoolingDimensions();
-            int[] spatial = t.getFormat() == CNN2DFormat.NHWC ? new int[]{1, 2} : new int[]{2, 3};
-            if (dims != null && !Arrays.equals(dims, spatial)) {
-                throw new ExportException("GlobalPoolingLayer '" + name + "': pooling dimensions " + Arrays.toString(dims)
-                        + " are not supported (only the spatial ones, " + Arrays.toString(spatial) + " for " + t.getFormat() + ")");
+            long area;
+            if (in0 instanceof InputType.InputTypeRecurrent r && r.getFormat() == RNNFormat.NCW && r.getTimeSeriesLength() > 0) {
+                if (dims != null && !Arrays.equals(dims, new int[]{2})) {
+                    throw new ExportException("GlobalPoolingLayer '" + name + "': pooling dimensions " + Arrays.toString(dims)
+                            + " are not supported on a sequence (only [2], the time axis of NCW)");
+                }
+                area = r.getTimeSeriesLength();
+            } else {
+                InputType.InputTypeConvolutional t = cnnInput(ctx, name);
+                int[] spatial = t.getFormat() == CNN2DFormat.NHWC ? new int[]{1, 2} : new int[]{2, 3};
+                if (dims != null && !Arrays.equals(dims, spatial)) {
+                    throw new ExportException("GlobalPoolingLayer '" + name + "': pooling dimensions " + Arrays.toString(dims)
+                            + " are not supported (only the spatial ones, " + Arrays.toString(spatial) + " for " + t.getFormat() + ")");
+                }
+                area = t.getHeight() * t.getWidth();
             }
             boolean collapse = g.isCollapseDimensions();
             PoolingType pt = g.getPoolingType();
@@ -738,7 +811,7 @@ final class Mappers {
                 case AVG -> ctx.node(OnnxOp.GLOBAL_AVERAGE_POOL, name, in, Map.of(), !collapse);
                 case PNORM -> ctx.node(OnnxOp.GLOBAL_LP_POOL, name, in, Map.of("p", (long) g.getPnorm()), !collapse);
                 case SUM -> ctx.node(OnnxOp.MUL, name, List.of(ctx.onnx().node(OnnxOp.GLOBAL_AVERAGE_POOL, name + "_avg", in, Map.of()),
-                        ctx.scalar(name + "_area", t.getHeight() * t.getWidth())), Map.of(), !collapse);
+                        ctx.scalar(name + "_area", area)), Map.of(), !collapse);
                 default -> throw new ExportException("GlobalPoolingLayer '" + name + "': pooling type " + pt + " is not supported");
             };
             return collapse ? ctx.finalNode(OnnxOp.FLATTEN, name, List.of(pooled), Map.of("axis", 1L)) : pooled;

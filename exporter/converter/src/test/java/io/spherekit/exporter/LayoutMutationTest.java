@@ -38,6 +38,10 @@ class LayoutMutationTest {
                         m -> mapFloats(m, "l0_W", (w, d) -> permute(w, d, 0, 1, 3, 2))),
                 new Mutation("conv 5x3 stride 2x1 pad 2x1 no bias", "padding (h, w) read as (w, h)",
                         m -> mapPads(m, "Conv", p -> new long[]{p[1], p[0], p[3], p[2]})),
+                new Mutation("conv1d k3 causal dilation 2 no bias", "causal padding split over both ends like Same",
+                        m -> mapPads(m, "Conv", p -> new long[]{p[0] / 2, p[0] - p[0] / 2})),
+                new Mutation("conv1d k3 truncate pad 1 relu", "Conv1D weight buffer read in its declared [nOut, nIn, k] order",
+                        m -> mapFloats(m, "l0_W", LayoutMutationTest::conv1dDeclaredOrder)),
                 new Mutation("depthwise 3x3 same multiplier 2", "depthwise output channels ordered j*nIn + c",
                         m -> mapFloats(m, "l0_W", (w, d) -> channelMajor(w, d, 3, 2))),
                 new Mutation("separable 3x3 same multiplier 2", "depthwise output channels ordered j*nIn + c",
@@ -234,6 +238,22 @@ class LayoutMutationTest {
     }
 
     // ---------------------------------------------------------------- array edits
+
+    /** The ONNX {@code [nOut, nIn, k]} weight refilled from DL4J's raw {@code [k, nIn, nOut]} buffer as if it were c order. */
+    static float[] conv1dDeclaredOrder(float[] w, long[] d) {
+        int nOut = (int) d[0];
+        int nIn = (int) d[1];
+        int k = (int) d[2];
+        float[] raw = new float[w.length];
+        for (int o = 0; o < nOut; o++) {
+            for (int c = 0; c < nIn; c++) {
+                for (int j = 0; j < k; j++) {
+                    raw[(j * nIn + c) * nOut + o] = w[(o * nIn + c) * k + j];
+                }
+            }
+        }
+        return raw;
+    }
 
     /** Permutes a 4-D c-order array. */
     static float[] permute(float[] w, long[] d, int... perm) {

@@ -22,7 +22,8 @@ import java.util.function.Supplier;
 
 /**
  * ORT-vs-DL4J parity for any converted network: the same random batch through DL4J ({@code feedForward} to the
- * output vertex, inference mode) and through ONNX Runtime, compared as max |ORT − DL4J| / max |DL4J|.
+ * output vertex, inference mode) and through ONNX Runtime; the output shapes must be equal, and the values are
+ * compared as max |ORT − DL4J| / max |DL4J|.
  */
 final class Parity {
     private Parity() {
@@ -76,14 +77,18 @@ final class Parity {
         return x;
     }
 
-    static float[] dl4j(Object network, String vertex, float[] x, long[] shape) {
+    /** Values in c order and their shape. */
+    record Output(float[] values, long[] shape) {
+    }
+
+    static Output dl4j(Object network, String vertex, float[] x, long[] shape) {
         INDArray in = Nd4j.create(x, shape, 'c');
         INDArray out = network instanceof ComputationGraph g ? g.feedForward(in, false).get(vertex)
                 : ((MultiLayerNetwork) network).output(in, false);
-        return Nd4j.toFlattened('c', out).castTo(DataType.FLOAT).toFloatVector();
+        return new Output(Nd4j.toFlattened('c', out).castTo(DataType.FLOAT).toFloatVector(), out.shape());
     }
 
-    static float[] ort(OrtSession s, float[] x, long[] shape) throws OrtException {
+    static Output ort(OrtSession s, float[] x, long[] shape) throws OrtException {
         OrtEnvironment env = LargeStack.environment();
         try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), shape);
              OrtSession.Result r = s.run(Map.of(Dl4jToOnnx.INPUT, t))) {
@@ -91,7 +96,7 @@ final class Parity {
             FloatBuffer b = o.getFloatBuffer();
             float[] v = new float[b.remaining()];
             b.get(v);
-            return v;
+            return new Output(v, o.getInfo().getShape());
         }
     }
 
@@ -103,13 +108,16 @@ final class Parity {
     static Result compare(Object network, Dl4jToOnnx.Conversion c, OrtSession s, int n, long seed) throws OrtException {
         long[] shape = withBatch(n, c.inputShape());
         float[] x = randomInput(n, c.inputShape(), seed);
-        float[] expected = dl4j(network, c.embeddingVertex(), x, shape);
-        float[] actual = ort(s, x, shape);
-        if (expected.length != actual.length) {
+        Output dl = dl4j(network, c.embeddingVertex(), x, shape);
+        Output onnx = ort(s, x, shape);
+        if (!Arrays.equals(dl.shape(), onnx.shape())) {
             // A different output shape is the largest possible difference.
-            System.out.printf("[parity] output sizes differ: DL4J %d values, ORT %d%n", expected.length, actual.length);
+            System.out.printf("[parity] output shapes differ: DL4J %s, ORT %s%n", Arrays.toString(dl.shape()),
+                    Arrays.toString(onnx.shape()));
             return new Result(Double.POSITIVE_INFINITY, 1);
         }
+        float[] expected = dl.values();
+        float[] actual = onnx.values();
         double diff = 0;
         double max = 0;
         for (int i = 0; i < expected.length; i++) {

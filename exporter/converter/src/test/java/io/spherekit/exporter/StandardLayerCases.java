@@ -15,6 +15,7 @@ import org.deeplearning4j.nn.conf.graph.SubsetVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.Convolution1DLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.Deconvolution2D;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -60,6 +61,7 @@ final class StandardLayerCases {
     /** The NCHW input of the CNN cases. */
     static final InputType CNN = InputType.convolutional(H, W, C);
     static final InputType FF = InputType.feedForward(11);
+    static final InputType SEQ = InputType.recurrent(3, 11);
 
     private StandardLayerCases() {
     }
@@ -154,6 +156,17 @@ final class StandardLayerCases {
                 new ConvolutionLayer.Builder(3, 3).dilation(2, 2).convolutionMode(ConvolutionMode.Same).nOut(4).activation(Activation.IDENTITY).build()));
         cases.add(chain("conv 3x3 truncate dilation 2 stride 2", cnn,
                 new ConvolutionLayer.Builder(3, 3).dilation(2, 2).stride(2, 2).nOut(4).activation(Activation.IDENTITY).build()));
+        // Convolution1DLayer on an NCW sequence of 3 channels x 11 steps
+        cases.add(chain("conv1d k3 truncate pad 1 relu", SEQ,
+                new Convolution1DLayer.Builder(3).padding(1).nOut(5).activation(Activation.RELU).build()));
+        cases.add(chain("conv1d k4 same stride 2", SEQ,
+                new Convolution1DLayer.Builder(4).stride(2).convolutionMode(ConvolutionMode.Same).nOut(4).activation(Activation.IDENTITY).build()));
+        cases.add(chain("conv1d k3 causal dilation 2 no bias", SEQ,
+                new Convolution1DLayer.Builder(3).dilation(2).convolutionMode(ConvolutionMode.Causal).hasBias(false).nOut(4)
+                        .activation(Activation.TANH).build()));
+        cases.add(chain("conv1d + global max pool over time", SEQ,
+                new Convolution1DLayer.Builder(3).nOut(4).activation(Activation.IDENTITY).build(),
+                new GlobalPoolingLayer.Builder(PoolingType.MAX).build()));
         // DepthwiseConvolution2D
         cases.add(chain("depthwise 3x3 same multiplier 2", cnn,
                 new DepthwiseConvolution2D.Builder(3, 3).depthMultiplier(2).convolutionMode(ConvolutionMode.Same).activation(Activation.IDENTITY).build()));
