@@ -153,4 +153,36 @@ class WholeNetworkParityTest {
             assertParity("MultiLayerNetwork CNN", n, c);
         }
     }
+
+    /**
+     * Input types inferred from the first layer, no metadata: a MultiLayerNetwork on flattened 1×7×9 images
+     * (FeedForwardToCnnPreProcessor → Reshape; ONNX input {@code [batch, 63]}) and a plain dense one
+     * (feed-forward nIn; ONNX input {@code [batch, 13]}).
+     */
+    @Test
+    void inputTypeIsInferredForFlatAndDenseMultiLayerNetworks() throws Exception {
+        MultiLayerNetwork flat = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(8).dataType(DataType.FLOAT)
+                .updater(new Sgd(0.1)).list()
+                .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.ELU).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(5).activation(Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutionalFlat(7, 9, 1)).build());
+        flat.init();
+        Parity.randomize(flat, 9);
+        Dl4jToOnnx.Conversion c = Dl4jToOnnx.convert(flat, Map.of(), Dl4jToOnnx.Options.defaults());
+        assertEquals("input float[batch,63]", OnnxModels.describe(c.model().getGraph().getInput(0)));
+        assertEquals(1, (int) OnnxModels.opCounts(c.model()).get("Reshape"));
+        assertParity("MultiLayerNetwork on flat images", flat, c);
+
+        MultiLayerNetwork dense = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(10).dataType(DataType.FLOAT)
+                .updater(new Sgd(0.1)).list()
+                .layer(new DenseLayer.Builder().nIn(13).nOut(8).activation(Activation.SWISH).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nOut(3).activation(Activation.IDENTITY).build())
+                .build());
+        dense.init();
+        Parity.randomize(dense, 11);
+        Dl4jToOnnx.Conversion d = Dl4jToOnnx.convert(dense, Map.of(), Dl4jToOnnx.Options.defaults().withL2norm(true));
+        assertEquals("input float[batch,13]", OnnxModels.describe(d.model().getGraph().getInput(0)));
+        assertEquals("embedding float[batch,3]", OnnxModels.describe(d.model().getGraph().getOutput(0)));
+        assertParity("dense MultiLayerNetwork", dense, d);
+    }
 }
