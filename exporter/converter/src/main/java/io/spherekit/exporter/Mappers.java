@@ -14,6 +14,7 @@ import org.deeplearning4j.nn.conf.graph.L2NormalizeVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.graph.PreprocessorVertex;
+import org.deeplearning4j.nn.conf.graph.ReshapeVertex;
 import org.deeplearning4j.nn.conf.graph.ScaleVertex;
 import org.deeplearning4j.nn.conf.graph.ShiftVertex;
 import org.deeplearning4j.nn.conf.graph.SubsetVertex;
@@ -70,7 +71,7 @@ final class Mappers {
             new PReluLayer(), new ElementWise(), new Dense(), new Output(), new Loss(), new BatchNorm(),
             new Subsampling(), new GlobalPooling(), new ActivationOnly(), new Dropout(), new ZeroPadding(),
             new Cropping(), new Upsampling(), new SpaceToDepth(), new Lrn(), new Merge(), new Subset(), new Scale(), new Shift(),
-            new L2Normalize(), new Preprocessor());
+            new L2Normalize(), new Reshape(), new Preprocessor());
 
     static Layer layerConf(MappingContext ctx, String name) {
         return layerOf(ctx.vertex(name));
@@ -1006,6 +1007,30 @@ final class Mappers {
             OnnxValue norm = ctx.onnx().node(OnnxOp.SQRT, name + "_norm", List.of(sum), Map.of());
             OnnxValue safe = ctx.onnx().node(OnnxOp.MAX, name + "_safe", List.of(norm, ctx.scalar(name + "_eps", (float) l.getEps())), Map.of());
             return ctx.finalNode(OnnxOp.DIV, name, List.of(x, safe), Map.of());
+        }
+    }
+
+    /**
+     * {@link ReshapeVertex} (c order) → Reshape to its new shape, the batch dim copied (0) whatever DL4J's fixed
+     * or -1 first entry; refused on an NHWC map (the ONNX tensor is NCHW there, so the c-order reading differs).
+     */
+    static final class Reshape implements VertexMapper {
+        @Override public String description() { return "ReshapeVertex (c order) -> Reshape"; }
+
+        @Override public boolean supports(GraphVertex v) { return v instanceof ReshapeVertex; }
+
+        @Override
+        public OnnxValue map(MappingContext ctx, String name, GraphVertex v, List<OnnxValue> in) {
+            ReshapeVertex r = (ReshapeVertex) v;
+            if (r.getReshapeOrder() != 'c') {
+                throw new ExportException("ReshapeVertex '" + name + "': order '" + r.getReshapeOrder() + "' is not supported (only 'c')");
+            }
+            if (nhwc(ctx, name)) {
+                throw new ExportException("ReshapeVertex '" + name + "': reshaping an NHWC map is not supported");
+            }
+            long[] shape = longs(r.getNewShape());
+            shape[0] = 0;
+            return ctx.finalNode(OnnxOp.RESHAPE, name, List.of(in.get(0), ctx.onnx().longs(name + "_shape", shape)), Map.of());
         }
     }
 

@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
@@ -55,7 +56,9 @@ class LayoutMutationTest {
                 new Mutation("avg pool 3x3 stride 1 pad 1 truncate", "padded cells counted the other way in the divisor",
                         m -> editNodes(m, "AveragePool", n -> attr(n, "count_include_pad").setI(1 - attr(n, "count_include_pad").getI()))),
                 new Mutation("conv + flatten + dense (CNN->FF preprocessor)", "flatten in [H, W, C] (NHWC) order",
-                        LayoutMutationTest::flattenNhwc),
+                        m -> transposeBefore(m, "Flatten")),
+                new Mutation("reshape vertex CNN -> [N, 252]", "reshaped in [H, W, C] order",
+                        m -> transposeBefore(m, "Reshape")),
                 new Mutation("conv + flatten + dense (CNN->FF preprocessor) [NHWC]", "NHWC map flattened in NCHW order",
                         LayoutMutationTest::dropTransposeBeforeFlatten),
                 new Mutation("conv + flatten + dense (CNN->FF preprocessor)", "Dense W read in f order",
@@ -183,7 +186,7 @@ class LayoutMutationTest {
 
     static OnnxMl.ModelProto swapPadEnds(OnnxMl.ModelProto m, String opType) {
         return mapPads(m, opType, p -> {
-            assertTrue(p[0] != p[2] || p[1] != p[3], "pads " + java.util.Arrays.toString(p) + " are symmetric: nothing to break");
+            assertTrue(p[0] != p[2] || p[1] != p[3], "pads " + Arrays.toString(p) + " are symmetric: nothing to break");
             return new long[]{p[2], p[3], p[0], p[1]};
         });
     }
@@ -200,12 +203,12 @@ class LayoutMutationTest {
         });
     }
 
-    /** Inserts Transpose(0,2,3,1) before the Flatten: DL4J's NHWC flatten order on an NCHW tensor. */
-    static OnnxMl.ModelProto flattenNhwc(OnnxMl.ModelProto m) {
+    /** Inserts Transpose(0,2,3,1) before the first {@code opType} node: an NHWC reading of an NCHW tensor. */
+    static OnnxMl.ModelProto transposeBefore(OnnxMl.ModelProto m, String opType) {
         OnnxMl.GraphProto.Builder g = m.getGraph().toBuilder();
         for (int i = 0; i < g.getNodeCount(); i++) {
             OnnxMl.NodeProto n = g.getNode(i);
-            if (n.getOpType().equals("Flatten")) {
+            if (n.getOpType().equals(opType)) {
                 String t = n.getInput(0) + "_nhwc";
                 g.setNode(i, n.toBuilder().setInput(0, t));
                 g.addNode(i, OnnxMl.NodeProto.newBuilder().setOpType("Transpose").setName(t).addInput(n.getInput(0)).addOutput(t)
@@ -214,7 +217,7 @@ class LayoutMutationTest {
                 return m.toBuilder().setGraph(g).build();
             }
         }
-        throw new AssertionError("no Flatten");
+        throw new AssertionError("no " + opType);
     }
 
     /** Removes the Transpose(0,2,3,1) the exporter puts before the Flatten of an NHWC map. */

@@ -9,6 +9,7 @@ import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.L2NormalizeVertex;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.graph.PreprocessorVertex;
+import org.deeplearning4j.nn.conf.graph.ReshapeVertex;
 import org.deeplearning4j.nn.conf.graph.ScaleVertex;
 import org.deeplearning4j.nn.conf.graph.ShiftVertex;
 import org.deeplearning4j.nn.conf.graph.SubsetVertex;
@@ -256,13 +257,14 @@ final class StandardLayerCases {
         cases.add(after("l2 normalize vertex (CNN)", cnn, new L2NormalizeVertex()));
         cases.add(after("l2 normalize vertex (vectors)", FF, new L2NormalizeVertex()));
         cases.add(after("subset vertex 1..3", FF, new SubsetVertex(1, 3)));
+        cases.add(after("reshape vertex CNN -> [N, 252]", cnn, new ReshapeVertex(-1, 4 * H * W)));
         cases.add(after("preprocessor vertex CNN->FF", cnn, new PreprocessorVertex(new CnnToFeedForwardPreProcessor(H, W, 4, format))));
         if (format == CNN2DFormat.NCHW) {
             return cases;
         }
         // DL4J M2.1's own GlobalPoolingLayer fails on an uncollapsed NHWC map (a reshape to [N, H, 1, 1]).
         return cases.stream().filter(c -> c.input() instanceof InputType.InputTypeConvolutional)
-                .filter(c -> !c.label().equals("global pool AVG not collapsed"))
+                .filter(c -> !c.label().equals("global pool AVG not collapsed") && !c.label().startsWith("reshape vertex"))
                 .map(c -> new Parity.Case(c.label() + " [" + format + "]", c.input(), c.build())).toList();
     }
 }

@@ -6,6 +6,7 @@ import com.google.protobuf.ByteString;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -172,7 +173,7 @@ public final class OnnxGraphBuilder {
             n *= d;
         }
         if (n != values.length) {
-            throw new IllegalArgumentException("initializer '" + hint + "': shape " + java.util.Arrays.toString(dims)
+            throw new IllegalArgumentException("initializer '" + hint + "': shape " + Arrays.toString(dims)
                     + " holds " + n + " elements, got " + values.length);
         }
         OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder();
@@ -212,7 +213,7 @@ public final class OnnxGraphBuilder {
             n *= d;
         }
         if (n != values.length) {
-            throw new IllegalArgumentException("initializer '" + hint + "': shape " + java.util.Arrays.toString(dims)
+            throw new IllegalArgumentException("initializer '" + hint + "': shape " + Arrays.toString(dims)
                     + " holds " + n + " elements, got " + values.length);
         }
         OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder();

@@ -3,6 +3,7 @@ package io.spherekit.onnx;
 import ai.onnx.proto.OnnxMl;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -36,7 +37,7 @@ class OnnxOpTest {
                 "Softmax", "Softplus", "Softsign", "ThresholdedRelu", "Clip", "Abs", "Sign", "Sqrt", "Reciprocal", "Mul",
                 "Sub", "Div", "Max", "Mean", "Concat", "Pad", "Slice", "Reshape", "Expand", "Transpose",
                 "ReduceSum", "SpaceToDepth", "LRN"),
-                java.util.Arrays.stream(OnnxOp.values()).map(OnnxOp::opType).toList());
+                Arrays.stream(OnnxOp.values()).map(OnnxOp::opType).toList());
         assertEquals(Integer.MAX_VALUE, OnnxOp.CONCAT.maxInputs());
         assertTrue(OnnxOp.MAX_POOL.attributes().get("kernel_shape").mandatory());
     }
