@@ -4,8 +4,8 @@ import io.spherekit.onnx.OnnxGraphBuilder;
 import io.spherekit.onnx.OnnxOp;
 import io.spherekit.onnx.OnnxValue;
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -16,27 +16,50 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
-/** What a {@link VertexMapper} sees: the ONNX builder, the DL4J graph, and the activation types of all vertices. */
+/**
+ * What a {@link VertexMapper} sees: the ONNX builder, the DL4J network's layers (parameters), the activation types
+ * of all vertices, and the batch-norm folding plan.
+ */
 final class MappingContext {
     private final OnnxGraphBuilder onnx;
-    private final ComputationGraph graph;
+    private final Map<String, Layer> layers;
     private final Map<String, InputType> activationTypes;
     private final Map<String, List<String>> vertexInputs;
     private final String embeddingVertex;
     private final String embeddingOutputName;
-
     private final Dl4jToOnnx.PreluForm preluForm;
+    /** conv vertex → the BatchNormalization vertex folded into it. */
+    private final Map<String, String> foldedInto;
+    private final Map<String, GraphVertex> vertices;
+    private final Map<String, InputType> inputTypes;
 
-    MappingContext(OnnxGraphBuilder onnx, ComputationGraph graph, Map<String, InputType> activationTypes,
+    /**
+     * @param inputTypes the type each vertex's first input has after the vertex's own preprocessor
+     */
+    MappingContext(OnnxGraphBuilder onnx, Map<String, GraphVertex> vertices, Map<String, Layer> layers,
+                   Map<String, InputType> activationTypes, Map<String, InputType> inputTypes,
                    Map<String, List<String>> vertexInputs, String embeddingVertex, String embeddingOutputName,
-                   Dl4jToOnnx.PreluForm preluForm) {
+                   Dl4jToOnnx.PreluForm preluForm, Map<String, String> foldedInto) {
+        this.vertices = vertices;
+        this.inputTypes = inputTypes;
         this.preluForm = preluForm;
         this.vertexInputs = vertexInputs;
         this.onnx = onnx;
-        this.graph = graph;
+        this.layers = layers;
         this.activationTypes = activationTypes;
         this.embeddingVertex = embeddingVertex;
         this.embeddingOutputName = embeddingOutputName;
+        this.foldedInto = foldedInto;
+    }
+
+    /** The BatchNormalization vertex folded into conv vertex {@code conv}, or null. */
+    String foldedBatchNorm(String conv) {
+        return foldedInto.get(conv);
+    }
+
+    /** Whether BatchNormalization vertex {@code bn} was folded into its input conv (it then emits nothing). */
+    boolean isFolded(String bn) {
+        return foldedInto.containsValue(bn);
     }
 
     OnnxGraphBuilder onnx() {
@@ -57,14 +80,28 @@ final class MappingContext {
         return t;
     }
 
-    /** The activation type of the vertex's first input (before its preprocessor). */
+    /** The type of the vertex's first input, after the vertex's own preprocessor (if any). */
     InputType inputType(String vertex) {
-        return activationType(vertexInputs.get(vertex).get(0));
+        InputType t = inputTypes.get(vertex);
+        return t != null ? t : activationType(vertexInputs.get(vertex).get(0));
+    }
+
+    /** The vertex's configuration. */
+    GraphVertex vertex(String name) {
+        GraphVertex v = vertices.get(name);
+        if (v == null) {
+            throw new ExportException("no vertex '" + name + "'");
+        }
+        return v;
     }
 
     /** The name the vertex's final ONNX value must get: the graph output name for the embedding vertex. */
     String outputName(String vertex) {
-        return vertex.equals(embeddingVertex) ? embeddingOutputName : onnx.uniqueName(vertex);
+        String bn = foldedInto.get(vertex);
+        if (bn != null) {
+            return outputName(bn);
+        }
+        return embeddingVertex != null && vertex.equals(embeddingVertex) ? embeddingOutputName : onnx.uniqueName(vertex);
     }
 
     /** Adds the vertex's final node, whose output gets {@link #outputName}. */
@@ -83,8 +120,21 @@ final class MappingContext {
         }
     }
 
+    /**
+     * Adds one of the vertex's nodes: with {@code last} its final node ({@link #finalNode}), otherwise an inner node
+     * named after the vertex.
+     */
+    OnnxValue node(OnnxOp op, String vertex, List<OnnxValue> inputs, Map<String, ?> attributes, boolean last) {
+        return last ? finalNode(op, vertex, inputs, attributes) : onnx.node(op, vertex, inputs, attributes);
+    }
+
+    /** A float scalar constant (rank 0). */
+    OnnxValue scalar(String hint, float v) {
+        return onnx.floatInitializer(hint, new float[]{v});
+    }
+
     Layer layer(String vertex) {
-        Layer l = graph.getLayer(vertex);
+        Layer l = layers.get(vertex);
         if (l == null) {
             throw new ExportException("vertex '" + vertex + "' is not a layer");
         }

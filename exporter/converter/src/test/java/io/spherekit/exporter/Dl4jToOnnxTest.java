@@ -17,7 +17,12 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.SpaceToBatchLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.activations.impl.ActivationRReLU;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -257,7 +262,7 @@ class Dl4jToOnnxTest {
                 .updater(new Sgd(0.1)).graphBuilder()
                 .addInputs("input").setInputTypes(InputType.convolutional(16, 16, 3))
                 .addLayer("conv", new SphereConv2D(0, 4, new int[]{3, 3}, new int[]{1, 1}, new int[]{1, 1}, SphereConv2D.Init.XAVIER), "input")
-                .addLayer("pool", new SubsamplingLayer.Builder().kernelSize(2, 2).stride(2, 2).build(), "conv")
+                .addLayer("pool", new SpaceToBatchLayer.Builder(new int[]{2, 2}).build(), "conv")
                 .addLayer("fc5", new DenseLayer.Builder().nOut(8).activation(Activation.IDENTITY).build(), "pool")
                 .addLayer("fc6", new ASoftmaxHead(0, 3, 4), "fc5")
                 .setOutputs("fc6").build();
@@ -266,23 +271,25 @@ class Dl4jToOnnxTest {
         ExportException e = assertThrows(ExportException.class, () -> Dl4jToOnnx.convert(g,
                 Map.of("spherekit.input.height", "16", "spherekit.input.width", "16"), Dl4jToOnnx.Options.defaults()));
         assertTrue(e.getMessage().contains("'pool'"), e.getMessage());
-        assertTrue(e.getMessage().contains(SubsamplingLayer.class.getName()), e.getMessage());
+        assertTrue(e.getMessage().contains(SpaceToBatchLayer.class.getName()), e.getMessage());
         assertTrue(e.getMessage().contains("SphereConv2D -> Conv"), e.getMessage());
     }
 
+    /** Dense activations are exported now (StandardLayerParityTest); one ONNX cannot express is refused by name. */
     @Test
-    void nonIdentityDenseIsRefused() {
+    void unsupportedDenseActivationIsRefused() {
         ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(1).dataType(DataType.FLOAT)
                 .updater(new Sgd(0.1)).graphBuilder()
                 .addInputs("input").setInputTypes(InputType.convolutional(8, 8, 3))
                 .addLayer("conv", new SphereConv2D(0, 4, new int[]{3, 3}, new int[]{2, 2}, new int[]{1, 1}, SphereConv2D.Init.XAVIER), "input")
-                .addLayer("fc5", new DenseLayer.Builder().nOut(8).activation(Activation.TANH).build(), "conv")
+                .addLayer("fc5", new DenseLayer.Builder().nOut(8).activation(Activation.RRELU).build(), "conv")
                 .addLayer("fc6", new ASoftmaxHead(0, 3, 4), "fc5")
                 .setOutputs("fc6").build());
         g.init();
         ExportException e = assertThrows(ExportException.class, () -> Dl4jToOnnx.convert(g,
                 Map.of("spherekit.input.height", "8", "spherekit.input.width", "8"), Dl4jToOnnx.Options.defaults()));
-        assertTrue(e.getMessage().contains("fc5") && e.getMessage().contains("identity"), e.getMessage());
+        assertTrue(e.getMessage().contains("'fc5'") && e.getMessage().contains("ActivationRReLU"), e.getMessage());
+        assertTrue(e.getMessage().contains("activations: Identity, ReLU"), e.getMessage());
     }
 
     @Test
@@ -310,14 +317,19 @@ class Dl4jToOnnxTest {
                 p.get("gamma").addi(1.0);
             }
             Map<String, String> meta = new HashMap<>(Map.of("spherekit.input.height", "20", "spherekit.input.width", "16"));
-            Dl4jToOnnx.Conversion c = Dl4jToOnnx.convert(g, meta, Dl4jToOnnx.Options.defaults());
-            assertEquals("fc5bn", c.embeddingVertex());
-            assertEquals(2, (int) OnnxModels.opCounts(c.model()).get("BatchNormalization"));
-            float[] x = OrtCheck.randomBatch(3, chw(c), 8);
-            double diff = OrtCheck.maxAbsDiff(OrtCheck.dl4j(g, "fc5bn", x, 3, chw(c)),
-                    OrtCheck.ort(c.model().toByteArray(), "embedding", x, 3, chw(c)));
-            System.out.printf("[exporter] BatchNormalization (useLogStd=%s): ORT vs DL4J max abs diff %.3e%n", logStd, diff);
-            assertTrue(diff <= TOL, "diff " + diff);
+            for (boolean fold : new boolean[]{false, true}) {
+                Dl4jToOnnx.Conversion c = Dl4jToOnnx.convert(g, meta, Dl4jToOnnx.Options.defaults().withFoldBatchNorm(fold));
+                assertEquals("fc5bn", c.embeddingVertex());
+                // Folded: the conv's BatchNormalization disappears into its weights; the one after the Dense stays.
+                assertEquals(fold ? 1 : 2, (int) OnnxModels.opCounts(c.model()).get("BatchNormalization"));
+                assertEquals(1, (int) OnnxModels.opCounts(c.model()).get("Conv") - 2, "one conv plus the PReLU's two");
+                float[] x = OrtCheck.randomBatch(3, chw(c), 8);
+                double diff = OrtCheck.maxAbsDiff(OrtCheck.dl4j(g, "fc5bn", x, 3, chw(c)),
+                        OrtCheck.ort(c.model().toByteArray(), "embedding", x, 3, chw(c)));
+                System.out.printf("[exporter] BatchNormalization (useLogStd=%s, folded=%s): ORT vs DL4J max abs diff %.3e%n",
+                        logStd, fold, diff);
+                assertTrue(diff <= TOL, "diff " + diff);
+            }
         }
     }
 
@@ -365,5 +377,23 @@ class Dl4jToOnnxTest {
             OnnxMl.TensorShapeProto.Dimension d = v.getType().getTensorType().getShape().getDim(0);
             assertTrue(!d.hasDimValue() && "batch".equals(d.getDimParam()), v.getName() + ": " + d);
         }
+    }
+
+    /** A MultiLayerNetwork with two problems: both are named, with their classes, before anything is written. */
+    @Test
+    void everyUnsupportedVertexOfAMultiLayerNetworkIsNamedAtOnce() {
+        MultiLayerNetwork n = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(1).dataType(DataType.FLOAT)
+                .updater(new Sgd(0.1)).list()
+                .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.RRELU).build())
+                .layer(new SpaceToBatchLayer.Builder(new int[]{2, 2}).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3).activation(Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutional(10, 10, 2)).build());
+        n.init();
+        ExportException e = assertThrows(ExportException.class,
+                () -> Dl4jToOnnx.convert(n, InputType.convolutional(10, 10, 2), Map.of(), Dl4jToOnnx.Options.defaults()));
+        String m = e.getMessage();
+        assertTrue(m.contains("layer 'layer0': activation " + ActivationRReLU.class.getName()), m);
+        assertTrue(m.contains("vertex 'layer1': " + SpaceToBatchLayer.class.getName() + " is not supported"), m);
+        assertTrue(m.contains("ConvolutionLayer -> Conv (+ activation)") && m.contains("activations: Identity, ReLU"), m);
     }
 }

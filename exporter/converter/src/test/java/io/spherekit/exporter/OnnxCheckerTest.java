@@ -3,6 +3,8 @@ package io.spherekit.exporter;
 import io.spherekit.onnx.OnnxGraphBuilder;
 import io.spherekit.trainer.head.ASoftmaxHead;
 import io.spherekit.trainer.model.SphereFaceNet;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -12,6 +14,7 @@ import org.nd4j.linalg.learning.config.Nesterovs;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -103,5 +106,63 @@ class OnnxCheckerTest {
             System.out.printf("[onnx] SphereFace-%d (512-d): ORT vs DL4J max abs %.3e, relative %.3e%n", depth, r.maxAbsDiff(), rel);
             assertTrue(rel <= 1e-5, "relative difference " + rel);
         }
+    }
+
+    private static final String MANY_SCRIPT = "import onnx,sys\n"
+            + "bad=[]\n"
+            + "for f in sys.argv[1:]:\n"
+            + "    try:\n"
+            + "        m=onnx.load(f); onnx.checker.check_model(m, full_check=True)\n"
+            + "        onnx.shape_inference.infer_shapes(m, strict_mode=True)\n"
+            + "    except Exception as e:\n"
+            + "        bad.append(f+': '+str(e).splitlines()[0])\n"
+            + "print('checked', len(sys.argv)-1)\n"
+            + "print('\\n'.join(bad)); sys.exit(1 if bad else 0)\n";
+
+    /**
+     * Every standard-layer case of {@link StandardLayerCases} and both whole networks of {@link WholeNetworkParityTest},
+     * at opsets 13 and 21 (the NHWC variants at 17; fp16 weights for the whole networks), pass the checker and strict shape inference
+     * (one Python process for all files).
+     */
+    @Test
+    void everyStandardLayerExportPassesTheChecker(@TempDir Path dir) throws Exception {
+        Path python = python();
+        List<String> files = new ArrayList<>();
+        int i = 0;
+        for (Parity.Case c : StandardLayerCases.all()) {
+            Parity.Net net = c.build().get();
+            for (int opset : new int[]{13, 21}) {
+                Path f = dir.resolve("case" + i++ + "_opset" + opset + ".onnx");
+                Dl4jToOnnx.write(net.convert(Dl4jToOnnx.Options.defaults().withOpset(opset)).model(), f);
+                files.add(f.toString());
+            }
+        }
+        for (Parity.Case c : StandardLayerCases.all(CNN2DFormat.NHWC)) {
+            Path f = dir.resolve("case" + i++ + "_nhwc.onnx");
+            Dl4jToOnnx.write(c.build().get().convert(Dl4jToOnnx.Options.defaults()).model(), f);
+            files.add(f.toString());
+        }
+        List<Parity.Net> whole = List.of(
+                new Parity.Net("resnet", WholeNetworkParityTest.resnet(), InputType.convolutional(23, 19, 3)),
+                new Parity.Net("cnn", WholeNetworkParityTest.cnn(), InputType.convolutional(27, 23, 1)));
+        for (Parity.Net net : whole) {
+            for (Dl4jToOnnx.Options o : List.of(Dl4jToOnnx.Options.defaults().withOpset(13),
+                    Dl4jToOnnx.Options.defaults().withOpset(21).withFoldBatchNorm(false),
+                    Dl4jToOnnx.Options.defaults().withPrecision(OnnxGraphBuilder.WeightPrecision.FLOAT16).withBatch(3))) {
+                Path f = dir.resolve(net.label() + "_" + i++ + ".onnx");
+                Dl4jToOnnx.write(net.convert(o).model(), f);
+                files.add(f.toString());
+            }
+        }
+        List<String> cmd = new ArrayList<>(List.of(python.toString(), "-c", MANY_SCRIPT));
+        cmd.addAll(files);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String output;
+        try (var in = p.getInputStream()) {
+            output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS), "onnx checker timed out");
+        assertEquals(0, p.exitValue(), "onnx.checker rejected:\n" + output);
+        assertTrue(output.contains("checked " + files.size()), output);
     }
 }

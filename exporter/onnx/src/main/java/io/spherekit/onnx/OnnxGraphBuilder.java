@@ -6,6 +6,7 @@ import com.google.protobuf.ByteString;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -172,7 +173,7 @@ public final class OnnxGraphBuilder {
             n *= d;
         }
         if (n != values.length) {
-            throw new IllegalArgumentException("initializer '" + hint + "': shape " + java.util.Arrays.toString(dims)
+            throw new IllegalArgumentException("initializer '" + hint + "': shape " + Arrays.toString(dims)
                     + " holds " + n + " elements, got " + values.length);
         }
         OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder();
@@ -197,6 +198,39 @@ public final class OnnxGraphBuilder {
                 .setRawData(ByteString.copyFrom(buf.array())));
         return node(OnnxOp.CAST, hint, List.of(new OnnxValue(this, name)),
                 Map.of("to", (long) OnnxMl.TensorProto.DataType.FLOAT.getNumber()));
+    }
+
+    /**
+     * Adds an int64 initializer (shapes, pads, axes: never affected by {@link WeightPrecision}, not counted in
+     * {@link #parameterCount()}).
+     *
+     * @param dims the shape; its product must equal {@code values.length} (no dims: a scalar)
+     */
+    public OnnxValue longInitializer(String hint, long[] values, long... dims) {
+        checkOpen();
+        long n = 1;
+        for (long d : dims) {
+            n *= d;
+        }
+        if (n != values.length) {
+            throw new IllegalArgumentException("initializer '" + hint + "': shape " + Arrays.toString(dims)
+                    + " holds " + n + " elements, got " + values.length);
+        }
+        OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder();
+        for (long d : dims) {
+            t.addDims(d);
+        }
+        ByteBuffer buf = ByteBuffer.allocate(values.length * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asLongBuffer().put(values);
+        String name = fresh(hint);
+        graph.addInitializer(t.setName(name).setDataType(OnnxMl.TensorProto.DataType.INT64.getNumber())
+                .setRawData(ByteString.copyFrom(buf.array())));
+        return new OnnxValue(this, name);
+    }
+
+    /** A 1-D int64 initializer holding {@code values}. */
+    public OnnxValue longs(String hint, long... values) {
+        return longInitializer(hint, values, values.length);
     }
 
     /** Adds a node with one output, named after {@code hint} (made unique); the node gets the same name. */

@@ -53,7 +53,111 @@ public enum OnnxOp {
     BATCH_NORMALIZATION("BatchNormalization", 5, 5, 1, 3,
             attr("epsilon", OnnxAttributeType.FLOAT, false),
             attr("momentum", OnnxAttributeType.FLOAT, false),
-            attr("training_mode", OnnxAttributeType.INT, false));
+            attr("training_mode", OnnxAttributeType.INT, false)),
+    /** Transposed convolution: X, W {@code [C_in, C_out/group, kH, kW]}[, B]. */
+    CONV_TRANSPOSE("ConvTranspose", 2, 3, 1, 1,
+            attr("auto_pad", OnnxAttributeType.STRING, false),
+            attr("dilations", OnnxAttributeType.INTS, false),
+            attr("group", OnnxAttributeType.INT, false),
+            attr("kernel_shape", OnnxAttributeType.INTS, false),
+            attr("output_padding", OnnxAttributeType.INTS, false),
+            attr("output_shape", OnnxAttributeType.INTS, false),
+            attr("pads", OnnxAttributeType.INTS, false),
+            attr("strides", OnnxAttributeType.INTS, false)),
+    /** Max pooling (padding never wins the max). */
+    MAX_POOL("MaxPool", 1, 1, 1, 2,
+            attr("auto_pad", OnnxAttributeType.STRING, false),
+            attr("ceil_mode", OnnxAttributeType.INT, false),
+            attr("dilations", OnnxAttributeType.INTS, false),
+            attr("kernel_shape", OnnxAttributeType.INTS, true),
+            attr("pads", OnnxAttributeType.INTS, false),
+            attr("storage_order", OnnxAttributeType.INT, false),
+            attr("strides", OnnxAttributeType.INTS, false)),
+    /** Average pooling; {@code count_include_pad} decides whether padded cells count in the divisor. */
+    AVERAGE_POOL("AveragePool", 1, 1, 1, 1,
+            attr("auto_pad", OnnxAttributeType.STRING, false),
+            attr("ceil_mode", OnnxAttributeType.INT, false),
+            attr("count_include_pad", OnnxAttributeType.INT, false),
+            attr("kernel_shape", OnnxAttributeType.INTS, true),
+            attr("pads", OnnxAttributeType.INTS, false),
+            attr("strides", OnnxAttributeType.INTS, false)),
+    /** Lp pooling {@code (Σ|x|^p)^(1/p)} over each window. */
+    LP_POOL("LpPool", 1, 1, 1, 1,
+            attr("auto_pad", OnnxAttributeType.STRING, false),
+            attr("kernel_shape", OnnxAttributeType.INTS, true),
+            attr("p", OnnxAttributeType.INT, false),
+            attr("pads", OnnxAttributeType.INTS, false),
+            attr("strides", OnnxAttributeType.INTS, false)),
+    /** Mean over all spatial positions: {@code [N,C,H,W] -> [N,C,1,1]}. */
+    GLOBAL_AVERAGE_POOL("GlobalAveragePool", 1, 1, 1, 1),
+    /** Max over all spatial positions. */
+    GLOBAL_MAX_POOL("GlobalMaxPool", 1, 1, 1, 1),
+    /** Lp norm over all spatial positions. */
+    GLOBAL_LP_POOL("GlobalLpPool", 1, 1, 1, 1,
+            attr("p", OnnxAttributeType.INT, false)),
+    /** {@code x} if x &gt;= 0 else {@code alpha·x}. */
+    LEAKY_RELU("LeakyRelu", 1, 1, 1, 1, attr("alpha", OnnxAttributeType.FLOAT, false)),
+    /** {@code x} if x &gt;= 0 else {@code alpha·(e^x − 1)}. */
+    ELU("Elu", 1, 1, 1, 1, attr("alpha", OnnxAttributeType.FLOAT, false)),
+    /** {@code gamma·x} if x &gt; 0 else {@code gamma·alpha·(e^x − 1)}. */
+    SELU("Selu", 1, 1, 1, 1,
+            attr("alpha", OnnxAttributeType.FLOAT, false),
+            attr("gamma", OnnxAttributeType.FLOAT, false)),
+    SIGMOID("Sigmoid", 1, 1, 1, 1),
+    /** {@code max(0, min(1, alpha·x + beta))}. */
+    HARD_SIGMOID("HardSigmoid", 1, 1, 1, 1,
+            attr("alpha", OnnxAttributeType.FLOAT, false),
+            attr("beta", OnnxAttributeType.FLOAT, false)),
+    TANH("Tanh", 1, 1, 1, 1),
+    /** Softmax along {@code axis} (opset 13+ semantics: that one axis). */
+    SOFTMAX("Softmax", 1, 1, 1, 1, attr("axis", OnnxAttributeType.INT, false)),
+    /** {@code ln(e^x + 1)}. */
+    SOFTPLUS("Softplus", 1, 1, 1, 1),
+    /** {@code x / (1 + |x|)}. */
+    SOFTSIGN("Softsign", 1, 1, 1, 1),
+    /** {@code x} if x &gt; alpha else 0. */
+    THRESHOLDED_RELU("ThresholdedRelu", 1, 1, 1, 1, attr("alpha", OnnxAttributeType.FLOAT, false)),
+    /** Clamps to [min, max]: input, optional min and max scalars. */
+    CLIP("Clip", 1, 3, 1, 1),
+    ABS("Abs", 1, 1, 1, 1),
+    /** −1, 0 or 1. */
+    SIGN("Sign", 1, 1, 1, 1),
+    SQRT("Sqrt", 1, 1, 1, 1),
+    RECIPROCAL("Reciprocal", 1, 1, 1, 1),
+    /** Element-wise product with broadcasting: A, B. */
+    MUL("Mul", 2, 2, 1, 1),
+    /** Element-wise A − B with broadcasting. */
+    SUB("Sub", 2, 2, 1, 1),
+    /** Element-wise A / B with broadcasting. */
+    DIV("Div", 2, 2, 1, 1),
+    /** Element-wise maximum of 1 or more inputs. */
+    MAX("Max", 1, Integer.MAX_VALUE, 1, 1),
+    /** Element-wise mean of 1 or more inputs. */
+    MEAN("Mean", 1, Integer.MAX_VALUE, 1, 1),
+    /** Concatenation along {@code axis}. */
+    CONCAT("Concat", 1, Integer.MAX_VALUE, 1, 1, attr("axis", OnnxAttributeType.INT, true)),
+    /** Padding: data, pads (int64 {@code [2·rank]}: all begins, then all ends)[, constant_value[, axes]]. */
+    PAD("Pad", 2, 4, 1, 1, attr("mode", OnnxAttributeType.STRING, false)),
+    /** Slice: data, starts, ends[, axes[, steps]] (int64 tensors). */
+    SLICE("Slice", 3, 5, 1, 1),
+    /** Reshape: data, shape (int64; 0 copies the input dim, -1 is inferred). */
+    RESHAPE("Reshape", 2, 2, 1, 1, attr("allowzero", OnnxAttributeType.INT, false)),
+    /** Broadcasts the input to the int64 shape (bidirectional broadcasting). */
+    EXPAND("Expand", 2, 2, 1, 1),
+    /** Permutes the axes. */
+    TRANSPOSE("Transpose", 1, 1, 1, 1, attr("perm", OnnxAttributeType.INTS, false)),
+    /** Sum over the int64 {@code axes} input (an input since opset 13). */
+    REDUCE_SUM("ReduceSum", 1, 2, 1, 1,
+            attr("keepdims", OnnxAttributeType.INT, false),
+            attr("noop_with_empty_axes", OnnxAttributeType.INT, false)),
+    /** Moves {@code blocksize×blocksize} spatial blocks into channels (DCR order: {@code (by·b + bx)·C + c}). */
+    SPACE_TO_DEPTH("SpaceToDepth", 1, 1, 1, 1, attr("blocksize", OnnxAttributeType.INT, true)),
+    /** Local response normalisation across channels. */
+    LRN("LRN", 1, 1, 1, 1,
+            attr("alpha", OnnxAttributeType.FLOAT, false),
+            attr("beta", OnnxAttributeType.FLOAT, false),
+            attr("bias", OnnxAttributeType.FLOAT, false),
+            attr("size", OnnxAttributeType.INT, true));
 
     /** An attribute an op accepts. */
     public record AttributeSpec(String name, OnnxAttributeType type, boolean mandatory) {

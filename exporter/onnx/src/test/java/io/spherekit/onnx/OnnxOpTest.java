@@ -3,6 +3,7 @@ package io.spherekit.onnx;
 import ai.onnx.proto.OnnxMl;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -29,8 +30,16 @@ class OnnxOpTest {
         assertEquals(5, OnnxOp.BATCH_NORMALIZATION.minInputs());
         assertTrue(OnnxOp.CAST.attributes().get("to").mandatory());
         assertEquals(OnnxAttributeType.INTS, OnnxOp.CONV.attributes().get("pads").type());
-        assertEquals(List.of("Conv", "PRelu", "Relu", "Add", "Flatten", "Gemm", "LpNormalization", "Cast", "Identity",
-                "BatchNormalization"), java.util.Arrays.stream(OnnxOp.values()).map(OnnxOp::opType).toList());
+        assertEquals(List.of(
+                "Conv", "PRelu", "Relu", "Add", "Flatten", "Gemm", "LpNormalization", "Cast", "Identity",
+                "BatchNormalization", "ConvTranspose", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool",
+                "GlobalMaxPool", "GlobalLpPool", "LeakyRelu", "Elu", "Selu", "Sigmoid", "HardSigmoid", "Tanh",
+                "Softmax", "Softplus", "Softsign", "ThresholdedRelu", "Clip", "Abs", "Sign", "Sqrt", "Reciprocal", "Mul",
+                "Sub", "Div", "Max", "Mean", "Concat", "Pad", "Slice", "Reshape", "Expand", "Transpose",
+                "ReduceSum", "SpaceToDepth", "LRN"),
+                Arrays.stream(OnnxOp.values()).map(OnnxOp::opType).toList());
+        assertEquals(Integer.MAX_VALUE, OnnxOp.CONCAT.maxInputs());
+        assertTrue(OnnxOp.MAX_POOL.attributes().get("kernel_shape").mandatory());
     }
 
     @Test
