@@ -114,11 +114,7 @@ class RuntimeMainTest {
         assertEquals(1, r.code());
         assertTrue(r.err().startsWith("error: cannot read image " + dir.resolve("nope.jpg") + ": file does not exist"),
                 r.err());
-        r = run("verify", "--model", model.toString(), "--provider", "cuda", a.toString(), a.toString());
-        if (r.code() != 0) { // no CUDA on this machine
-            assertEquals(1, r.code());
-            assertTrue(r.err().startsWith("error: CUDA execution provider cannot be used"), r.err());
-        }
+        // --provider cuda on the CPU build: ProviderCliTest (exit 1 naming the build), without a condition.
         assertEquals(2, run("verify", "--model", model.toString(), "--bogus", a.toString(), a.toString()).code());
         assertEquals(2, run("verify", "--model", model.toString(), "--provider", "tpu", a.toString(), a.toString())
                 .code());
