@@ -126,9 +126,15 @@ public final class FaceEmbedder implements AutoCloseable {
                 inputName, embeddingDim, preprocessing);
     }
 
-    private record Opened(OrtSession session, Provider provider, String reason) { }
+    /** A session and the provider it runs on; {@link FaceDetector} opens its model through {@link #open} too. */
+    record Opened(OrtSession session, Provider provider, String reason) { }
 
-    private Opened open(Builder b) throws SphereKitException {
+    /**
+     * Opens {@code b}'s model with the provider handling of this class ({@link Provider}: AUTO falls back to CPU
+     * with a WARN and the reason, CUDA never falls back). Shared with {@link FaceDetector}.
+     */
+    static Opened open(Builder b) throws SphereKitException {
+        Path modelPath = b.modelPath;
         if (b.provider == Provider.CPU) {
             return new Opened(createCpuSession(b), Provider.CPU, "CPU requested");
         }
@@ -157,7 +163,7 @@ public final class FaceEmbedder implements AutoCloseable {
         }
     }
 
-    private OrtSession createCpuSession(Builder b) throws SphereKitException {
+    private static OrtSession createCpuSession(Builder b) throws SphereKitException {
         try {
             return createSession(b, false);
         } catch (CudaUnavailable e) {
@@ -165,7 +171,9 @@ public final class FaceEmbedder implements AutoCloseable {
         }
     }
 
-    private OrtSession createSession(Builder b, boolean cuda) throws SphereKitException, CudaUnavailable {
+    private static OrtSession createSession(Builder b, boolean cuda) throws SphereKitException, CudaUnavailable {
+        Path modelPath = b.modelPath;
+        OrtEnvironment env = LargeStack.environment();
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
             if (b.intraOpThreads > 0) {
                 opts.setIntraOpNumThreads(b.intraOpThreads);
@@ -200,7 +208,7 @@ public final class FaceEmbedder implements AutoCloseable {
         return m.contains("cuda") || m.contains("cudnn") || m.contains("provider") || m.contains("shared library");
     }
 
-    private static String firstLine(Throwable e) {
+    static String firstLine(Throwable e) {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
         int nl = m.indexOf('\n');
         return nl < 0 ? m : m.substring(0, nl);
