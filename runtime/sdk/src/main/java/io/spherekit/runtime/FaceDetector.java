@@ -300,19 +300,28 @@ public final class FaceDetector implements AutoCloseable {
      * @param image decoded image
      * @param name  how the image is named in errors (e.g. its file)
      * @return the face with the largest box
-     * @throws SphereKitException "no face found in NAME" when there is none (blank, uniform or face-less images),
+     * @throws NoFaceException    "no face found in NAME" when there is none (blank, uniform or face-less images),
      *                            "face too small in NAME" when the largest box is narrower than
-     *                            {@value #MIN_FACE_PIXELS} px, or when inference fails
+     *                            {@value #MIN_FACE_PIXELS} px
+     * @throws SphereKitException when inference fails
      */
     public Face detectLargest(BufferedImage image, String name) throws SphereKitException {
-        List<Face> faces = detect(image);
+        return largest(detect(image), image, name);
+    }
+
+    /**
+     * The face {@link #detectLargest} picks from a list {@link #detect} returned.
+     *
+     * @throws NoFaceException as {@link #detectLargest}
+     */
+    public Face largest(List<Face> faces, BufferedImage image, String name) throws NoFaceException {
         if (faces.isEmpty()) {
-            throw new SphereKitException("no face found in " + name + " (" + image.getWidth() + "x"
+            throw new NoFaceException("no face found in " + name + " (" + image.getWidth() + "x"
                     + image.getHeight() + ", detector score < " + minScore + ")");
         }
         Face f = faces.get(0);
         if (f.width() < MIN_FACE_PIXELS) {
-            throw new SphereKitException(String.format(Locale.ROOT, "face too small in %s: the largest face is %.0f"
+            throw new NoFaceException(String.format(Locale.ROOT, "face too small in %s: the largest face is %.0f"
                     + " px wide, at least %d px are needed", name, f.width(), MIN_FACE_PIXELS));
         }
         return f;

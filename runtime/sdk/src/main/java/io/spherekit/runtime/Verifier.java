@@ -77,6 +77,21 @@ public final class Verifier {
         return verify(e[0], e[1]);
     }
 
+    /**
+     * Embeds both images (one batch of 2), naming them in errors, and compares them. With an aligning embedder
+     * ({@link FaceEmbedder.Builder#optDetector}), each image's largest face is used and blank or face-less images
+     * are refused rather than compared.
+     *
+     * @throws NoFaceException       with a detector, naming the image that has no usable face
+     * @throws SphereKitException    if inference fails
+     * @throws IllegalStateException after the embedder was closed
+     */
+    public Verification verify(BufferedImage a, String nameA, BufferedImage b, String nameB)
+            throws SphereKitException {
+        float[][] e = embedder.embed(List.of(a, b), List.of(nameA, nameB));
+        return verify(e[0], e[1]);
+    }
+
     /** Compares two precomputed embeddings. */
     public Verification verify(float[] a, float[] b) {
         double score = Similarity.cosine(a, b);

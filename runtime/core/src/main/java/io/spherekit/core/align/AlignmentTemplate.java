@@ -2,6 +2,7 @@ package io.spherekit.core.align;
 
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -102,6 +103,17 @@ public record AlignmentTemplate(String name, int height, int width, double[][] p
             default -> throw new IllegalArgumentException("unknown alignment template '" + name
                     + "'; known: sphereface-112x96, arcface-112x112");
         };
+    }
+
+    /**
+     * The template a model's metadata names under {@code spherekit.input.align.template}.
+     *
+     * @return the template, or {@code null} when the key is absent
+     * @throws IllegalArgumentException when the name is not a known template
+     */
+    public static AlignmentTemplate fromMetadata(Map<String, String> metadata) {
+        String name = metadata.get("spherekit.input.align.template");
+        return name == null ? null : named(name.strip());
     }
 
     /** @return a copy of point {@code i} as {@code {x, y}} */
