@@ -46,7 +46,8 @@ public final class ModelOptions {
     @Option(names = "--align", defaultValue = "crop", paramLabel = "crop|detect",
             description = "crop: the model's fixed crop box (frames like deep-funneled LFW). detect: find the"
                     + " largest face (BlazeFace), align its eyes, nose and mouth onto the model's template, then"
-                    + " embed; images without a face are refused. Default: ${DEFAULT-VALUE}.")
+                    + " embed; images without a face are refused (evaluate embeds them from the fixed crop and counts"
+                    + " them). Default: ${DEFAULT-VALUE}.")
     Align align;
 
     @Option(names = "--detector", paramLabel = "DETECTOR.onnx",
