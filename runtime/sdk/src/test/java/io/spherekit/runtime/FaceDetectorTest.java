@@ -11,6 +11,8 @@ import io.spherekit.core.SphereKitException;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
+import java.awt.geom.AffineTransform;
+import java.awt.geom.Point2D;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -186,6 +188,36 @@ class FaceDetectorTest {
                 assertEquals(ref.landmarks()[k][1] + l[3], f.landmarks()[k][1], 6, l[0] + "x" + l[1] + " y of " + k);
             }
         }
+    }
+
+    @Test
+    void aRotatedFaceOffCentreInALargeCanvasIsLocatedWhereTheRotationSendsIt() throws Exception {
+        BufferedImage face = Images.read(LFW.resolve("lfw-deepfunneled/Serena_Williams/Serena_Williams_0001.jpg"));
+        double[][] ref = detector.detectLargest(face, "face").landmarks();
+        // rotate the photo by 30 degrees about its centre and place it off-centre in a 640x480 canvas
+        AffineTransform t = new AffineTransform();
+        t.translate(60, 200);
+        t.rotate(Math.toRadians(-30), 125, 125);
+        BufferedImage canvas = new BufferedImage(640, 480, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = canvas.createGraphics();
+        g.setColor(new Color(70, 90, 120));
+        g.fillRect(0, 0, 640, 480);
+        g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+        g.drawImage(face, t, null);
+        g.dispose();
+        List<FaceDetector.Face> coarse = detector.detect(canvas);
+        FaceDetector.Face refined = detector.detectLargest(canvas, "canvas");
+        double coarseErr = 0;
+        double refinedErr = 0;
+        for (int k = 0; k < 4; k++) {
+            Point2D want = t.transform(new Point2D.Double(ref[k][0], ref[k][1]), null);
+            double e = Math.hypot(refined.landmarks()[k][0] - want.getX(), refined.landmarks()[k][1] - want.getY());
+            assertTrue(e < 5, "refined landmark " + k + " is " + e + " px from where the rotation sends it");
+            refinedErr += e;
+            coarseErr += Math.hypot(coarse.get(0).landmarks()[k][0] - want.getX(),
+                    coarse.get(0).landmarks()[k][1] - want.getY());
+        }
+        assertTrue(refinedErr < coarseErr, "refinement helps: " + refinedErr + " vs " + coarseErr + " px in total");
     }
 
     @Test

@@ -66,8 +66,8 @@ public final class VerifyCommand implements Callable<Integer> {
                 // each image's largest face; say how many were found and which one was used
                 List<FaceDetector.Face> fa = detector.detect(ia);
                 List<FaceDetector.Face> fb = detector.detect(ib);
-                FaceDetector.Face la = detector.largest(fa, ia, a.toString());
-                FaceDetector.Face lb = detector.largest(fb, ib, b.toString());
+                FaceDetector.Face la = detector.refine(ia, detector.largest(fa, ia, a.toString()));
+                FaceDetector.Face lb = detector.refine(ib, detector.largest(fb, ib, b.toString()));
                 v = verifier.verify(embedder.embedFace(ia, la), embedder.embedFace(ib, lb));
                 printFace(out, "A", fa.size(), la);
                 printFace(out, "B", fb.size(), lb);
