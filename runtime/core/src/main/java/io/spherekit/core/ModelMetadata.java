@@ -174,7 +174,9 @@ public final class ModelMetadata {
         /** Crop box as fractions of the image. */
         INPUT_CROP("input.crop", Type.CROP),
         /** {@code true} when the preprocessing was assumed (an imported network), not recorded by training. */
-        INPUT_ASSUMED("input.assumed", Type.BOOLEAN);
+        INPUT_ASSUMED("input.assumed", Type.BOOLEAN),
+        /** The alignment template of the aligned preprocessing mode (e.g. {@code sphereface-112x96}). */
+        INPUT_ALIGN_TEMPLATE("input.align.template", Type.NAME);
 
         private final String key;
         private final Type type;

@@ -2,6 +2,8 @@ package io.spherekit.core;
 
 import io.spherekit.core.ModelMetadata.Key;
 
+import io.spherekit.core.align.AlignmentTemplate;
+import io.spherekit.core.align.FaceAligner;
 import java.awt.image.BufferedImage;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -30,9 +32,18 @@ import java.util.Objects;
  * scales the face by 1/1.18 so that eyes and mouth land on the SphereFace alignment template
  * (eyes at (30.3,51.7) and (65.5,51.5), mouth corners at y≈92.3 in the 112×96 crop).
  *
+ * <p><b>Aligned mode</b> ({@link #alignResize}): instead of the fixed crop box, the face's detected eyes, nose
+ * tip and mouth centre are mapped onto an {@link AlignmentTemplate} of the same {@code height × width} by a
+ * least-squares similarity transform and the image is warped bilinearly ({@link FaceAligner}); normalisation and
+ * layout are the same as above. A model records its template under {@link #ALIGN_TEMPLATE_KEY}; without it the
+ * template follows from the input size ({@link AlignmentTemplate#forInputSize}).
+ *
  * <p>Instances are immutable and thread-safe.
  */
 public final class Preprocessing {
+
+    /** Model metadata key naming the alignment template of the aligned mode (e.g. {@code sphereface-112x96}). */
+    public static final String ALIGN_TEMPLATE_KEY = Key.INPUT_ALIGN_TEMPLATE.key();
 
     /** Order of the three colour channels in the model input. */
     public enum ChannelOrder { RGB, BGR }
@@ -173,6 +184,24 @@ public final class Preprocessing {
             }
         }
         return out;
+    }
+
+    /**
+     * The aligned mode's counterpart of {@link #cropResize}: warps the face whose four points are given onto the
+     * template, giving {@code height·width·3} RGB bytes, HWC, for {@link #normalizeInto}.
+     *
+     * @param image    decoded source image
+     * @param points   {@code [4][2]} source points in continuous pixel coordinates: eye on the image's left, eye
+     *                 on the image's right, nose tip, mouth centre
+     * @param template where the model expects those points; its size must be this definition's
+     * @throws IllegalArgumentException if the template's size differs or the points are degenerate
+     */
+    public byte[] alignResize(BufferedImage image, double[][] points, AlignmentTemplate template) {
+        if (template.height() != height || template.width() != width) {
+            throw new IllegalArgumentException("alignment template " + template.name() + " is " + template.height()
+                    + "x" + template.width() + ", the model input is " + height + "x" + width);
+        }
+        return new FaceAligner(template).align(image, points);
     }
 
     /**

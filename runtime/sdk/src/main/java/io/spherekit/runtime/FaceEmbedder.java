@@ -3,6 +3,7 @@ package io.spherekit.runtime;
 import io.spherekit.core.ModelMetadata;
 import io.spherekit.core.Preprocessing;
 import io.spherekit.core.SphereKitException;
+import io.spherekit.core.align.AlignmentTemplate;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
@@ -41,6 +42,13 @@ import org.slf4j.LoggerFactory;
  * <p>Preprocessing is taken from the model's {@code metadata_props} ({@code spherekit.input.*}, see
  * {@link Preprocessing#fromMetadata}) when present, else from {@link Builder#optPreprocessing}; with neither,
  * {@link Builder#build()} fails.
+ *
+ * <p>Alignment: with {@link Builder#optDetector}, every image is first run through the {@link FaceDetector}, its
+ * largest face is aligned onto the model's {@link AlignmentTemplate} ({@link Preprocessing#alignResize}) and then
+ * normalised as usual; an image without a usable face gets a {@link NoFaceException} naming it. The template is
+ * {@link Builder#optAlignmentTemplate}'s, else the model's metadata {@link Preprocessing#ALIGN_TEMPLATE_KEY}, else
+ * the built-in one for the input size (112×96 SphereFace, 112×112 ArcFace). Without a detector, the fixed crop of
+ * the {@link Preprocessing} applies.
  *
  * <p>Thread safety: one instance (one native session) may be shared by any number of threads; ONNX Runtime's
  * {@code run} is thread-safe. {@link #close()} waits for running calls to finish, is idempotent, and any later
@@ -82,6 +90,8 @@ public final class FaceEmbedder implements AutoCloseable {
     private final String providerReason;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private boolean closed;
+    private final FaceDetector detector;
+    private final AlignmentTemplate alignmentTemplate;
 
     private FaceEmbedder(Builder b) throws SphereKitException {
         this.modelPath = b.modelPath;
@@ -101,6 +111,8 @@ public final class FaceEmbedder implements AutoCloseable {
                 throw new SphereKitException("model " + modelPath + " has malformed metadata: " + e.getMessage(), e);
             }
             this.preprocessing = resolvePreprocessing(b.preprocessing);
+            this.detector = b.detector;
+            this.alignmentTemplate = b.detector == null ? null : resolveTemplate(b.alignmentTemplate);
             Map<String, NodeInfo> inputs = session.getInputInfo();
             Map<String, NodeInfo> outputs = session.getOutputInfo();
             if (inputs.size() != 1) {
@@ -135,18 +147,26 @@ public final class FaceEmbedder implements AutoCloseable {
             this.embeddingDim = outShape[1] > 0 ? (int) outShape[1] : probeDim();
         } catch (SphereKitException | RuntimeException e) {
             closeQuietly();
+            closeDetector(b.detector);
             throw e;
         } catch (OrtException e) {
             closeQuietly();
+            closeDetector(b.detector);
             throw new SphereKitException("model " + modelPath + " cannot be inspected: " + e.getMessage(), e);
         }
         LOG.debug("loaded {} on {} ({}): input {} -> {}-d embedding, {}", modelPath, provider, providerReason,
                 inputName, embeddingDim, preprocessing);
     }
 
-    private record Opened(OrtSession session, Provider provider, String reason) { }
+    /** A session and the provider it runs on; {@link FaceDetector} opens its model through {@link #open} too. */
+    record Opened(OrtSession session, Provider provider, String reason) { }
 
-    private Opened open(Builder b) throws SphereKitException {
+    /**
+     * Opens {@code b}'s model with the provider handling of this class ({@link Provider}: AUTO falls back to CPU
+     * with a WARN and the reason, CUDA never falls back). Shared with {@link FaceDetector}.
+     */
+    static Opened open(Builder b) throws SphereKitException {
+        Path modelPath = b.modelPath;
         if (b.provider == Provider.CPU) {
             return new Opened(createCpuSession(b), Provider.CPU, "CPU requested");
         }
@@ -182,7 +202,7 @@ public final class FaceEmbedder implements AutoCloseable {
         }
     }
 
-    private OrtSession createCpuSession(Builder b) throws SphereKitException {
+    private static OrtSession createCpuSession(Builder b) throws SphereKitException {
         try {
             return createSession(b, false);
         } catch (CudaUnavailable e) {
@@ -190,7 +210,9 @@ public final class FaceEmbedder implements AutoCloseable {
         }
     }
 
-    private OrtSession createSession(Builder b, boolean cuda) throws SphereKitException, CudaUnavailable {
+    private static OrtSession createSession(Builder b, boolean cuda) throws SphereKitException, CudaUnavailable {
+        Path modelPath = b.modelPath;
+        OrtEnvironment env = LargeStack.environment();
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
             if (b.intraOpThreads > 0) {
                 opts.setIntraOpNumThreads(b.intraOpThreads);
@@ -225,7 +247,7 @@ public final class FaceEmbedder implements AutoCloseable {
         return m.contains("cuda") || m.contains("cudnn") || m.contains("provider") || m.contains("shared library");
     }
 
-    private static String firstLine(Throwable e) {
+    static String firstLine(Throwable e) {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
         int nl = m.indexOf('\n');
         return nl < 0 ? m : m.substring(0, nl);
@@ -245,6 +267,37 @@ public final class FaceEmbedder implements AutoCloseable {
         throw new SphereKitException("model " + modelPath + " has no preprocessing: its metadata_props hold no "
                 + ModelMetadata.PREFIX + "input.* keys (e.g. " + ModelMetadata.Key.INPUT_HEIGHT
                 + ") and none was given with optPreprocessing");
+    }
+
+    private AlignmentTemplate resolveTemplate(AlignmentTemplate explicit) throws SphereKitException {
+        AlignmentTemplate t = explicit;
+        if (t == null) {
+            try {
+                t = AlignmentTemplate.fromMetadata(metadata);
+            } catch (IllegalArgumentException e) {
+                throw new SphereKitException("model " + modelPath + ": metadata " + Preprocessing.ALIGN_TEMPLATE_KEY
+                        + ": " + e.getMessage(), e);
+            }
+        }
+        if (t == null) {
+            t = AlignmentTemplate.forInputSize(preprocessing.height(), preprocessing.width());
+        }
+        if (t == null) {
+            throw new SphereKitException("model " + modelPath + " has no alignment template for its "
+                    + preprocessing.height() + "x" + preprocessing.width() + " input: set metadata "
+                    + Preprocessing.ALIGN_TEMPLATE_KEY + " or give one with optAlignmentTemplate");
+        }
+        if (t.height() != preprocessing.height() || t.width() != preprocessing.width()) {
+            throw new SphereKitException("alignment template " + t.name() + " is " + t.height() + "x" + t.width()
+                    + " but model " + modelPath + " takes " + preprocessing.height() + "x" + preprocessing.width());
+        }
+        return t;
+    }
+
+    private static void closeDetector(FaceDetector d) {
+        if (d != null) {
+            d.close();
+        }
     }
 
     private SphereKitException invalid(String expected, String found) {
@@ -306,8 +359,64 @@ public final class FaceEmbedder implements AutoCloseable {
      * @throws IllegalStateException after {@link #close()}
      */
     public float[] embed(BufferedImage image) throws SphereKitException {
+        return embed(image, "image");
+    }
+
+    /**
+     * Embeds one image, naming it in errors.
+     *
+     * @param image decoded image
+     * @param name  how errors name it, e.g. its file
+     * @return the embedding, length {@link #embeddingDim()}
+     * @throws NoFaceException       with a detector, when the image has no usable face
+     * @throws SphereKitException    if inference fails
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public float[] embed(BufferedImage image, String name) throws SphereKitException {
         Objects.requireNonNull(image, "image");
-        return embedTensor(preprocessing.toTensor(image), 1)[0];
+        float[] t = new float[preprocessing.tensorSize()];
+        preprocessing.normalizeInto(preprocess(image, name), false, t, 0);
+        return embedTensor(t, 1)[0];
+    }
+
+    /**
+     * The model-input pixels of one image: the largest detected face aligned onto the template (with a
+     * detector), else the fixed crop.
+     *
+     * @return {@code height·width·3} RGB bytes, HWC (see {@link Preprocessing#normalizeInto})
+     * @throws NoFaceException    with a detector, when the image has no usable face
+     * @throws SphereKitException if detection fails
+     */
+    public byte[] preprocess(BufferedImage image, String name) throws SphereKitException {
+        if (detector == null) {
+            return preprocessing.cropResize(image);
+        }
+        return alignFace(image, detector.detectLargest(image, name));
+    }
+
+    /**
+     * Embeds a given detected face, aligned onto this embedder's template.
+     *
+     * @throws IllegalStateException without a detector, or after {@link #close()}
+     * @throws SphereKitException    if inference fails
+     */
+    public float[] embedFace(BufferedImage image, FaceDetector.Face face) throws SphereKitException {
+        float[] t = new float[preprocessing.tensorSize()];
+        preprocessing.normalizeInto(alignFace(image, face), false, t, 0);
+        return embedTensor(t, 1)[0];
+    }
+
+    /**
+     * Aligns a given detected face onto this embedder's template (e.g. a face other than the largest).
+     *
+     * @return {@code height·width·3} RGB bytes, HWC
+     * @throws IllegalStateException without a detector (no template)
+     */
+    public byte[] alignFace(BufferedImage image, FaceDetector.Face face) {
+        if (alignmentTemplate == null) {
+            throw new IllegalStateException("FaceEmbedder for " + modelPath + " has no detector/alignment template");
+        }
+        return preprocessing.alignResize(image, face.alignmentPoints(), alignmentTemplate);
     }
 
     /**
@@ -319,8 +428,27 @@ public final class FaceEmbedder implements AutoCloseable {
      * @throws IllegalStateException after {@link #close()}
      */
     public float[][] embed(List<BufferedImage> images) throws SphereKitException {
+        String[] names = new String[images.size()];
+        for (int i = 0; i < names.length; i++) {
+            names[i] = "images[" + i + "]";
+        }
+        return embed(images, List.of(names));
+    }
+
+    /**
+     * Embeds images in one batch, naming them in errors.
+     *
+     * @param names one per image, e.g. the files
+     * @throws NoFaceException          with a detector, naming the first image without a usable face
+     * @throws IllegalArgumentException if the lists' sizes differ
+     * @see #embed(List)
+     */
+    public float[][] embed(List<BufferedImage> images, List<String> names) throws SphereKitException {
         checkOpen();
         int n = images.size();
+        if (names.size() != n) {
+            throw new IllegalArgumentException(n + " images but " + names.size() + " names");
+        }
         if (n == 0) {
             return new float[0][];
         }
@@ -328,7 +456,7 @@ public final class FaceEmbedder implements AutoCloseable {
         float[] nchw = new float[n * size];
         for (int i = 0; i < n; i++) {
             BufferedImage img = Objects.requireNonNull(images.get(i), "images[" + i + "]");
-            preprocessing.normalizeInto(preprocessing.cropResize(img), false, nchw, i * size);
+            preprocessing.normalizeInto(preprocess(img, names.get(i)), false, nchw, i * size);
         }
         return embedTensor(nchw, n);
     }
@@ -434,12 +562,22 @@ public final class FaceEmbedder implements AutoCloseable {
         return providerReason;
     }
 
+    /** @return the face detector of the aligned mode, or {@code null} (fixed crop) */
+    public FaceDetector detector() {
+        return detector;
+    }
+
+    /** @return the alignment template of the aligned mode, or {@code null} (fixed crop) */
+    public AlignmentTemplate alignmentTemplate() {
+        return alignmentTemplate;
+    }
+
     /** @return the model file this embedder was loaded from */
     public Path modelPath() {
         return modelPath;
     }
 
-    /** Releases the native session after running calls finish. Idempotent. */
+    /** Releases the native session (and the detector's) after running calls finish. Idempotent. */
     @Override
     public void close() {
         lock.writeLock().lock();
@@ -447,6 +585,7 @@ public final class FaceEmbedder implements AutoCloseable {
             if (!closed) {
                 closed = true;
                 closeQuietly();
+                closeDetector(detector);
             }
         } finally {
             lock.writeLock().unlock();
@@ -463,6 +602,8 @@ public final class FaceEmbedder implements AutoCloseable {
         private Preprocessing preprocessing;
         private int intraOpThreads;
         private Set<OrtProvider> buildProviders;
+        private FaceDetector detector;
+        private AlignmentTemplate alignmentTemplate;
 
         private Builder() {
         }
@@ -475,6 +616,23 @@ public final class FaceEmbedder implements AutoCloseable {
             EnumSet<OrtProvider> copy = EnumSet.noneOf(OrtProvider.class);
             copy.addAll(providers);
             this.buildProviders = copy;
+            return this;
+        }
+
+        /**
+         * Detect and align before embedding (see the class comment). The embedder takes ownership: its
+         * {@link FaceEmbedder#close()} (or a failed {@link #build()}) closes the detector.
+         *
+         * @param d the detector, or {@code null} for the fixed crop (the default)
+         */
+        public Builder optDetector(FaceDetector d) {
+            this.detector = d;
+            return this;
+        }
+
+        /** @param t template of the aligned mode; default from the model metadata or its input size */
+        public Builder optAlignmentTemplate(AlignmentTemplate t) {
+            this.alignmentTemplate = t;
             return this;
         }
 

@@ -77,6 +77,24 @@ public final class Verifier {
     }
 
     /**
+     * Embeds both images (one batch of 2), naming them in errors, and compares them. With an aligning embedder
+     * ({@link FaceEmbedder.Builder#optDetector}), each image's largest face is used and blank or face-less images
+     * are refused rather than compared.
+     *
+     * @throws NullPointerException if {@code a} or {@code b} is null; the message names which
+     * @throws NoFaceException       with a detector, naming the image that has no usable face
+     * @throws SphereKitException    if inference fails
+     * @throws IllegalStateException after the embedder was closed
+     */
+    public Verification verify(BufferedImage a, String nameA, BufferedImage b, String nameB)
+            throws SphereKitException {
+        requireBoth(a, b);
+        float[][] e = embedder.embed(List.of(a, b), List.of(Objects.requireNonNullElse(nameA, "image a"),
+                Objects.requireNonNullElse(nameB, "image b")));
+        return verify(e[0], e[1]);
+    }
+
+    /**
      * Compares two precomputed embeddings.
      *
      * @throws NullPointerException     if {@code a} or {@code b} is null; the message names which

@@ -82,7 +82,8 @@ public final class EvaluateCommand implements Callable<Integer> {
         }
         List<Path> images = list.distinctImages();
         try (FaceEmbedder embedder = modelOptions.open()) {
-            EmbeddingJob.Output emb = EmbeddingJob.run(embedder, images, batch, err);
+            // aligned mode: an image without a usable face is embedded from the fixed crop, counted and listed
+            EmbeddingJob.Output emb = EmbeddingJob.run(embedder, images, batch, err, true);
             Map<Path, float[]> byPath = new HashMap<>();
             for (int i = 0; i < images.size(); i++) {
                 byPath.put(images.get(i), emb.embeddings()[i]);
@@ -102,6 +103,15 @@ public final class EvaluateCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "provider: %s (%s)%n", embedder.provider(), embedder.providerReason());
             out.printf(Locale.ROOT, "images: %d embedded in %.1f s (%.1f img/s, batch %d)%n", images.size(),
                     emb.seconds(), emb.imagesPerSecond(), batch);
+            if (embedder.detector() != null) {
+                out.printf(Locale.ROOT, "alignment: detect + align onto %s; face found in %d/%d images (%.2f%%),"
+                        + " %d embedded from the fixed crop instead%n", embedder.alignmentTemplate().name(),
+                        images.size() - emb.cropFallbacks().size(), images.size(),
+                        100.0 * (images.size() - emb.cropFallbacks().size()) / Math.max(1, images.size()),
+                        emb.cropFallbacks().size());
+            } else {
+                out.println("alignment: fixed crop");
+            }
             if (list.skippedPairs() > 0) {
                 out.printf(Locale.ROOT, "skipped: %d pairs (%d missing images)%n", list.skippedPairs(),
                         list.missingImages().size());
@@ -159,6 +169,21 @@ public final class EvaluateCommand implements Callable<Integer> {
         ObjectNode md = j.putObject("model_metadata");
         embedder.metadata().forEach(md::put);
         j.put("preprocessing", embedder.preprocessing().toString());
+        ObjectNode al = j.putObject("alignment");
+        if (embedder.detector() == null) {
+            al.put("mode", "crop");
+        } else {
+            al.put("mode", "detect");
+            al.put("template", embedder.alignmentTemplate().name());
+            al.put("detector", embedder.detector().modelPath().toString());
+            al.put("detector_min_score", embedder.detector().minScore());
+            al.put("images", emb.embeddings().length);
+            al.put("faces_found", emb.embeddings().length - emb.cropFallbacks().size());
+            al.put("detection_rate", (emb.embeddings().length - emb.cropFallbacks().size())
+                    / (double) Math.max(1, emb.embeddings().length));
+            ArrayNode fb = al.putArray("crop_fallback_images");
+            emb.cropFallbacks().forEach(fb::add);
+        }
         j.put("embedding_dim", embedder.embeddingDim());
         j.put("provider", embedder.provider().name());
         j.put("provider_reason", embedder.providerReason());

@@ -160,7 +160,7 @@ public final class GalleryCommand implements Runnable {
                     spec.commandLine().getErr().printf("warning: gallery was built with model %s, searching with"
                             + " %s%n", g.modelId(), id);
                 }
-                List<Gallery.Match> matches = g.search(embedder.embed(Images.read(image)), k);
+                List<Gallery.Match> matches = g.search(embedder.embed(Images.read(image), image.toString()), k);
                 for (int i = 0; i < matches.size(); i++) {
                     out.printf(Locale.ROOT, "%d\t%.6f\t%s%n", i + 1, matches.get(i).score(), matches.get(i).label());
                 }

@@ -1,5 +1,7 @@
 package io.spherekit.runtime.cli;
 
+import io.spherekit.core.align.AlignmentTemplate;
+import io.spherekit.runtime.FaceDetector;
 import io.spherekit.runtime.FaceEmbedder;
 import io.spherekit.core.Preprocessing;
 import io.spherekit.runtime.Provider;
@@ -39,6 +41,27 @@ public final class ModelOptions {
     @Option(names = "--verbose", description = "Print stack traces on errors.")
     boolean verbose;
 
+    /** How an image becomes the model input. */
+    public enum Align { crop, detect }
+
+    @Option(names = "--align", defaultValue = "crop", paramLabel = "crop|detect",
+            description = "crop: the model's fixed crop box (frames like deep-funneled LFW). detect: find the"
+                    + " largest face (BlazeFace), align its eyes, nose and mouth onto the model's template, then"
+                    + " embed; images without a face are refused (evaluate embeds them from the fixed crop and counts"
+                    + " them). Default: ${DEFAULT-VALUE}.")
+    Align align;
+
+    @Option(names = "--detector", paramLabel = "DETECTOR.onnx",
+            description = "Face detector for --align detect (default: -D" + FaceDetector.MODEL_PROPERTY
+                    + ", else runtime/sdk/target/detector/face_detection_front_128x128.onnx, which the build"
+                    + " fetches).")
+    Path detector;
+
+    @Option(names = "--align-template", paramLabel = "NAME",
+            description = "Alignment template for --align detect: sphereface-112x96 or arcface-112x112 (default:"
+                    + " the model's metadata spherekit.input.align.template, else by input size).")
+    String alignTemplate;
+
     /** The {@code --model} path as given (relative paths resolve against the current folder). */
     public Path model() {
         return model;
@@ -55,10 +78,26 @@ public final class ModelOptions {
         if (threads < 0) {
             throw new ParameterException(mixee.commandLine(), "--threads must be >= 0, got " + threads);
         }
+        if (align != Align.detect && (detector != null || alignTemplate != null)) {
+            throw new ParameterException(mixee.commandLine(), "--detector and --align-template need --align detect");
+        }
+        AlignmentTemplate template = null;
+        if (alignTemplate != null) {
+            try {
+                template = AlignmentTemplate.named(alignTemplate);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(mixee.commandLine(), "--align-template: " + e.getMessage());
+            }
+        }
         FaceEmbedder.Builder b = FaceEmbedder.builder().setModelPath(model).optProvider(provider);
         b.optIntraOpThreads(threads);
         if (lfwPreprocessing) {
             b.optPreprocessing(Preprocessing.LFW_SPHEREFACE);
+        }
+        if (align == Align.detect) {
+            b.optDetector(FaceDetector.builder().optModelPath(detector).optProvider(provider)
+                    .optIntraOpThreads(threads).build());
+            b.optAlignmentTemplate(template);
         }
         return b.build();
     }

