@@ -11,11 +11,10 @@ Peak FP32 = cores x clock x FLOPs/cycle/core. Each factor is printed with where 
   FLOPs/cycle/core = FMA pipes x fp32 lanes x 2 (an FMA is a multiply and an add):
     AVX-512 with two full-width 512-bit FMA pipes (Intel server cores with two FMA units, AMD Zen 5) = 2 x 16 x 2
     = 64; AMD Zen 4 (512-bit ops double-pumped on 256-bit units) = 32; AVX2 + FMA = 2 x 8 x 2 = 32; else 8.
-    Under a hypervisor (lscpu "Hypervisor vendor") the CPUID family/model are what the hypervisor exposes, not
-    necessarily the host's: this project's KVM guests report family 25 (a Zen 4 number) on a Zen 5 host, where
-    Keras/TF measured 455 GFLOP/s on 2 cores, i.e. 228 GFLOP/s per core, which 32 FLOPs/cycle could only reach
-    at 7.1 GHz. So in a VM with AVX-512 the script takes 64 (the full-width case) and says so; on bare metal
-    family 25 means Zen 4 (32).
+    The family is read as the VM reports it. This project's machines are not all the same CPU: the 2026-11-30
+    runs recorded family 26 (Zen 5; machine.json's lscpu) and the 2026-12-01 runs family 25 model 17 (Zen 4),
+    where ORT-Java SphereFace-20 ran at about half the img/s, as half-width FMA predicts. Compare runs only
+    when their machine.json show the same CPU family.
   Clock: lscpu "CPU max MHz" when reported (the boost ceiling, the right clock for a peak); otherwise
     /proc/cpuinfo "cpu MHz", which on a KVM guest is the TSC rate the hypervisor reports (the nominal base
     clock), so the peak is then at base clock and a lower bound: a boosting CPU can exceed it. Pass --ghz with
@@ -81,13 +80,8 @@ def cpu_info(ghz=None, fpc=None):
     if fpc is None:
         if "avx512f" in flags and vendor == "AuthenticAMD" and family >= 26:
             fpc, why = 64, "AMD Zen 5 AVX-512: 2 full-width 512-bit FMA pipes x 16 fp32 lanes x 2 FLOPs"
-        elif "avx512f" in flags and vendor == "AuthenticAMD" and family == 25 and not hypervisor:
-            fpc, why = 32, "AMD Zen 4 AVX-512: 2 x 256-bit FMA units (512-bit ops double-pumped) x 8 lanes x 2"
         elif "avx512f" in flags and vendor == "AuthenticAMD" and family == 25:
-            fpc, why = 64, (f"AVX-512 in a {hypervisor} guest reporting AMD family 25: the CPUID family is the "
-                            "hypervisor's; taken as full-width (Zen 5: 2 x 512-bit FMA pipes x 16 fp32 lanes x 2), "
-                            "as measured throughput here needs (Keras/TF 455 GFLOP/s on 2 cores); "
-                            "--flops-per-cycle 32 on a real Zen 4 host")
+            fpc, why = 32, "AMD Zen 4 AVX-512: 2 x 256-bit FMA units (512-bit ops double-pumped) x 8 lanes x 2"
         elif "avx512f" in flags:
             fpc, why = 64, "AVX-512: 2 x 512-bit FMA pipes x 16 fp32 lanes x 2 FLOPs"
         elif "avx2" in flags and "fma" in flags:

@@ -6,7 +6,7 @@
 # The demo's model and checkpoints stay in runs/demo (not committed). Copied to --results (default
 # bench/results/demo-<date>): demo-report.json (config, training time, final loss, threshold, accuracy, AUC, EER,
 # TAR@FAR), train-report.json, train-log.jsonl, roc.csv; plus wall-clock.json (the whole demo's wall time,
-# build included), machine.json and command.txt. Run on a quiet machine: training speed is part of the report.
+# build included), demo-output.txt (what the demo printed), machine.json and command.txt. Run on a quiet machine: training speed is part of the report.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cmdline="scripts/record-demo.sh $*"
@@ -36,7 +36,7 @@ json.dump({"date": datetime.datetime.now().isoformat(timespec="seconds"), "cpu_m
           open(sys.argv[1], "w"), indent=2)
 PY
 start=$(date +%s.%N)
-"$repo/bin/spherekit" demo --out "$runs" "${pass[@]}"
+"$repo/bin/spherekit" demo --out "$runs" "${pass[@]}" 2>&1 | tee "$results/demo-output.txt"
 end=$(date +%s.%N)
 python3 - "$runs" "$results" "$start" "$end" <<'PY'
 import json, os, shutil, sys
