@@ -1,5 +1,6 @@
 package io.spherekit.core.align;
 
+import io.spherekit.core.ModelMetadata;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
@@ -112,7 +113,7 @@ public record AlignmentTemplate(String name, int height, int width, double[][] p
      * @throws IllegalArgumentException when the name is not a known template
      */
     public static AlignmentTemplate fromMetadata(Map<String, String> metadata) {
-        String name = metadata.get("spherekit.input.align.template");
+        String name = metadata.get(ModelMetadata.Key.INPUT_ALIGN_TEMPLATE.key());
         return name == null ? null : named(name.strip());
     }
 
