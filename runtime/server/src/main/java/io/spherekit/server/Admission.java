@@ -1,6 +1,7 @@
 package io.spherekit.server;
 
 import io.spherekit.core.SphereKitException;
+import io.spherekit.runtime.NoFaceException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -133,7 +134,8 @@ final class Admission {
 
     /**
      * Maps a failure of a request's work to its answer: an {@link ApiError} as is, an
-     * {@link IllegalArgumentException} 422, an {@link IllegalStateException} (closed embedder) 503, a
+     * {@link IllegalArgumentException} 422, a {@link NoFaceException} (aligned mode: no usable face in an upload)
+     * 422 {@code no_face}, an {@link IllegalStateException} (closed embedder) 503, any other
      * {@link SphereKitException} 500 {@code inference_failed}, anything else 500 {@code internal}.
      */
     static ApiError toApiError(Throwable t) {
@@ -145,6 +147,9 @@ final class Admission {
         }
         if (t instanceof IllegalStateException) {
             return shuttingDown(t.getMessage());
+        }
+        if (t instanceof NoFaceException) {
+            return new ApiError(422, "no_face", t.getMessage());
         }
         if (t instanceof SphereKitException) {
             LOG.error("inference failed", t);

@@ -149,7 +149,9 @@ public final class Cli {
     private static int usageError(ParameterException pe) {
         CommandLine line = pe.getCommandLine();
         PrintWriter w = line.getErr();
-        w.println("error: " + pe.getMessage());
+        String m = pe.getMessage() == null ? "invalid usage" : pe.getMessage();
+        // picocli's own messages sometimes start with "Error: "; print the prefix once
+        w.println("error: " + (m.regionMatches(true, 0, "error: ", 0, 7) ? m.substring(7) : m));
         line.usage(w);
         w.flush();
         return USAGE;

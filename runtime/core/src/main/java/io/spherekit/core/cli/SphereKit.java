@@ -24,16 +24,25 @@ public final class SphereKit implements Runnable {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(arity = "0..1", paramLabel = "COMMAND", description = "a command name (prints how to get its help)")
-    String command;
+    @Parameters(arity = "0..2", paramLabel = "COMMAND",
+            description = "a command name, or 'help COMMAND' (both print how to get that command's help)")
+    List<String> words = new ArrayList<>();
 
     @Override
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
-        if (command == null) {
+        List<String> w = words;
+        if (!w.isEmpty() && w.get(0).equals("help")) {
+            w = w.subList(1, w.size());
+        }
+        if (w.isEmpty()) {
             printHelp(out);
             return;
         }
+        if (w.size() > 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "expected one command name, got " + w);
+        }
+        String command = w.get(0);
         Commands c = Commands.byName(command).orElseThrow(() -> new CommandLine.ParameterException(
                 spec.commandLine(), "unknown command '" + command + "'; commands: " + String.join(", ", Commands.names())));
         out.printf(Locale.ROOT, "%s: %s%nRun 'spherekit %s --help' for its options.%n", c.command(), c.summary(), c.command());

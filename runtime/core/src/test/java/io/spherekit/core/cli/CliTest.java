@@ -88,6 +88,11 @@ class CliTest {
         Run named = run(SphereKit::run, "verify");
         assertEquals(Cli.OK, named.code());
         assertTrue(named.out().startsWith("verify: " + Commands.VERIFY.summary()), named.out());
+        Run helpVerify = run(SphereKit::run, "help", "verify");
+        assertEquals(Cli.OK, helpVerify.code(), helpVerify.err());
+        assertEquals(named.out(), helpVerify.out(), "'help verify' says what 'verify' says");
+        assertEquals(help.out(), run(SphereKit::run, "help").out(), "'help' alone prints the help");
+        assertUsageError(SphereKit::run, "spherekit", "unknown command 'nope'", "help", "nope");
     }
 
     @Test
