@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
  * {@code <out>/model.zip} and {@code <out>/train-report.json}. Exit codes, errors and {@code --version} follow
  * {@link Cli}: 0 ok, 1 failure, 2 usage error (bad option values are found before any data is read).
  */
-@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true,
         versionProvider = Cli.VersionProvider.class,
         description = {"Train SphereFace with a margin head (A-Softmax, AM-Softmax, ArcFace or softmax) in DL4J.",
             "Relative paths are taken from the current folder."},
@@ -40,39 +40,39 @@ public final class TrainCli implements Callable<Integer> {
     Path images;
     @Option(names = "--people", description = "People list restricting identities (default: <lfw>/peopleDevTrain.txt; 'none' for all folders)")
     String people;
-    @Option(names = "--min-images", defaultValue = "2") int minImages;
+    @Option(names = "--min-images", defaultValue = "2", description = "Keep identities with at least this many images") int minImages;
     @Option(names = "--max-identities", defaultValue = "0", description = "Use only the first N identities (0 = all)") int maxIdentities;
-    @Option(names = "--out", defaultValue = "runs/train", description = "Run directory (default: ${DEFAULT-VALUE})") Path out;
-    @Option(names = "--depth", defaultValue = "4", description = "SphereFace depth 4|10|20|36|64 (default: ${DEFAULT-VALUE})") int depth;
-    @Option(names = "--input", defaultValue = "112x96", description = "Input HxW (default: ${DEFAULT-VALUE}, the paper's)") String input;
+    @Option(names = "--out", defaultValue = "runs/train", description = "Run directory") Path out;
+    @Option(names = "--depth", defaultValue = "4", description = "SphereFace depth 4|10|20|36|64") int depth;
+    @Option(names = "--input", defaultValue = "112x96", description = "Input HxW (the paper's)") String input;
     @Option(names = "--batchnorm", description = "BatchNormalization after every conv (later SphereFace work; off by default)") boolean batchNorm;
     @Option(names = "--fail-on-corrupt", description = "Fail on an undecodable image instead of skipping and counting it") boolean failOnCorrupt;
-    @Option(names = "--width", defaultValue = "0.5", description = "Width multiplier on 64/128/256/512 channels (default: ${DEFAULT-VALUE})") double width;
-    @Option(names = "--embedding-dim", defaultValue = "512") int embeddingDim;
-    @Option(names = "--head", defaultValue = "asoftmax", description = "asoftmax|amsoftmax|arcface|softmax (default: ${DEFAULT-VALUE})") String head;
+    @Option(names = "--width", defaultValue = "0.5", description = "Width multiplier on 64/128/256/512 channels") double width;
+    @Option(names = "--embedding-dim", defaultValue = "512", description = "Embedding size (fc5 outputs)") int embeddingDim;
+    @Option(names = "--head", defaultValue = "asoftmax", description = "asoftmax|amsoftmax|arcface|softmax") String head;
     @Option(names = "--scale", description = "s for amsoftmax (default 30) / arcface (default 64)") Double scale;
     @Option(names = "--margin", description = "m for amsoftmax (cosine, default 0.35) / arcface (radians, default 0.5)") Double margin;
     @Option(names = "--m", defaultValue = "4", description = "A-Softmax margin m (1..4)") int m;
-    @Option(names = "--lambda-base", defaultValue = "1000") double lambdaBase;
-    @Option(names = "--lambda-gamma", defaultValue = "0.12") double lambdaGamma;
-    @Option(names = "--lambda-power", defaultValue = "1") double lambdaPower;
-    @Option(names = "--lambda-min", defaultValue = "5") double lambdaMin;
-    @Option(names = "--epochs", defaultValue = "8") int epochs;
-    @Option(names = "--batch", defaultValue = "32") int batch;
-    @Option(names = "--lr", defaultValue = "0.01") double lr;
+    @Option(names = "--lambda-base", defaultValue = "1000", description = "A-Softmax λ = max(λ_min, base·(1+γ·iter)^(−power)): base") double lambdaBase;
+    @Option(names = "--lambda-gamma", defaultValue = "0.12", description = "λ schedule: γ") double lambdaGamma;
+    @Option(names = "--lambda-power", defaultValue = "1", description = "λ schedule: power") double lambdaPower;
+    @Option(names = "--lambda-min", defaultValue = "5", description = "λ schedule: floor λ_min") double lambdaMin;
+    @Option(names = "--epochs", defaultValue = "8", description = "Passes over the training images") int epochs;
+    @Option(names = "--batch", defaultValue = "32", description = "Images per iteration") int batch;
+    @Option(names = "--lr", defaultValue = "0.01", description = "Base learning rate (SGD, Nesterov momentum)") double lr;
     @Option(names = "--lr-schedule", defaultValue = "step", description = "step|cosine") String lrSchedule;
-    @Option(names = "--warmup", defaultValue = "0") int warmup;
-    @Option(names = "--momentum", defaultValue = "0.9") double momentum;
-    @Option(names = "--weight-decay", defaultValue = "5e-4") double weightDecay;
+    @Option(names = "--warmup", defaultValue = "0", description = "Linear warm-up iterations") int warmup;
+    @Option(names = "--momentum", defaultValue = "0.9", description = "Nesterov momentum") double momentum;
+    @Option(names = "--weight-decay", defaultValue = "5e-4", description = "L2 weight decay") double weightDecay;
     @Option(names = "--no-flip", description = "Disable random horizontal flips") boolean noFlip;
-    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of initialisation, order and augmentation") long seed;
     @Option(names = "--threads", defaultValue = "2", description = "Image decoding threads") int threads;
-    @Option(names = "--random-crop", defaultValue = "2", description = "Random-crop margin in pixels per side (112x96 windows of a 116x100 resize at 2; 0 = off; default: ${DEFAULT-VALUE})") int cropMargin;
+    @Option(names = "--random-crop", defaultValue = "2", description = "Random-crop margin in pixels per side (112x96 windows of a 116x100 resize at 2; 0 = off)") int cropMargin;
     @Option(names = "--cache-dir", description = "Decoded-image cache (default: ~/.cache/spherekit)") Path cacheDir;
     @Option(names = "--no-cache", description = "Decode images every run") boolean noCache;
-    @Option(names = "--checkpoint-every", defaultValue = "200", description = "Checkpoint every N iterations, plus every epoch end (default: ${DEFAULT-VALUE})") int checkpointEvery;
+    @Option(names = "--checkpoint-every", defaultValue = "200", description = "Checkpoint every N iterations, plus every epoch end") int checkpointEvery;
     @Option(names = "--resume", description = "Continue from the newest checkpoint in --out") boolean resume;
-    @Option(names = "--val-fraction", defaultValue = "0.1", description = "Identities held out for the per-epoch 10-fold check (default: ${DEFAULT-VALUE}; 0 = train on all)") double valFraction;
+    @Option(names = "--val-fraction", defaultValue = "0.1", description = "Identities held out for the per-epoch 10-fold check (0 = train on all)") double valFraction;
 
     private final PrintStream out0;
     private final PrintStream err0;
