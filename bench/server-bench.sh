@@ -30,16 +30,7 @@ out="${out:-$bench/results/server-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 echo "$cmdline" > "$out/command.txt"
-python3 - "$out/machine.json" "$repo" <<'PY'
-import datetime, json, subprocess, sys
-def sh(c):
-    return subprocess.run(c, shell=True, capture_output=True, text=True).stdout.strip()
-ls = {k.strip(): v.strip() for k, v in (l.split(":", 1) for l in sh("lscpu").splitlines() if ":" in l)}
-json.dump({"date": datetime.datetime.now().isoformat(timespec="seconds"), "cpu_model": ls.get("Model name"),
-           "cpus": ls.get("CPU(s)"), "loadavg": open("/proc/loadavg").read().split()[:3],
-           "java": sh("java -version 2>&1 | head -1"), "git": sh("git -C '%s' rev-parse --short HEAD" % sys.argv[2])},
-          open(sys.argv[1], "w"), indent=2)
-PY
+python3 "$repo/bench/machine_json.py" "$out/machine.json" "$repo"
 if [[ $build == 1 || ! -f "$bench/target/classpath.txt" ]]; then
   (cd "$repo" && mvn -B -q -Dstyle.color=never -DskipTests -Dspherekit.skipPython=true package -pl bench -am)
 fi

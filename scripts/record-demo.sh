@@ -24,17 +24,7 @@ done
 mkdir -p "$results"
 results="$(cd "$results" && pwd)"
 echo "$cmdline" > "$results/command.txt"
-python3 - "$results/machine.json" "$repo" <<'PY'
-import datetime, json, subprocess, sys
-def sh(c):
-    return subprocess.run(c, shell=True, capture_output=True, text=True).stdout.strip()
-ls = {k.strip(): v.strip() for k, v in (l.split(":", 1) for l in sh("lscpu").splitlines() if ":" in l)}
-json.dump({"date": datetime.datetime.now().isoformat(timespec="seconds"), "cpu_model": ls.get("Model name"),
-           "cpus": ls.get("CPU(s)"), "loadavg": open("/proc/loadavg").read().split()[:3],
-           "java": sh("java -version 2>&1 | head -1"), "git": sh("git -C '%s' rev-parse --short HEAD" % sys.argv[2]),
-           "git_dirty": bool(sh("git -C '%s' status --porcelain --untracked-files=no" % sys.argv[2]))},
-          open(sys.argv[1], "w"), indent=2)
-PY
+python3 "$repo/bench/machine_json.py" "$results/machine.json" "$repo"
 start=$(date +%s.%N)
 "$repo/bin/spherekit" demo --out "$runs" "${pass[@]}" 2>&1 | tee "$results/demo-output.txt"
 end=$(date +%s.%N)

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Creates the build's own Python venv (testdata/target/venv) from the local pip mirror, for the tests that run
-# onnx.checker and the Keras parity references. Idempotent: a venv whose requirements are already installed is
-# reused. Never touches the system site-packages.
+# Creates a Python venv from the local pip mirror only. Idempotent: a venv whose requirements file is unchanged
+# since it was built is reused. Never touches the system site-packages.
+#
+#   testdata/python/setup_venv.sh [VENV_DIR [REQUIREMENTS]]
+#
+# Defaults: testdata/target/venv and testdata/python/requirements.txt (onnx.checker and the Keras parity references);
+# bench/python/setup_venv.sh calls it with the benchmarks' venv and requirements.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 venv="${1:-$here/../target/venv}"
-req="$here/requirements.txt"
+req="${2:-$here/requirements.txt}"
 stamp="$venv/.spherekit-requirements"
 if [[ -x "$venv/bin/python" && -f "$stamp" ]] && cmp -s "$req" "$stamp"; then
   echo "python venv up to date: $venv"
@@ -23,4 +27,4 @@ if [[ -d /opt/pypi/simple ]]; then
 fi
 "$venv/bin/pip" install -q "${pip_args[@]}" -r "$req"
 cp "$req" "$stamp"
-echo "python venv ready: $venv ($("$venv/bin/python" -c 'import onnx; print("onnx", onnx.__version__)'))"
+echo "python venv ready: $venv (from $req)"
