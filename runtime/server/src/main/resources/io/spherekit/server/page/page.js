@@ -217,12 +217,21 @@
 
   // ---------------------------------------------------------------- drawing the answer
 
+  /** A label on a pill above the box (inside it when the box touches the top edge). */
   function label(svg, box, text, unit, cls) {
-    const size = unit * 4.2;
-    const above = box.y - unit * 1.2;
-    const y = above - size > 0 ? above : box.y + size + unit;
-    const t = svgNode('text', { x: box.x + unit * 0.6, y: y, 'font-size': size, class: cls }, svg);
+    const size = unit * 5;
+    const pad = unit * 1.1;
+    const above = box.y - pad * 1.6;
+    const y = above - size > 0 ? above : box.y + size + pad;
+    const g = svgNode('g', { class: 'label ' + cls }, svg);
+    const pill = svgNode('rect', { rx: unit * 1.2, ry: unit * 1.2 }, g);
+    const t = svgNode('text', { x: box.x + pad, y: y, 'font-size': size }, g);
     t.textContent = text;
+    const b = t.getBBox();
+    pill.setAttribute('x', String(b.x - pad));
+    pill.setAttribute('y', String(b.y - pad * 0.4));
+    pill.setAttribute('width', String(b.width + 2 * pad));
+    pill.setAttribute('height', String(b.height + pad * 0.8));
   }
 
   function rect(svg, box, cls) {
@@ -238,7 +247,7 @@
     const unit = Math.max(im.width, im.height) / 100;
     if (im.crop_box) {
       rect(svg, im.crop_box, 'box crop-box');
-      label(svg, im.crop_box, 'fixed crop', unit, 'label crop');
+      label(svg, im.crop_box, 'fixed crop', unit, 'crop');
     }
     const usedIndex = im.face_used ? im.face_used.index : -1;
     im.faces.forEach((f, k) => {
@@ -246,12 +255,12 @@
         return; // drawn below as the face used (the same detection, refined)
       }
       rect(svg, f.box, 'box face-box');
-      label(svg, f.box, 'face · ' + f.score.toFixed(2), unit, 'label other');
+      label(svg, f.box, 'face · ' + f.score.toFixed(2), unit, 'other');
     });
     if (im.face_used) {
       const u = im.face_used;
       rect(svg, u.box, 'box face-used');
-      label(svg, u.box, 'used · ' + u.score.toFixed(2), unit, 'label used');
+      label(svg, u.box, 'used · ' + u.score.toFixed(2), unit, 'used');
       u.landmarks.forEach((p, k) => {
         const c = svgNode('circle', { cx: p[0], cy: p[1], r: unit * 1.1,
           class: k < 4 ? 'landmark aligned' : 'landmark ear', 'vector-effect': 'non-scaling-stroke' }, svg);
