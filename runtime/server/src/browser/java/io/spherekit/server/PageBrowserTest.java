@@ -172,6 +172,14 @@ class PageBrowserTest {
         String source = driver.findElement(By.id("threshold-source")).getText();
         assertTrue(source.startsWith("Threshold stored in the model file (spherekit.threshold)"), source);
 
+        // the marker on the cosine scale (-1 at the left end, +1 at the right) sits at the score
+        @SuppressWarnings("unchecked")
+        Map<String, Object> scale = (Map<String, Object>) js("const b = document.querySelector('.scale-bar')"
+                + ".getBoundingClientRect(); const m = document.querySelector('.scale-score').getBoundingClientRect();"
+                + " return {at: (m.left + m.width / 2 - b.left) / b.width * 2 - 1, px: b.width};");
+        assertEquals(score, ((Number) scale.get("at")).doubleValue(), 4 / ((Number) scale.get("px")).doubleValue(),
+                "score marker on the scale: " + scale);
+        JsonNode input = PageFixtures.get(s, "/v1/model").json().get("input");
         for (String part : new String[] {"a", "b"}) {
             List<WebElement> boxes = driver.findElements(By.cssSelector("#slot-" + part + " .overlay rect." + boxClass));
             assertEquals(1, boxes.size(), "one " + boxClass + " box over photo " + part);
@@ -195,8 +203,8 @@ class PageBrowserTest {
                     + " + ' img'); return {ok: i.complete, w: i.naturalWidth, h: i.naturalHeight,"
                     + " shown: i.getBoundingClientRect().width};", part);
             assertEquals(Boolean.TRUE, c.get("ok"), c.toString());
-            assertEquals(96L, ((Number) c.get("w")).longValue(), "crop width: " + c);
-            assertEquals(112L, ((Number) c.get("h")).longValue(), "crop height: " + c);
+            assertEquals(input.get("width").asLong(), ((Number) c.get("w")).longValue(), "crop width: " + c);
+            assertEquals(input.get("height").asLong(), ((Number) c.get("h")).longValue(), "crop height: " + c);
             assertTrue(((Number) c.get("shown")).doubleValue() > 90, "crop shown: " + c);
         }
         return v.json();
@@ -261,6 +269,27 @@ class PageBrowserTest {
         assertTrue(driver.findElement(By.id("slot-b")).getAttribute("class").contains("failed"));
         screenshot("no-face");
         assertEquals(List.of(), consoleErrors("422"));
+    }
+
+    @Test
+    void photosAboveTheBodyLimitAreRefusedBeforeUpload() throws Exception {
+        long limit = Files.size(PageFixtures.BLAIR_1) + 1000; // one photo fits, two do not
+        try (FaceServer small = PageFixtures.server(model, true, limit)) {
+            open(small);
+            pick(PageFixtures.BLAIR_1, PageFixtures.BLAIR_2);
+            WebElement error = driver.findElement(By.id("error"));
+            assertTrue(error.isDisplayed());
+            assertEquals("The photos are too large", error.findElement(By.className("error-title")).getText());
+            String message = error.findElement(By.className("error-message")).getText();
+            assertTrue(message.contains("this server accepts at most"), message);
+            assertEquals("checked in the page; nothing was sent",
+                    error.findElement(By.className("error-code")).getText());
+            assertEquals(0L, js("return performance.getEntriesByType('resource')"
+                    + ".filter(e => e.name.includes('/v1/inspect')).length;"), "no upload was attempted");
+            assertTrue((Long) js("return performance.getEntriesByType('resource')"
+                    + ".filter(e => e.name.includes('/v1/model')).length;") >= 1, "resource timing sees the fetches");
+            assertEquals(List.of(), consoleErrors());
+        }
     }
 
     @Test

@@ -312,6 +312,11 @@
     cos.setAttribute('data-score', String(j.score));
     $('relation').textContent = j.same ? '≥' : '<';
     $('threshold').textContent = j.threshold.toFixed(4);
+    // the cosine scale from -1 to 1: the "same" zone from the threshold up, and where this pair lies
+    const at = (x) => (Math.max(-1, Math.min(1, x)) + 1) * 50 + '%';
+    v.querySelector('.scale-same').style.left = at(j.threshold);
+    v.querySelector('.scale-threshold').style.left = at(j.threshold);
+    v.querySelector('.scale-score').style.left = at(j.score);
     $('threshold-source').textContent = 'Threshold ' + sourceText(j.threshold_source, j.threshold_detail)
       + '. Model ' + j.model_id + '.';
     v.hidden = false;
