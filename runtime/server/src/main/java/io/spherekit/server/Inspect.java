@@ -89,7 +89,7 @@ final class Inspect {
         return () -> run(a, b);
     }
 
-    /** One image's way to the model input: the detections, the face used, the fixed crop box, the input pixels. */
+    /** One image's way to the model input: its detections, the face used (null: fixed crop) and the input pixels. */
     private record Prepared(String part, BufferedImage image, List<FaceDetector.Face> faces, FaceDetector.Face used,
                             byte[] hwc) {
     }
