@@ -51,11 +51,15 @@ final class Endpoints {
     private final Config cfg;
     private final Admission admission;
     private final ObjectNode modelInfo;
+    private final Inspect inspect;
+    private final Page page;
 
     Endpoints(Config cfg, Admission admission) {
         this.cfg = cfg;
         this.admission = admission;
         this.modelInfo = buildModelInfo();
+        this.inspect = new Inspect(mapper, cfg.embedder(), cfg.verifier(), cfg.modelId(), cfg.maxPixels());
+        this.page = new Page(admission::stopping);
     }
 
     /** Registers the routes, the exception mappers and the 404/405 handlers on {@code a}. */
@@ -80,6 +84,8 @@ final class Endpoints {
         a.post("/v1/verify", ctx -> handle(ctx, "verify", this::verify));
         a.post("/v1/embed", ctx -> handle(ctx, "embed", this::embed));
         a.post("/v1/search", ctx -> handle(ctx, "search", this::search));
+        a.post("/v1/inspect", ctx -> handle(ctx, "inspect", inspect::parse));
+        page.install(a);
         a.exception(ApiError.class, (e, ctx) -> writeError(ctx, e));
         a.exception(Exception.class, (e, ctx) -> {
             LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
@@ -88,8 +94,8 @@ final class Endpoints {
         a.error(404, ctx -> {
             if (ctx.attribute(ERROR_WRITTEN) == null) {
                 writeError(ctx, new ApiError(404, "not_found", "no such endpoint: " + ctx.method() + " "
-                        + ctx.path() + " (endpoints: POST /v1/verify, /v1/embed, /v1/search; GET /v1/model,"
-                        + " /healthz, /readyz)"));
+                        + ctx.path() + " (endpoints: POST /v1/verify, /v1/embed, /v1/search, /v1/inspect; GET /v1/model,"
+                        + " /healthz, /readyz, the page " + Page.paths() + ")"));
             }
         });
         a.error(405, ctx -> {

@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The SphereKit HTTP service: face verification, embedding and 1:N search over one {@link FaceEmbedder}.
  *
- * <p>Endpoints (every response, errors included, is JSON):
+ * <p>Endpoints (every response, errors included, is JSON, except the page's files):
  * <ul>
  *   <li>{@code POST /v1/verify}: two images, as multipart parts {@code a} and {@code b} or a JSON object
  *       {@code {"a": base64, "b": base64}} → {@code {"score", "same", "threshold", "model_id"}}.</li>
@@ -23,6 +23,10 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code POST /v1/search}: one image as for embed, and {@code k} (query parameter, multipart field or JSON
  *       number; default {@value #DEFAULT_K}, at most {@value #MAX_K}) → {@code {"matches": [{"label", "score",
  *       "same"}], "k", "threshold", "model_id"}}; 404 when the server has no gallery.</li>
+ *   <li>{@code POST /v1/inspect}: two images as for verify → verify's score and decision with, per image, the
+ *       detected faces, the face used, the fixed crop box and the model-input crop as a PNG ({@link Inspect}).</li>
+ *   <li>{@code GET /}: a page for people that compares two photos with {@code /v1/inspect} ({@link Page}; HTML,
+ *       CSS and JavaScript, the only answers that are not JSON).</li>
  *   <li>{@code GET /healthz} (liveness) → 200 {@code {"status": "ok"}}, or 503 {@code {"status": "stopping"}}.</li>
  *   <li>{@code GET /readyz} (readiness: can take work now) → 200 {@code {"status": "ready", "model_id"}}, or 503
  *       {@code {"status": "not_ready", "reason": "stopping" | "queue_full", "model_id"}}.</li>

@@ -15,8 +15,9 @@ import picocli.CommandLine.Option;
 
 /** {@code spherekit serve --model m.onnx [--port 8080] ...}: the HTTP service, until SIGINT/SIGTERM. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Serve POST /v1/verify, /v1/embed, /v1/search and GET /v1/model, /healthz, /readyz over HTTP"
-                + " until interrupted; shuts down gracefully (finishes in-flight requests) on SIGINT/SIGTERM.")
+        description = "Serve POST /v1/verify, /v1/embed, /v1/search, /v1/inspect and GET /v1/model, /healthz, /readyz"
+                + " and a page for people at / over HTTP until interrupted; shuts down gracefully (finishes in-flight"
+                + " requests) on SIGINT/SIGTERM.")
 final class ServeCommand implements Callable<Integer> {
 
     @CommandLine.Spec
