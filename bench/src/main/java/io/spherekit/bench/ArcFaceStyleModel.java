@@ -68,7 +68,7 @@ public final class ArcFaceStyleModel {
             throw new IllegalArgumentException("expected input [N,3,112,96], found " + shape);
         }
         String inner = old.getName();
-        String outer = "input";
+        String outer = "arcface_input";
         OnnxMl.ValueInfoProto newInput = old.toBuilder().setName(outer)
                 .setType(old.getType().toBuilder().setTensorType(old.getType().getTensorType().toBuilder()
                         .setShape(OnnxMl.TensorShapeProto.newBuilder()
