@@ -330,7 +330,10 @@ public final class ModelCard {
             throw new IllegalArgumentException("input size must be HxW in pixels (e.g. 112x112), got '" + hxw + "'");
         }
 
-        /** @param height input height in pixels; @param width input width in pixels */
+        /**
+         * @param height input height in pixels, 1..4096
+         * @param width  input width in pixels, 1..4096
+         */
         public Builder inputSize(int height, int width) {
             if (height < 1 || height > 4096 || width < 1 || width > 4096) {
                 throw new IllegalArgumentException("input size must be in 1..4096 pixels per side, got " + height

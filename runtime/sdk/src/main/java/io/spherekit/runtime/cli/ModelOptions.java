@@ -49,7 +49,8 @@ public final class ModelOptions {
     int threads;
 
     @Option(names = "--lfw-preprocessing", description = "When the model has no spherekit.input.* metadata, use"
-            + " the SphereFace deep-funneled LFW preprocessing (crop 114x133 at 67,52 -> 112x96).")
+            + " the SphereFace deep-funneled LFW preprocessing (crop 114x133 at 67,52 -> 112x96); the"
+            + " preprocessing flags and the model card override it field by field.")
     boolean lfwPreprocessing;
 
     @Option(names = "--model-card", paramLabel = "CARD.json",
@@ -96,8 +97,9 @@ public final class ModelOptions {
     @Option(names = "--align", defaultValue = "crop", paramLabel = "crop|detect",
             description = "crop: the model's fixed crop box (frames like deep-funneled LFW). detect: find the"
                     + " largest face (BlazeFace), align its eyes, nose and mouth onto the model's template, then"
-                    + " embed; images without a face are refused (evaluate embeds them from the fixed crop and counts"
-                    + " them). Default: ${DEFAULT-VALUE}.")
+                    + " embed; an image without a face is refused by verify and gallery search, skipped and counted by"
+                    + " embed and gallery build (see --on-no-face), and embedded from the fixed crop and counted by"
+                    + " evaluate. Default: ${DEFAULT-VALUE}.")
     Align align;
 
     @Option(names = "--detector", paramLabel = "DETECTOR.onnx",
