@@ -201,6 +201,23 @@ class AlignCliTest {
     }
 
     @Test
+    void serveNamesTheMissingPreprocessingFlagsOfAModelWithoutMetadata() throws Exception {
+        Path foreign = TestModelsAccess.standard(dir.resolve("foreign.onnx"), new Object[] {1, 3, 112, 112}, 112, 112,
+                8, Map.of());
+        RuntimeMainTest.Run r = RuntimeMainTest.run("serve", "--model", foreign.toString(), "--provider", "cpu",
+                "--port", "0", "--threshold", "0.5", "--channel-order", "RGB");
+        assertEquals(Cli.USAGE, r.code(), r.out());
+        assertTrue(r.err().contains("must be given: missing --mean, --scale (or --std) (or the fields mean, scale in"
+                + " the model card " + foreign + ".json, which does not exist)"), r.err());
+        // with a card beside the model, serve gets past the preprocessing and stops at the next check (no threshold)
+        Files.writeString(dir.resolve("foreign.onnx.json"), "{\"mean\": 127.5, \"scale\": 0.0078125}");
+        r = RuntimeMainTest.run("serve", "--model", foreign.toString(), "--provider", "cpu", "--port", "0",
+                "--channel-order", "RGB");
+        assertEquals(Cli.USAGE, r.code(), r.out());
+        assertTrue(r.err().contains("has no metadata spherekit.threshold; pass --threshold"), r.err());
+    }
+
+    @Test
     void theServiceSaysHowManyFacesEachUploadHeld() throws Exception {
         FaceEmbedder e = FaceEmbedder.builder().setModelPath(model).optProvider(Provider.CPU)
                 .optDetector(FaceDetector.builder().optProvider(Provider.CPU).build()).build();
