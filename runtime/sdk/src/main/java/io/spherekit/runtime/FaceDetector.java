@@ -353,7 +353,8 @@ public final class FaceDetector implements AutoCloseable {
         Face f = faces.get(0);
         if (f.width() < MIN_FACE_PIXELS) {
             throw new NoFaceException(String.format(Locale.ROOT, "face too small in %s: the largest face is %.0f"
-                    + " px wide, at least %d px are needed", name, f.width(), MIN_FACE_PIXELS));
+                    + " px wide, at least %d px are needed", name, f.width(), MIN_FACE_PIXELS),
+                    NoFaceException.Reason.FACE_TOO_SMALL);
         }
         return f;
     }

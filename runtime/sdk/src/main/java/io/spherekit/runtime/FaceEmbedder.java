@@ -1,5 +1,6 @@
 package io.spherekit.runtime;
 
+import io.spherekit.core.ModelCard;
 import io.spherekit.core.ModelMetadata;
 import io.spherekit.core.Preprocessing;
 import io.spherekit.core.SphereKitException;
@@ -41,7 +42,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Preprocessing is taken from the model's {@code metadata_props} ({@code spherekit.input.*}, see
  * {@link Preprocessing#fromMetadata}) when present, else from {@link Builder#optPreprocessing}; with neither,
- * {@link Builder#build()} fails.
+ * {@link Builder#build()} fails. A {@link Builder#optModelCard model card} overrides either field by field (a
+ * model without SphereKit metadata, e.g. an ArcFace-style {@code [1,3,112,112]} network).
+ *
+ * <p>Fixed-batch models (input {@code [B,3,H,W]} with a fixed {@code B}) are fed in chunks of exactly {@code B}
+ * images; the last chunk is zero-padded to {@code B} and the padding's outputs are dropped.
  *
  * <p>Alignment: with {@link Builder#optDetector}, every image is first run through the {@link FaceDetector}, its
  * largest face is aligned onto the model's {@link AlignmentTemplate} ({@link Preprocessing#alignResize}) and then
@@ -110,9 +115,6 @@ public final class FaceEmbedder implements AutoCloseable {
             } catch (IllegalArgumentException e) {
                 throw new SphereKitException("model " + modelPath + " has malformed metadata: " + e.getMessage(), e);
             }
-            this.preprocessing = resolvePreprocessing(b.preprocessing);
-            this.detector = b.detector;
-            this.alignmentTemplate = b.detector == null ? null : resolveTemplate(b.alignmentTemplate);
             Map<String, NodeInfo> inputs = session.getInputInfo();
             Map<String, NodeInfo> outputs = session.getOutputInfo();
             if (inputs.size() != 1) {
@@ -129,6 +131,12 @@ public final class FaceEmbedder implements AutoCloseable {
                 throw invalid("input '" + inputName + "' with 3 channels [N,3,H,W]",
                         "shape " + Arrays.toString(inShape));
             }
+            int[] fixedHw = inShape[2] > 0 && inShape[3] > 0 ? new int[] {(int) inShape[2], (int) inShape[3]} : null;
+            this.preprocessing = resolvePreprocessing(b.preprocessing, b.card, fixedHw);
+            this.detector = b.detector;
+            this.alignmentTemplate = b.detector == null ? null
+                    : resolveTemplate(b.alignmentTemplate != null ? b.alignmentTemplate
+                            : b.card == null ? null : b.card.alignTemplate());
             if ((inShape[2] >= 0 && inShape[2] != preprocessing.height())
                     || (inShape[3] >= 0 && inShape[3] != preprocessing.width())) {
                 throw invalid("input H,W matching the preprocessing " + preprocessing.height() + "x"
@@ -253,8 +261,21 @@ public final class FaceEmbedder implements AutoCloseable {
         return nl < 0 ? m : m.substring(0, nl);
     }
 
-    private Preprocessing resolvePreprocessing(Preprocessing explicit) throws SphereKitException {
+    private Preprocessing resolvePreprocessing(Preprocessing explicit, ModelCard card, int[] fixedHw)
+            throws SphereKitException {
         Preprocessing fromModel = modelMetadata.preprocessing().orElse(null);
+        if (card != null) {
+            try {
+                return card.resolve(fromModel != null ? fromModel : explicit, fixedHw);
+            } catch (ModelCard.IncompleteException e) {
+                throw new IncompletePreprocessingException("model " + modelPath + " has no preprocessing: its"
+                        + " metadata_props hold no " + ModelMetadata.PREFIX + "input.* keys and the model card gives"
+                        + " no " + String.join(", ", e.missing().stream().map(ModelCard.Field::json).toList()), e);
+            } catch (IllegalArgumentException e) {
+                throw new SphereKitException("model " + modelPath + ": the model card does not form a valid"
+                        + " preprocessing: " + e.getMessage(), e);
+            }
+        }
         if (fromModel != null) {
             if (explicit != null && !explicit.equals(fromModel)) {
                 LOG.warn("{}: model metadata preprocessing {} overrides the given {}", modelPath, fromModel, explicit);
@@ -266,7 +287,26 @@ public final class FaceEmbedder implements AutoCloseable {
         }
         throw new SphereKitException("model " + modelPath + " has no preprocessing: its metadata_props hold no "
                 + ModelMetadata.PREFIX + "input.* keys (e.g. " + ModelMetadata.Key.INPUT_HEIGHT
-                + ") and none was given with optPreprocessing");
+                + ") and none was given with optPreprocessing or optModelCard");
+    }
+
+    /**
+     * A model without preprocessing metadata whose {@link ModelCard} lacks required fields; {@link #missing()}
+     * lists them (the command line names its flags from it).
+     */
+    public static final class IncompletePreprocessingException extends SphereKitException {
+        private static final long serialVersionUID = 1L;
+        private final transient List<ModelCard.Field> missing;
+
+        IncompletePreprocessingException(String message, ModelCard.IncompleteException cause) {
+            super(message, cause);
+            this.missing = cause.missing();
+        }
+
+        /** @return the card fields that were needed and not given */
+        public List<ModelCard.Field> missing() {
+            return missing;
+        }
     }
 
     private AlignmentTemplate resolveTemplate(AlignmentTemplate explicit) throws SphereKitException {
@@ -604,6 +644,7 @@ public final class FaceEmbedder implements AutoCloseable {
         private Set<OrtProvider> buildProviders;
         private FaceDetector detector;
         private AlignmentTemplate alignmentTemplate;
+        private ModelCard card;
 
         private Builder() {
         }
@@ -651,6 +692,21 @@ public final class FaceEmbedder implements AutoCloseable {
         /** @param p preprocessing used when the model metadata holds none; default none */
         public Builder optPreprocessing(Preprocessing p) {
             this.preprocessing = p;
+            return this;
+        }
+
+        /**
+         * Preprocessing fields that override the model's metadata field by field (a model card file and/or
+         * command-line values, see {@link ModelCard}). Under the card lies the model's {@code spherekit.input.*}
+         * metadata, else {@link #optPreprocessing}'s definition; with neither, the card must give every
+         * {@link ModelCard#REQUIRED} field (the input size may also come from the model's fixed input shape), else
+         * {@link #build()} throws an {@link IncompletePreprocessingException} listing the missing fields. The
+         * card's alignment template is used when {@link #optAlignmentTemplate} gives none.
+         *
+         * @param card the fields, or {@code null} (the default): metadata, else {@link #optPreprocessing}
+         */
+        public Builder optModelCard(ModelCard card) {
+            this.card = card;
             return this;
         }
 

@@ -1,5 +1,6 @@
 package io.spherekit.runtime;
 
+import io.spherekit.core.ModelCard;
 import io.spherekit.core.SphereKitException;
 import io.spherekit.core.Preprocessing;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -257,6 +258,59 @@ class FaceEmbedderTest {
             assertEmbedding(TestModels.expected(n(255), n(0), n(0), D), e[0]);
             assertEmbedding(TestModels.expected(n(0), n(0), n(255), D), e[1]);
             assertEmbedding(TestModels.expected(n(0), n(255), n(0), D), e[2]);
+        }
+    }
+
+    @Test
+    void fixedBatchAboveOneIsChunkedAndTheLastChunkPadded() throws Exception {
+        // input [4,3,H,W]: ONNX Runtime refuses any other batch, so 1, 4, 5 and 9 images must go in chunks of 4
+        Path m = TestModels.standard(dir.resolve("b4.onnx"), new Object[] {4, 3, H, W}, H, W, D, PRE.toMetadata());
+        Color[] colours = {Color.RED, Color.BLUE, Color.GREEN, Color.WHITE, Color.BLACK, new Color(200, 100, 50),
+            new Color(10, 20, 30), Color.GRAY, new Color(250, 0, 120)};
+        try (FaceEmbedder fe = FaceEmbedder.builder().setModelPath(m).optProvider(Provider.CPU).build()) {
+            for (int n : new int[] {1, 4, 5, 9}) {
+                List<BufferedImage> imgs = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    imgs.add(solid(6, 6, colours[i]));
+                }
+                float[][] e = fe.embed(imgs);
+                assertEquals(n, e.length, "one embedding per image, the padding dropped");
+                for (int i = 0; i < n; i++) {
+                    Color c = colours[i];
+                    assertEmbedding(TestModels.expected(n(c.getRed()), n(c.getGreen()), n(c.getBlue()), D), e[i]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aModelCardOverridesTheMetadataFieldByFieldAndNamesWhatIsMissing() throws Exception {
+        // the card's BGR over the metadata's RGB: channel 0 holds blue, so red and blue swap in the expectation
+        ModelCard bgr = ModelCard.builder().channelOrder("BGR").build();
+        try (FaceEmbedder fe = FaceEmbedder.builder().setModelPath(model).optProvider(Provider.CPU)
+                .optModelCard(bgr).build()) {
+            assertEquals(Preprocessing.fullImage(H, W, 127.5f, 1f / 128f, Preprocessing.ChannelOrder.BGR),
+                    fe.preprocessing());
+            assertEmbedding(TestModels.expected(n(50), n(100), n(200), D), fe.embed(solid(9, 9, new Color(200, 100, 50))));
+        }
+        // a model without metadata and symbolic H, W: the card must give all four required fields
+        FaceEmbedder.IncompletePreprocessingException e = assertThrows(
+                FaceEmbedder.IncompletePreprocessingException.class, () -> FaceEmbedder.builder()
+                        .setModelPath(bareModel).optProvider(Provider.CPU).optModelCard(ModelCard.builder()
+                                .mean(127.5).build()).build());
+        assertEquals(List.of(ModelCard.Field.INPUT_SIZE, ModelCard.Field.SCALE, ModelCard.Field.CHANNEL_ORDER),
+                e.missing());
+        assertTrue(e.getMessage().contains("gives no input_size, scale, channel_order"), e.getMessage());
+        // a fixed [1,3,112,112] input gives the size; mean 0 scale 1/255 so the expectation differs from the default
+        Path fixed = TestModels.standard(dir.resolve("arcface-like.onnx"), new Object[] {1, 3, 112, 112}, 112, 112, D,
+                Map.of());
+        try (FaceEmbedder fe = FaceEmbedder.builder().setModelPath(fixed).optProvider(Provider.CPU)
+                .optModelCard(ModelCard.builder().mean(0).std(255).channelOrder("RGB").build()).build()) {
+            assertEquals(Preprocessing.fullImage(112, 112, 0f, (float) (1.0 / 255), Preprocessing.ChannelOrder.RGB),
+                    fe.preprocessing());
+            float[][] out = fe.embed(List.of(solid(7, 7, new Color(255, 0, 51)), solid(7, 7, Color.BLACK)));
+            assertEmbedding(TestModels.expected(1, 0, 0.2, D), out[0]);
+            assertEmbedding(TestModels.expected(0, 0, 0, D), out[1]);
         }
     }
 

@@ -16,6 +16,20 @@ public final class TestModelsAccess {
         return TestModels.standard(file, new Object[] {"batch", 3, h, w}, h, w, d, metadata);
     }
 
+    /**
+     * The standard tiny model with the given input dims (each a String for a symbolic dim, or a Number), e.g.
+     * {@code {1, 3, 112, 112}} for a fixed-batch model.
+     */
+    public static Path standard(Path file, Object[] inputDims, int h, int w, int d, Map<String, String> metadata)
+            throws IOException {
+        return TestModels.standard(file, inputDims, h, w, d, metadata);
+    }
+
+    /** Expected embedding of a constant image with normalised channel values r, g, b (in the model's order). */
+    public static double[] expected(double r, double g, double b, int d) {
+        return TestModels.expected(r, g, b, d);
+    }
+
     /** Expected embedding of a solid colour with (p − 127.5)/128 normalisation. */
     public static double[] expected(Color c, int d) {
         return TestModels.expected((c.getRed() - 127.5f) / 128f, (c.getGreen() - 127.5f) / 128f,

@@ -8,6 +8,7 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.spherekit.core.Images;
 import io.spherekit.core.Preprocessing;
+import io.spherekit.runtime.FaceDetector;
 import io.spherekit.runtime.FaceEmbedder;
 import io.spherekit.runtime.Gallery;
 import io.spherekit.runtime.Verification;
@@ -139,7 +140,20 @@ final class Endpoints {
         return () -> {
             BufferedImage ia = decode(a, "a");
             BufferedImage ib = decode(b, "b");
-            float[][] e = cfg.embedder().embed(List.of(ia, ib));
+            FaceDetector detector = cfg.embedder().detector();
+            float[][] e;
+            int[] found = null;
+            if (detector == null) {
+                e = cfg.embedder().embed(List.of(ia, ib));
+            } else {
+                // the largest face of each image, as verify does; the answer says how many each image holds
+                List<FaceDetector.Face> fa = detector.detect(ia);
+                List<FaceDetector.Face> fb = detector.detect(ib);
+                e = new float[][] {
+                    cfg.embedder().embedFace(ia, detector.refine(ia, detector.largest(fa, ia, "image 'a'"))),
+                    cfg.embedder().embedFace(ib, detector.refine(ib, detector.largest(fb, ib, "image 'b'")))};
+                found = new int[] {fa.size(), fb.size()};
+            }
             Verification v;
             try {
                 v = cfg.verifier().verify(e[0], e[1]);
@@ -152,6 +166,14 @@ final class Endpoints {
             j.put("same", v.same());
             j.put("threshold", v.threshold());
             j.put("model_id", cfg.modelId());
+            if (found != null) {
+                ObjectNode faces = j.putObject("faces");
+                faces.put("a", found[0]);
+                faces.put("b", found[1]);
+                ObjectNode used = j.putObject("face_used"); // 1 = the largest box
+                used.put("a", 1);
+                used.put("b", 1);
+            }
             return j;
         };
     }

@@ -7,12 +7,25 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.spherekit.core.Preprocessing;
 import io.spherekit.core.cli.Cli;
+import io.spherekit.runtime.FaceDetector;
+import io.spherekit.runtime.FaceEmbedder;
+import io.spherekit.runtime.Provider;
 import io.spherekit.runtime.TestModelsAccess;
 import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,10 +82,11 @@ class AlignCliTest {
     }
 
     @Test
-    void embedRefusesAFacelessImageNamingIt() throws Exception {
+    void embedRefusesAFacelessImageNamingItWithOnNoFaceFail() throws Exception {
         Path out = dir.resolve("e.json");
         RuntimeMainTest.Run r = RuntimeMainTest.run("embed", "--model", model.toString(), "--provider", "cpu",
-                "--align", "detect", "--output", out.toString(), blair1.toString(), greyB.toString());
+                "--align", "detect", "--on-no-face", "fail", "--output", out.toString(), blair1.toString(),
+                greyB.toString());
         assertEquals(Cli.FAILURE, r.code(), r.out());
         assertTrue(r.err().contains("no face found in " + greyB), r.err());
         assertTrue(!Files.exists(out));
@@ -80,6 +94,157 @@ class AlignCliTest {
                 "--output", out.toString(), blair1.toString(), blair2.toString());
         assertEquals(Cli.OK, r.code(), r.err());
         assertEquals(2, new ObjectMapper().readTree(out.toFile()).get("embeddings").size());
+    }
+
+    @Test
+    void embedSkipsFacelessImagesByDefaultAndCountsThem() throws Exception {
+        Path out = dir.resolve("skip.json");
+        RuntimeMainTest.Run r = RuntimeMainTest.run("embed", "--model", model.toString(), "--provider", "cpu",
+                "--align", "detect", "--output", out.toString(), greyA.toString(), blair1.toString(),
+                greyB.toString(), blair2.toString());
+        assertEquals(Cli.OK, r.code(), r.err());
+        assertTrue(r.err().contains("skipped " + greyA + ": no face found in " + greyA), r.err());
+        assertTrue(r.err().contains("skipped " + greyB + ": no face found in " + greyB), r.err());
+        assertTrue(r.out().contains("wrote 2 embeddings (8-d) to " + out), r.out());
+        assertTrue(r.out().contains("skipped: 2 (2 no face) of 4 images without a usable face"), r.out());
+        JsonNode j = new ObjectMapper().readTree(out.toFile());
+        assertEquals(2, j.get("embeddings").size());
+        assertEquals(blair1.toString(), j.get("embeddings").get(0).get("image").asText());
+        assertEquals(blair2.toString(), j.get("embeddings").get(1).get("image").asText());
+        assertEquals(2, j.get("skipped_count").asInt());
+        assertEquals(2, j.get("skipped_by_reason").get("no face").asInt());
+        assertEquals(greyA.toString(), j.get("skipped").get(0).get("image").asText());
+        assertEquals("no face", j.get("skipped").get(0).get("reason").asText());
+        // the kept embeddings are those of a run without the face-less images
+        Path ref = dir.resolve("ref.json");
+        RuntimeMainTest.Run r2 = RuntimeMainTest.run("embed", "--model", model.toString(), "--provider", "cpu",
+                "--align", "detect", "--output", ref.toString(), blair1.toString(), blair2.toString());
+        assertEquals(Cli.OK, r2.code(), r2.err());
+        assertEquals(new ObjectMapper().readTree(ref.toFile()).get("embeddings"), j.get("embeddings"));
+        assertEquals(0, new ObjectMapper().readTree(ref.toFile()).get("skipped_count").asInt());
+    }
+
+    @Test
+    void galleryBuildSkipsFacelessImagesAndFailsWhenNoneHasAFace() throws Exception {
+        Path root = dir.resolve("groot");
+        Files.createDirectories(root.resolve("Tony_Blair"));
+        Files.copy(blair1, root.resolve("Tony_Blair/a.jpg"));
+        Files.copy(blair2, root.resolve("Tony_Blair/b.jpg"));
+        RuntimeMainTest.png(root.resolve("Grey/g.png"), Color.GRAY, 200, 200);
+        Path g = dir.resolve("g.gallery");
+        RuntimeMainTest.Run r = RuntimeMainTest.run("gallery", "build", "--model", model.toString(), "--provider",
+                "cpu", "--align", "detect", "--root", root.toString(), "--output", g.toString());
+        assertEquals(Cli.OK, r.code(), r.err());
+        assertTrue(r.err().contains("skipped " + root.resolve("Grey/g.png") + ": no face found in "), r.err());
+        assertTrue(r.out().contains("gallery: 2 embeddings of 1 identities"), r.out());
+        assertTrue(r.out().contains("skipped: 1 (1 no face) of 3 images without a usable face"), r.out());
+        r = RuntimeMainTest.run("gallery", "build", "--model", model.toString(), "--provider", "cpu", "--align",
+                "detect", "--on-no-face", "fail", "--root", root.toString(), "--output", dir.resolve("g2.gallery")
+                        .toString());
+        assertEquals(Cli.FAILURE, r.code(), r.out());
+        assertTrue(r.err().startsWith("error: no face found in " + root.resolve("Grey/g.png")), r.err());
+        assertTrue(!Files.exists(dir.resolve("g2.gallery")));
+        Path greyRoot = dir.resolve("greyroot");
+        RuntimeMainTest.png(greyRoot.resolve("Grey/g.png"), Color.GRAY, 200, 200);
+        r = RuntimeMainTest.run("gallery", "build", "--model", model.toString(), "--provider", "cpu", "--align",
+                "detect", "--root", greyRoot.toString(), "--output", dir.resolve("g3.gallery").toString());
+        assertEquals(Cli.FAILURE, r.code(), r.out());
+        assertTrue(r.err().contains("no usable face in any of the 1 images under " + greyRoot), r.err());
+    }
+
+    /** Blair (left) and Serena Williams (right) side by side, 500x250: two faces of about the same size. */
+    static Path twoFaces() throws Exception {
+        Path p = dir.resolve("two-faces.png");
+        if (!Files.exists(p)) {
+            BufferedImage c = new BufferedImage(500, 250, BufferedImage.TYPE_INT_RGB);
+            Graphics2D g = c.createGraphics();
+            g.drawImage(ImageIO.read(blair1.toFile()), 0, 0, null);
+            g.drawImage(ImageIO.read(LFW.resolve("lfw-deepfunneled/Serena_Williams/Serena_Williams_0001.jpg")
+                    .toFile()), 250, 0, null);
+            g.dispose();
+            ImageIO.write(c, "png", p.toFile());
+        }
+        return p;
+    }
+
+    private static double boxX(String out, String which) {
+        Matcher m = Pattern.compile("face " + which + ": \\d+ found, [^:]+ used: box (\\d+),").matcher(out);
+        assertTrue(m.find(), out);
+        return Double.parseDouble(m.group(1));
+    }
+
+    @Test
+    void verifyPicksAFaceByIndexAndSaysWhichAndHowMany() throws Exception {
+        Path two = twoFaces();
+        RuntimeMainTest.Run largest = RuntimeMainTest.run("verify", "--model", model.toString(), "--provider", "cpu",
+                "--align", "detect", blair2.toString(), two.toString());
+        assertEquals(Cli.OK, largest.code(), largest.err());
+        assertTrue(largest.out().contains("face A: 1 found, it used: "), largest.out());
+        assertTrue(largest.out().contains("face B: 2 found, the largest used: "), largest.out());
+        RuntimeMainTest.Run second = RuntimeMainTest.run("verify", "--model", model.toString(), "--provider", "cpu",
+                "--align", "detect", "--face-b", "2", blair2.toString(), two.toString());
+        assertEquals(Cli.OK, second.code(), second.err());
+        assertTrue(second.out().contains("face B: 2 found, face 2 (by size) used: "), second.out());
+        // the two picks are the two halves of the picture
+        double x1 = boxX(largest.out(), "B");
+        double x2 = boxX(second.out(), "B");
+        assertTrue((x1 < 250) != (x2 < 250), x1 + " and " + x2 + " should lie in different halves");
+        RuntimeMainTest.Run tooMany = RuntimeMainTest.run("verify", "--model", model.toString(), "--provider",
+                "cpu", "--align", "detect", "--face", "2", blair2.toString(), two.toString());
+        assertEquals(Cli.FAILURE, tooMany.code(), tooMany.out());
+        assertTrue(tooMany.err().startsWith("error: face 2 asked for in " + blair2 + " (--face-a or --face), but it"
+                + " holds 1 face"), tooMany.err());
+        RuntimeMainTest.Run noDetect = RuntimeMainTest.run("verify", "--model", model.toString(), "--face", "2",
+                blair2.toString(), two.toString());
+        assertEquals(Cli.USAGE, noDetect.code(), noDetect.out());
+        assertTrue(noDetect.err().contains("--face, --face-a and --face-b need --align detect"), noDetect.err());
+    }
+
+    @Test
+    void serveNamesTheMissingPreprocessingFlagsOfAModelWithoutMetadata() throws Exception {
+        Path foreign = TestModelsAccess.standard(dir.resolve("foreign.onnx"), new Object[] {1, 3, 112, 112}, 112, 112,
+                8, Map.of());
+        RuntimeMainTest.Run r = RuntimeMainTest.run("serve", "--model", foreign.toString(), "--provider", "cpu",
+                "--port", "0", "--threshold", "0.5", "--channel-order", "RGB");
+        assertEquals(Cli.USAGE, r.code(), r.out());
+        assertTrue(r.err().contains("must be given: missing --mean, --scale (or --std) (or the fields mean, scale in"
+                + " the model card " + foreign + ".json, which does not exist)"), r.err());
+        // with a card beside the model, serve gets past the preprocessing and stops at the next check (no threshold)
+        Files.writeString(dir.resolve("foreign.onnx.json"), "{\"mean\": 127.5, \"scale\": 0.0078125}");
+        r = RuntimeMainTest.run("serve", "--model", foreign.toString(), "--provider", "cpu", "--port", "0",
+                "--channel-order", "RGB");
+        assertEquals(Cli.USAGE, r.code(), r.out());
+        assertTrue(r.err().contains("has no metadata spherekit.threshold; pass --threshold"), r.err());
+    }
+
+    @Test
+    void theServiceSaysHowManyFacesEachUploadHeld() throws Exception {
+        FaceEmbedder e = FaceEmbedder.builder().setModelPath(model).optProvider(Provider.CPU)
+                .optDetector(FaceDetector.builder().optProvider(Provider.CPU).build()).build();
+        FaceServer s = FaceServer.builder().setEmbedder(e).optThreshold(0.5).build().start(0);
+        try {
+            Map<String, byte[]> parts = new LinkedHashMap<>();
+            parts.put("a", Files.readAllBytes(blair2));
+            parts.put("b", Files.readAllBytes(twoFaces()));
+            HttpRequest req = HttpRequest.newBuilder(FaceServerTest.uri(s, "/v1/verify"))
+                    .timeout(Duration.ofSeconds(60))
+                    .header("Content-Type", "multipart/form-data; boundary=" + FaceServerTest.BOUNDARY)
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(FaceServerTest.multipart(parts))).build();
+            FaceServerTest.Reply r = FaceServerTest.send(HttpClient.newHttpClient(), req);
+            assertEquals(200, r.status(), String.valueOf(r.json()));
+            assertEquals(1, r.json().get("faces").get("a").asInt());
+            assertEquals(2, r.json().get("faces").get("b").asInt());
+            assertEquals(1, r.json().get("face_used").get("a").asInt());
+            assertEquals(1, r.json().get("face_used").get("b").asInt());
+            // the score is the CLI's for the largest faces
+            RuntimeMainTest.Run cli = RuntimeMainTest.run("verify", "--model", model.toString(), "--provider", "cpu",
+                    "--align", "detect", blair2.toString(), twoFaces().toString());
+            assertTrue(cli.out().contains(String.format(Locale.ROOT, "score: %.6f", r.json().get("score").asDouble())),
+                    cli.out() + " vs " + r.json());
+        } finally {
+            s.stop();
+            e.close();
+        }
     }
 
     @Test

@@ -83,7 +83,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         List<Path> images = list.distinctImages();
         try (FaceEmbedder embedder = modelOptions.open()) {
             // aligned mode: an image without a usable face is embedded from the fixed crop, counted and listed
-            EmbeddingJob.Output emb = EmbeddingJob.run(embedder, images, batch, err, true);
+            EmbeddingJob.Output emb = EmbeddingJob.run(embedder, images, batch, err, EmbeddingJob.NoFace.CROP);
             Map<Path, float[]> byPath = new HashMap<>();
             for (int i = 0; i < images.size(); i++) {
                 byPath.put(images.get(i), emb.embeddings()[i]);

@@ -5,6 +5,7 @@ import io.spherekit.runtime.FaceEmbedder;
 import io.spherekit.runtime.Gallery;
 import io.spherekit.core.Images;
 import io.spherekit.runtime.ModelId;
+import io.spherekit.core.SphereKitException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -60,6 +61,9 @@ public final class GalleryCommand implements Runnable {
         @Mixin
         BatchOption batchOption;
 
+        @Mixin
+        NoFaceOption noFaceOption;
+
         @Override
         public Integer call() throws Exception {
             int batch = batchOption.validated(spec);
@@ -69,10 +73,17 @@ public final class GalleryCommand implements Runnable {
             List<String> labels = new ArrayList<>();
             scan(root, files, labels, err);
             try (FaceEmbedder embedder = modelOptions.open()) {
-                EmbeddingJob.Output emb = EmbeddingJob.run(embedder, files, batch, err);
+                EmbeddingJob.Output emb = EmbeddingJob.run(embedder, files, batch, err, noFaceOption.mode());
+                if (emb.skipped().size() == files.size()) {
+                    throw new SphereKitException("no usable face in any of the " + files.size() + " images under "
+                            + root + " (--align detect): skipped " + emb.skippedSummary());
+                }
                 String id = ModelId.of(embedder);
                 Gallery.Builder b = Gallery.builder(embedder.embeddingDim()).optModelId(id);
                 for (int i = 0; i < files.size(); i++) {
+                    if (emb.embeddings()[i] == null) {
+                        continue; // skipped (no usable face), reported below
+                    }
                     try {
                         b.add(labels.get(i), emb.embeddings()[i]);
                     } catch (IllegalArgumentException e) {
@@ -83,6 +94,10 @@ public final class GalleryCommand implements Runnable {
                 g.save(output);
                 out.printf(Locale.ROOT, "gallery: %d embeddings of %d identities (%d-d, model %s) written to %s%n",
                         g.size(), g.labels().size(), g.dim(), id, output);
+                if (embedder.detector() != null) {
+                    out.printf(Locale.ROOT, "skipped: %s of %d images without a usable face%n", emb.skippedSummary(),
+                            files.size());
+                }
                 out.flush();
                 return Cli.OK;
             }

@@ -1,18 +1,32 @@
 package io.spherekit.runtime.cli;
 
+import io.spherekit.core.ModelCard;
 import io.spherekit.core.align.AlignmentTemplate;
 import io.spherekit.runtime.FaceDetector;
 import io.spherekit.runtime.FaceEmbedder;
+import io.spherekit.runtime.FaceEmbedder.IncompletePreprocessingException;
 import io.spherekit.core.Preprocessing;
 import io.spherekit.runtime.Provider;
 import io.spherekit.core.SphereKitException;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** Options shared by every subcommand that loads a model. */
+/**
+ * Options shared by every subcommand that loads a model.
+ *
+ * <p>A model's preprocessing comes, field by field, from the flags ({@code --input-size}, {@code --mean},
+ * {@code --scale}/{@code --std}, {@code --channel-order}, {@code --layout}, {@code --crop}, {@code --align-template}),
+ * over the model card ({@code --model-card FILE}, default {@code MODEL.onnx.json} when it exists; format in
+ * {@link ModelCard}), over the model's {@code spherekit.input.*} metadata (else {@code --lfw-preprocessing}). A model
+ * without metadata that lacks a required field fails as a usage error naming the missing flags and card fields.
+ */
 public final class ModelOptions {
 
     /** The command this mixin belongs to, so that bad values are usage errors of that command. */
@@ -35,8 +49,44 @@ public final class ModelOptions {
     int threads;
 
     @Option(names = "--lfw-preprocessing", description = "When the model has no spherekit.input.* metadata, use"
-            + " the SphereFace deep-funneled LFW preprocessing (crop 114x133 at 67,52 -> 112x96).")
+            + " the SphereFace deep-funneled LFW preprocessing (crop 114x133 at 67,52 -> 112x96); the"
+            + " preprocessing flags and the model card override it field by field.")
     boolean lfwPreprocessing;
+
+    @Option(names = "--model-card", paramLabel = "CARD.json",
+            description = "JSON model card with the preprocessing of a model without SphereKit metadata (fields"
+                    + " input_size, mean, scale or std, channel_order, layout, crop, align_template; see README)."
+                    + " Default: MODEL.onnx.json next to the model, when it exists. Flags override the card, the card"
+                    + " overrides the model's metadata.")
+    Path modelCard;
+
+    @Option(names = "--input-size", paramLabel = "HxW",
+            description = "Model input height x width in pixels, e.g. 112x112 (default: card, metadata, else the"
+                    + " model's fixed input shape).")
+    String inputSize;
+
+    @Option(names = "--mean", paramLabel = "M", description = "Subtracted from each 0..255 pixel value"
+            + " (ArcFace/SphereFace: 127.5).")
+    Double mean;
+
+    @Option(names = "--scale", paramLabel = "S", description = "Multiplies (pixel - mean), e.g. 0.0078125 = 1/128;"
+            + " or give --std.")
+    Double scale;
+
+    @Option(names = "--std", paramLabel = "D", description = "Divides (pixel - mean): the same as --scale 1/D.")
+    Double std;
+
+    @Option(names = "--channel-order", paramLabel = "RGB|BGR", description = "Channel order of the model input.")
+    String channelOrder;
+
+    @Option(names = "--layout", paramLabel = "NCHW",
+            description = "Input layout; only NCHW ([N,3,H,W]) is fed, so this only checks a card's claim.")
+    String layout;
+
+    @Option(names = "--crop", paramLabel = "L,T,W,H",
+            description = "Fixed crop box of --align crop as fractions of the image (left, top, width, height);"
+                    + " default for a model without metadata: 0,0,1,1 (the whole image).")
+    String crop;
 
     @Option(names = "--verbose", description = "Print stack traces on errors.")
     boolean verbose;
@@ -47,8 +97,9 @@ public final class ModelOptions {
     @Option(names = "--align", defaultValue = "crop", paramLabel = "crop|detect",
             description = "crop: the model's fixed crop box (frames like deep-funneled LFW). detect: find the"
                     + " largest face (BlazeFace), align its eyes, nose and mouth onto the model's template, then"
-                    + " embed; images without a face are refused (evaluate embeds them from the fixed crop and counts"
-                    + " them). Default: ${DEFAULT-VALUE}.")
+                    + " embed; an image without a face is refused by verify and gallery search, skipped and counted by"
+                    + " embed and gallery build (see --on-no-face), and embedded from the fixed crop and counted by"
+                    + " evaluate. Default: ${DEFAULT-VALUE}.")
     Align align;
 
     @Option(names = "--detector", paramLabel = "DETECTOR.onnx",
@@ -59,7 +110,8 @@ public final class ModelOptions {
 
     @Option(names = "--align-template", paramLabel = "NAME",
             description = "Alignment template for --align detect: sphereface-112x96 or arcface-112x112 (default:"
-                    + " the model's metadata spherekit.input.align.template, else by input size).")
+                    + " the model card's align_template, the model's metadata spherekit.input.align.template, else by"
+                    + " input size).")
     String alignTemplate;
 
     /** The {@code --model} path as given (relative paths resolve against the current folder). */
@@ -89,8 +141,10 @@ public final class ModelOptions {
                 throw new ParameterException(mixee.commandLine(), "--align-template: " + e.getMessage());
             }
         }
+        ModelCard card = card();
         FaceEmbedder.Builder b = FaceEmbedder.builder().setModelPath(model).optProvider(provider);
         b.optIntraOpThreads(threads);
+        b.optModelCard(card);
         if (lfwPreprocessing) {
             b.optPreprocessing(Preprocessing.LFW_SPHEREFACE);
         }
@@ -99,6 +153,76 @@ public final class ModelOptions {
                     .optIntraOpThreads(threads).build());
             b.optAlignmentTemplate(template);
         }
-        return b.build();
+        try {
+            return b.build();
+        } catch (IncompletePreprocessingException e) {
+            throw new ParameterException(mixee.commandLine(), missingMessage(e.missing()));
+        }
+    }
+
+    /**
+     * The preprocessing fields from the flags over the model card file.
+     *
+     * @throws ParameterException a bad flag value, naming the flag (usage error)
+     * @throws SphereKitException the card file cannot be read or holds a bad field (the message names the file)
+     */
+    ModelCard card() throws SphereKitException {
+        ModelCard.Builder f = ModelCard.builder();
+        if (scale != null && std != null) {
+            throw new ParameterException(mixee.commandLine(), "give --scale or --std, not both");
+        }
+        flag("--input-size", () -> f.inputSize(inputSize), inputSize);
+        flag("--mean", () -> f.mean(mean), mean);
+        flag("--scale", () -> f.scale(scale), scale);
+        flag("--std", () -> f.std(std), std);
+        flag("--channel-order", () -> f.channelOrder(channelOrder), channelOrder);
+        flag("--layout", () -> f.layout(layout), layout);
+        flag("--crop", () -> f.crop(crop), crop);
+        ModelCard flags = f.build();
+        Path file = cardFile();
+        if (file == null) {
+            return flags;
+        }
+        try {
+            return flags.over(ModelCard.read(file));
+        } catch (IOException e) {
+            throw new SphereKitException(e.getMessage(), e);
+        }
+    }
+
+    /** @return {@code --model-card}, else {@code MODEL.onnx.json} when it exists, else {@code null} */
+    Path cardFile() {
+        if (modelCard != null) {
+            return modelCard;
+        }
+        Path beside = ModelCard.besideModel(model);
+        return Files.isRegularFile(beside) ? beside : null;
+    }
+
+    private void flag(String name, Runnable set, Object value) {
+        if (value == null) {
+            return;
+        }
+        try {
+            set.run();
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(mixee.commandLine(), name + ": " + e.getMessage());
+        }
+    }
+
+    private String missingMessage(List<ModelCard.Field> missing) {
+        List<String> flags = new ArrayList<>();
+        List<String> fields = new ArrayList<>();
+        for (ModelCard.Field m : missing) {
+            flags.add(m.flag());
+            fields.add(m.json());
+        }
+        Path file = cardFile();
+        return "model " + model + " has no SphereKit preprocessing metadata (spherekit.input.*), so its"
+                + " preprocessing must be given: missing " + String.join(", ", flags) + " (or the field"
+                + (fields.size() > 1 ? "s " : " ") + String.join(", ", fields) + " in the model card "
+                + (file != null ? file : ModelCard.besideModel(model) + ", which does not exist")
+                + "); e.g. for an ArcFace-style model: --input-size 112x112 --mean 127.5 --scale 0.0078125"
+                + " --channel-order RGB";
     }
 }

@@ -3,6 +3,8 @@ package io.spherekit.runtime.cli;
 import io.spherekit.core.cli.Cli;
 import io.spherekit.runtime.FaceDetector;
 import io.spherekit.runtime.FaceEmbedder;
+import io.spherekit.runtime.NoFaceException;
+import io.spherekit.core.SphereKitException;
 import io.spherekit.core.Images;
 import java.awt.image.BufferedImage;
 import java.util.List;
@@ -33,6 +35,18 @@ public final class VerifyCommand implements Callable<Integer> {
             description = "Cosine threshold in [-1,1]; default: the model's metadata spherekit.threshold.")
     Double threshold;
 
+    @Option(names = "--face", paramLabel = "N",
+            description = "With --align detect, the face to use in each image that holds several: 1 = the largest"
+                    + " box (the default), 2 = the next largest, ... (the detector's order, by box area). Use"
+                    + " --face-a/--face-b to pick per image.")
+    Integer face;
+
+    @Option(names = "--face-a", paramLabel = "N", description = "As --face, for image A only.")
+    Integer faceA;
+
+    @Option(names = "--face-b", paramLabel = "N", description = "As --face, for image B only.")
+    Integer faceB;
+
     @Parameters(index = "0", paramLabel = "A", description = "First image.")
     Path a;
 
@@ -44,6 +58,18 @@ public final class VerifyCommand implements Callable<Integer> {
         if (threshold != null && !(threshold >= -1 && threshold <= 1)) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--threshold must be a cosine in [-1,1], got " + threshold);
+        }
+        int pickA = faceA != null ? faceA : face != null ? face : 1;
+        int pickB = faceB != null ? faceB : face != null ? face : 1;
+        for (Integer f : new Integer[] {face, faceA, faceB}) {
+            if (f != null && f < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--face, --face-a and --face-b count from 1 (the largest face), got " + f);
+            }
+        }
+        if ((face != null || faceA != null || faceB != null) && modelOptions.align != ModelOptions.Align.detect) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--face, --face-a and --face-b need --align detect");
         }
         try (FaceEmbedder embedder = modelOptions.open()) {
             Verifier verifier;
@@ -63,14 +89,14 @@ public final class VerifyCommand implements Callable<Integer> {
             if (detector == null) {
                 v = verifier.verify(ia, a.toString(), ib, b.toString());
             } else {
-                // each image's largest face; say how many were found and which one was used
+                // each image's largest face (or the one picked); say how many were found and which one was used
                 List<FaceDetector.Face> fa = detector.detect(ia);
                 List<FaceDetector.Face> fb = detector.detect(ib);
-                FaceDetector.Face la = detector.refine(ia, detector.largest(fa, ia, a.toString()));
-                FaceDetector.Face lb = detector.refine(ib, detector.largest(fb, ib, b.toString()));
+                FaceDetector.Face la = detector.refine(ia, pick(detector, fa, ia, a, pickA, "--face-a"));
+                FaceDetector.Face lb = detector.refine(ib, pick(detector, fb, ib, b, pickB, "--face-b"));
                 v = verifier.verify(embedder.embedFace(ia, la), embedder.embedFace(ib, lb));
-                printFace(out, "A", fa.size(), la);
-                printFace(out, "B", fb.size(), lb);
+                printFace(out, "A", fa.size(), pickA, la);
+                printFace(out, "B", fb.size(), pickB, lb);
             }
             out.printf(Locale.ROOT, "score: %.6f%n", v.score());
             out.printf(Locale.ROOT, "decision: %s%n", v.same() ? "same" : "different");
@@ -81,8 +107,28 @@ public final class VerifyCommand implements Callable<Integer> {
         }
     }
 
-    private static void printFace(PrintWriter out, String which, int found, FaceDetector.Face f) {
+    /** Face {@code n} (1 = largest) of {@code faces}, or the largest's errors when there is none. */
+    private FaceDetector.Face pick(FaceDetector detector, List<FaceDetector.Face> faces, BufferedImage img, Path file,
+                                   int n, String option) throws SphereKitException {
+        if (n == 1 || faces.isEmpty()) {
+            return detector.largest(faces, img, file.toString());
+        }
+        if (n > faces.size()) {
+            throw new SphereKitException("face " + n + " asked for in " + file + " (" + option + " or --face), but"
+                    + " it holds " + faces.size() + (faces.size() == 1 ? " face" : " faces"));
+        }
+        FaceDetector.Face f = faces.get(n - 1);
+        if (f.width() < FaceDetector.MIN_FACE_PIXELS) {
+            throw new NoFaceException(String.format(Locale.ROOT, "face too small in %s: face %d is %.0f px wide, at"
+                    + " least %d px are needed", file, n, f.width(), FaceDetector.MIN_FACE_PIXELS),
+                    NoFaceException.Reason.FACE_TOO_SMALL);
+        }
+        return f;
+    }
+
+    private static void printFace(PrintWriter out, String which, int found, int used, FaceDetector.Face f) {
+        String how = used == 1 ? (found > 1 ? "the largest" : "it") : "face " + used + " (by size)";
         out.printf(Locale.ROOT, "face %s: %d found, %s used: box %.0f,%.0f %.0fx%.0f, score %.3f%n", which, found,
-                found > 1 ? "the largest" : "it", f.x(), f.y(), f.width(), f.height(), f.score());
+                how, f.x(), f.y(), f.width(), f.height(), f.score());
     }
 }
