@@ -849,6 +849,11 @@ public final class KerasLayers {
                 Map.of("axis", (long) KTensor.onnxAxis(axis, x.rank()), "p", 2L)), x.shape());
     }
 
+    /** Prints {@link #markdownTable()} (to paste into README.md). */
+    public static void main(String[] args) {
+        System.out.print(markdownTable());
+    }
+
     static List<String> activations() {
         return Collections.unmodifiableList(ACTIVATIONS);
     }
