@@ -276,8 +276,9 @@ public final class ExportCli implements Callable<Integer> {
                 .withPrecision(fp16 ? OnnxGraphBuilder.WeightPrecision.FLOAT16 : OnnxGraphBuilder.WeightPrecision.FLOAT32);
         KerasToOnnx.Conversion conv;
         try {
-            KerasToOnnx.Conversion probe = KerasToOnnx.convert(file, Map.of(), o);
-            conv = KerasToOnnx.convert(file, kerasMetadata(file, probe.kerasInputShape()), o);
+            KerasToOnnx.Conversion c = KerasToOnnx.convert(file, Map.of(), o);
+            conv = new KerasToOnnx.Conversion(OnnxModels.withMetadata(c.model(), kerasMetadata(file, c.kerasInputShape())),
+                    c.kerasInputShape(), c.outputShape(), c.layers(), c.modelName());
         } catch (KerasException e) {
             throw new Cli.Failure("cannot convert Keras model: " + message(e), e);
         }

@@ -5,6 +5,7 @@ import io.spherekit.onnx.OnnxOp;
 import io.spherekit.onnx.OnnxValue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -182,7 +183,7 @@ public final class KerasLayers {
     static void requireRank(KerasLayer l, KTensor x, int rank) {
         if (x.rank() != rank) {
             throw new KerasException("layer " + l.describe() + " expects a rank-" + (rank + 1) + " input (batch included), got shape "
-                    + java.util.Arrays.toString(x.shape()));
+                    + Arrays.toString(x.shape()));
         }
     }
 
@@ -493,7 +494,7 @@ public final class KerasLayers {
 
     static float[] filled(int n, float v) {
         float[] f = new float[n];
-        java.util.Arrays.fill(f, v);
+        Arrays.fill(f, v);
         return f;
     }
 
@@ -534,7 +535,7 @@ public final class KerasLayers {
         KerasFile.Tensor alpha = l.weight(0, "alpha");
         int[] s = alpha.shape(); // Keras input shape without batch, shared axes set to 1
         if (s.length != x.rank()) {
-            throw new KerasException("layer " + l.describe() + ": alpha shape " + java.util.Arrays.toString(s)
+            throw new KerasException("layer " + l.describe() + ": alpha shape " + Arrays.toString(s)
                     + " does not match input rank " + x.rank());
         }
         float[] data = alpha.data();
@@ -557,9 +558,9 @@ public final class KerasLayers {
 
     private static void sameShapes(KerasLayer l, List<KTensor> in) {
         for (KTensor t : in) {
-            if (!java.util.Arrays.equals(t.shape(), in.get(0).shape())) {
+            if (!Arrays.equals(t.shape(), in.get(0).shape())) {
                 throw new KerasException("layer " + l.describe() + ": inputs of different shapes "
-                        + in.stream().map(u -> java.util.Arrays.toString(u.shape())).collect(Collectors.joining(", "))
+                        + in.stream().map(u -> Arrays.toString(u.shape())).collect(Collectors.joining(", "))
                         + " (broadcasting merges are not supported)");
             }
         }
@@ -665,7 +666,7 @@ public final class KerasLayers {
             shape[unknown] = total / known;
         }
         if (product(shape) != total) {
-            throw new KerasException("layer " + l.describe() + ": cannot reshape " + java.util.Arrays.toString(x.shape())
+            throw new KerasException("layer " + l.describe() + ": cannot reshape " + Arrays.toString(x.shape())
                     + " to " + ts);
         }
         long[] target = new long[shape.length + 1];
@@ -743,7 +744,7 @@ public final class KerasLayers {
         long h = x.shape()[0] - p[0][0] - p[0][1];
         long w = x.shape()[1] - p[1][0] - p[1][1];
         if (h <= 0 || w <= 0) {
-            throw new KerasException("layer " + l.describe() + ": cropping leaves nothing of " + java.util.Arrays.toString(x.shape()));
+            throw new KerasException("layer " + l.describe() + ": cropping leaves nothing of " + Arrays.toString(x.shape()));
         }
         OnnxValue y = c.node(OnnxOp.SLICE, l.name(), List.of(x.value(), c.g.longs(l.name() + "_starts", p[0][0], p[1][0]),
                 c.g.longs(l.name() + "_ends", p[0][0] + h, p[1][0] + w), c.g.longs(l.name() + "_axes", 2, 3)), Map.of());
