@@ -7,6 +7,10 @@ import io.spherekit.core.cli.Cli;
 import io.spherekit.core.ModelMetadata;
 import io.spherekit.core.ModelMetadata.Key;
 import io.spherekit.core.Preprocessing;
+import io.spherekit.core.align.AlignmentTemplate;
+import io.spherekit.core.io.AtomicFiles;
+import io.spherekit.keras.KerasException;
+import io.spherekit.keras.KerasToOnnx;
 import io.spherekit.onnx.OnnxGraphBuilder;
 import io.spherekit.onnx.OnnxModels;
 import io.spherekit.trainer.ModelIO;
@@ -30,7 +34,12 @@ import java.util.stream.Collectors;
  * <pre>
  * export-model --model trained.zip --output face.onnx [--opset N] [--l2norm] [--check] [--fp16-weights] [--batch N]
  *              [--prelu depthwise|prelu]
+ * export-model --from-keras model.keras|model.h5 --output face.onnx [--mean F] [--scale F] [--channel-order RGB|BGR]
+ *              [--align-template NAME] [--opset N] [--l2norm] [--fp16-weights] [--batch N]
  * </pre>
+ * A Keras file of SphereKit's own SphereFace topology goes through the DL4J importer (so {@code --check} can compare
+ * ORT with DL4J); any other Keras model goes through {@link KerasToOnnx} (Java, no DL4J), with the preprocessing
+ * given on the command line recorded in its metadata.
  * Exit codes, errors and {@code --version} follow {@link Cli}: 0 ok, 1 failure (bad model, unsupported layer,
  * failed check, I/O), 2 usage error. Nothing is written unless the export (and the check, when asked) succeeded.
  */
@@ -58,10 +67,28 @@ public final class ExportCli implements Callable<Integer> {
         Path model;
 
         @Option(names = "--from-keras", required = true, paramLabel = "<model.keras>",
-                description = "A Keras 3 SphereFace model (.keras): imported to DL4J in Java (NHWC -> NCHW), then exported. "
-                        + "Its input is taken to use the SphereFace LFW preprocessing; the metadata says so.")
+                description = "A Keras 3 (.keras) or legacy Keras 2 (.h5) model. SphereKit's SphereFace topology is imported "
+                        + "to DL4J and exported (input assumed to use the SphereFace LFW preprocessing); any other "
+                        + "Sequential/Functional model is converted directly by the Keras -> ONNX converter, recording "
+                        + "--mean/--scale/--channel-order/--align-template and the model's input size.")
         Path keras;
     }
+
+    @Option(names = "--mean", paramLabel = "F", defaultValue = "127.5",
+            description = "Keras models: pixel mean subtracted before scaling, recorded in the metadata (default: ${DEFAULT-VALUE}).")
+    private float mean;
+
+    @Option(names = "--scale", paramLabel = "F", defaultValue = "0.0078125",
+            description = "Keras models: factor applied after the mean, input = (p - mean) * scale (default: ${DEFAULT-VALUE} = 1/128).")
+    private float scale;
+
+    @Option(names = "--channel-order", paramLabel = "RGB|BGR", defaultValue = "RGB",
+            description = "Keras models: channel order of the input (default: ${DEFAULT-VALUE}).")
+    private Preprocessing.ChannelOrder channelOrder;
+
+    @Option(names = "--align-template", paramLabel = "NAME",
+            description = "Keras models: alignment template to record (e.g. sphereface-112x96, arcface-112x112).")
+    private String alignTemplate;
 
     @Option(names = "--output", required = true, paramLabel = "<file.onnx>", description = "ONNX file to write (replaced atomically).")
     private Path output;
@@ -181,6 +208,9 @@ public final class ExportCli implements Callable<Integer> {
                 .withBatch(batch == null ? OnnxGraphBuilder.BATCH : batch)
                 .withPrelu(prelu);
 
+        if (source.keras != null && !isSphereFaceKeras(model)) {
+            return exportGeneralKeras(model, target);
+        }
         ModelIO.TrainedModel trained = source.model != null ? ModelIO.load(model, false) : fromKeras(model);
         Dl4jToOnnx.Conversion conv = Dl4jToOnnx.convert(trained.graph(), trained.metadata(), options);
         byte[] bytes = conv.model().toByteArray();
@@ -199,6 +229,68 @@ public final class ExportCli implements Callable<Integer> {
         }
         long size = Dl4jToOnnx.writeBytes(bytes, target);
         printSummary(conv, size, checkLine);
+        return Cli.OK;
+    }
+
+    /** True if SphereKit's SphereFace importer takes the file (its own topology); false for any other Keras model. */
+    static boolean isSphereFaceKeras(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new Cli.Failure("Keras model not found: " + file);
+        }
+        try {
+            KerasImporter.load(file);
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** The metadata of a general Keras conversion: preprocessing from the options, size from the model input. */
+    Map<String, String> kerasMetadata(Path file, long[] inputShape) {
+        if (inputShape.length != 3 || inputShape[2] != 3) {
+            return ModelMetadata.builder().put(Key.VERSION, Cli.VERSION).put(Key.SOURCE, "keras:" + file.getFileName())
+                    .build().toMap();
+        }
+        ModelMetadata.Builder b = ModelMetadata.builder()
+                .preprocessing(Preprocessing.fullImage((int) inputShape[0], (int) inputShape[1], mean, scale, channelOrder))
+                .put(Key.VERSION, Cli.VERSION)
+                .put(Key.SOURCE, "keras:" + file.getFileName());
+        if (alignTemplate != null) {
+            try {
+                b.put(Key.INPUT_ALIGN_TEMPLATE, AlignmentTemplate.named(alignTemplate).name());
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--align-template: " + message(e));
+            }
+        }
+        return b.build().toMap();
+    }
+
+    private int exportGeneralKeras(Path file, Path target) throws Exception {
+        if (check) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--check compares with DL4J and needs a "
+                    + "SphereFace topology; " + file + " is converted without DL4J (its parity is proven by the "
+                    + "exporter/keras tests)");
+        }
+        KerasToOnnx.Options o = KerasToOnnx.Options.defaults().withOpset(opset).withL2norm(l2norm)
+                .withBatch(batch == null ? OnnxGraphBuilder.BATCH : batch)
+                .withPrecision(fp16 ? OnnxGraphBuilder.WeightPrecision.FLOAT16 : OnnxGraphBuilder.WeightPrecision.FLOAT32);
+        KerasToOnnx.Conversion conv;
+        try {
+            KerasToOnnx.Conversion c = KerasToOnnx.convert(file, Map.of(), o);
+            conv = new KerasToOnnx.Conversion(OnnxModels.withMetadata(c.model(), kerasMetadata(file, c.kerasInputShape())),
+                    c.kerasInputShape(), c.outputShape(), c.layers(), c.modelName());
+        } catch (KerasException e) {
+            throw new Cli.Failure("cannot convert Keras model: " + message(e), e);
+        }
+        byte[] bytes = conv.model().toByteArray();
+        AtomicFiles.writeBytes(target, bytes);
+        OnnxMl.ModelProto m = conv.model();
+        out.printf(Locale.ROOT, "exported %s (Keras model '%s', %d layers) -> %s%n", file, conv.modelName(), conv.layers(), output);
+        out.println("  inputs:  " + m.getGraph().getInputList().stream().map(OnnxModels::describe).collect(Collectors.joining(", ")));
+        out.println("  outputs: " + m.getGraph().getOutputList().stream().map(OnnxModels::describe).collect(Collectors.joining(", ")));
+        out.println("  ops:     " + OnnxModels.opCounts(m).entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
+                .collect(Collectors.joining(", ")) + " (" + m.getGraph().getNodeCount() + " nodes)");
+        out.printf(Locale.ROOT, "  parameters: %,d (%s), %,d bytes%n", OnnxModels.parameterCount(m), fp16 ? "float16" : "float32", bytes.length);
         return Cli.OK;
     }
 
