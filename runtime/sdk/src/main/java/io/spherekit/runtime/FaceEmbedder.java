@@ -103,6 +103,7 @@ public final class FaceEmbedder implements AutoCloseable {
         this.session = opened.session;
         this.provider = opened.provider;
         this.providerReason = opened.reason;
+        FaceDetector[] auto = {null}; // opened here when the model was trained aligned (optDetectorIfModelAligned)
         try {
             this.metadata = Collections.unmodifiableMap(new TreeMap<>(session.getMetadata().getCustomMetadata()));
             try {
@@ -111,7 +112,10 @@ public final class FaceEmbedder implements AutoCloseable {
                 throw new SphereKitException("model " + modelPath + " has malformed metadata: " + e.getMessage(), e);
             }
             this.preprocessing = resolvePreprocessing(b.preprocessing);
-            this.detector = b.detector;
+            if (b.detector == null && b.detectorIfAligned != null && trainedAligned(modelMetadata)) {
+                auto[0] = b.detectorIfAligned.build();
+            }
+            this.detector = b.detector != null ? b.detector : auto[0];
             this.alignmentTemplate = b.detector == null ? null : resolveTemplate(b.alignmentTemplate);
             Map<String, NodeInfo> inputs = session.getInputInfo();
             Map<String, NodeInfo> outputs = session.getOutputInfo();
@@ -148,10 +152,12 @@ public final class FaceEmbedder implements AutoCloseable {
         } catch (SphereKitException | RuntimeException e) {
             closeQuietly();
             closeDetector(b.detector);
+            closeDetector(auto[0]);
             throw e;
         } catch (OrtException e) {
             closeQuietly();
             closeDetector(b.detector);
+            closeDetector(auto[0]);
             throw new SphereKitException("model " + modelPath + " cannot be inspected: " + e.getMessage(), e);
         }
         LOG.debug("loaded {} on {} ({}): input {} -> {}-d embedding, {}", modelPath, provider, providerReason,
@@ -388,10 +394,52 @@ public final class FaceEmbedder implements AutoCloseable {
      * @throws SphereKitException if detection fails
      */
     public byte[] preprocess(BufferedImage image, String name) throws SphereKitException {
-        if (detector == null) {
-            return preprocessing.cropResize(image);
+        byte[] px = detector == null ? preprocessing.cropResize(image)
+                : alignFace(image, detector.detectLargest(image, name));
+        refuseUniform(px, name);
+        return px;
+    }
+
+    /**
+     * Smallest standard deviation, in 0..255 grey levels over every channel of the model-input pixels, that an
+     * image may have: a blank or uniform image (or crop) falls below it and has no face. A real face crop has
+     * tens of levels (LFW: above 20); a one-level dither over a flat image still passes.
+     */
+    public static final double MIN_PIXEL_STD = 2.0;
+
+    /**
+     * Refuses model-input pixels that are (nearly) uniform: their standard deviation is below
+     * {@link #MIN_PIXEL_STD}, so no face can be in them and any embedding would be meaningless (two blank images
+     * would otherwise "match" at cosine 1).
+     *
+     * @param hwc  model-input RGB bytes
+     * @param name how errors name the image
+     * @throws NoFaceException "no face found in NAME: uniform image (...)"
+     */
+    static void refuseUniform(byte[] hwc, String name) throws NoFaceException {
+        double std = pixelStd(hwc);
+        if (std < MIN_PIXEL_STD) {
+            throw new NoFaceException(String.format(Locale.ROOT, "no face found in %s: uniform image (pixel standard"
+                    + " deviation %.2f < %.1f grey levels)", name, std, MIN_PIXEL_STD));
         }
-        return alignFace(image, detector.detectLargest(image, name));
+    }
+
+    /** Population standard deviation of the bytes (as 0..255). */
+    static double pixelStd(byte[] px) {
+        double sum = 0;
+        double sq = 0;
+        for (byte b : px) {
+            int v = b & 0xFF;
+            sum += v;
+            sq += (double) v * v;
+        }
+        double mean = sum / px.length;
+        return Math.sqrt(Math.max(0, sq / px.length - mean * mean));
+    }
+
+    /** Whether the model's metadata says it was trained on detected, aligned faces ({@code input.align=detect}). */
+    static boolean trainedAligned(ModelMetadata m) {
+        return m.get(ModelMetadata.Key.INPUT_ALIGN).map("detect"::equals).orElse(false);
     }
 
     /**
@@ -402,7 +450,9 @@ public final class FaceEmbedder implements AutoCloseable {
      */
     public float[] embedFace(BufferedImage image, FaceDetector.Face face) throws SphereKitException {
         float[] t = new float[preprocessing.tensorSize()];
-        preprocessing.normalizeInto(alignFace(image, face), false, t, 0);
+        byte[] px = alignFace(image, face);
+        refuseUniform(px, "image");
+        preprocessing.normalizeInto(px, false, t, 0);
         return embedTensor(t, 1)[0];
     }
 
@@ -603,6 +653,7 @@ public final class FaceEmbedder implements AutoCloseable {
         private int intraOpThreads;
         private Set<OrtProvider> buildProviders;
         private FaceDetector detector;
+        private FaceDetector.Builder detectorIfAligned;
         private AlignmentTemplate alignmentTemplate;
 
         private Builder() {
@@ -627,6 +678,18 @@ public final class FaceEmbedder implements AutoCloseable {
          */
         public Builder optDetector(FaceDetector d) {
             this.detector = d;
+            return this;
+        }
+
+        /**
+         * A detector to open only when the model's metadata says it was trained on aligned faces
+         * ({@code spherekit.input.align=detect}): then the aligned mode applies as with {@link #optDetector};
+         * otherwise the fixed crop. Ignored when {@link #optDetector} is given.
+         *
+         * @param d the detector's builder, or {@code null}
+         */
+        public Builder optDetectorIfModelAligned(FaceDetector.Builder d) {
+            this.detectorIfAligned = d;
             return this;
         }
 

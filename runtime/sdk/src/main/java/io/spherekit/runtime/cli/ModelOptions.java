@@ -44,11 +44,12 @@ public final class ModelOptions {
     /** How an image becomes the model input. */
     public enum Align { crop, detect }
 
-    @Option(names = "--align", defaultValue = "crop", paramLabel = "crop|detect",
+    @Option(names = "--align", paramLabel = "crop|detect",
             description = "crop: the model's fixed crop box (frames like deep-funneled LFW). detect: find the"
                     + " largest face (BlazeFace), align its eyes, nose and mouth onto the model's template, then"
                     + " embed; images without a face are refused (evaluate embeds them from the fixed crop and counts"
-                    + " them). Default: ${DEFAULT-VALUE}.")
+                    + " them). Default: how the model was trained (metadata spherekit.input.align: detect for a"
+                    + " model trained with 'train --align detect'), else crop.")
     Align align;
 
     @Option(names = "--detector", paramLabel = "DETECTOR.onnx",
@@ -98,6 +99,8 @@ public final class ModelOptions {
             b.optDetector(FaceDetector.builder().optModelPath(detector).optProvider(provider)
                     .optIntraOpThreads(threads).build());
             b.optAlignmentTemplate(template);
+        } else if (align == null) { // the model's own mode: detect when it was trained on aligned faces
+            b.optDetectorIfModelAligned(FaceDetector.builder().optProvider(provider).optIntraOpThreads(threads));
         }
         return b.build();
     }
