@@ -116,7 +116,7 @@ public final class FaceEmbedder implements AutoCloseable {
                 auto[0] = b.detectorIfAligned.build();
             }
             this.detector = b.detector != null ? b.detector : auto[0];
-            this.alignmentTemplate = b.detector == null ? null : resolveTemplate(b.alignmentTemplate);
+            this.alignmentTemplate = detector == null ? null : resolveTemplate(b.alignmentTemplate);
             Map<String, NodeInfo> inputs = session.getInputInfo();
             Map<String, NodeInfo> outputs = session.getOutputInfo();
             if (inputs.size() != 1) {
@@ -401,18 +401,19 @@ public final class FaceEmbedder implements AutoCloseable {
     }
 
     /**
-     * Smallest standard deviation, in 0..255 grey levels over every channel of the model-input pixels, that an
-     * image may have: a blank or uniform image (or crop) falls below it and has no face. A real face crop has
-     * tens of levels (LFW: above 20); a one-level dither over a flat image still passes.
+     * Smallest standard deviation, in 0..255 levels, that the model-input pixels of an image must have in at
+     * least one channel (R, G or B, each taken over all pixels): a blank or uniform image (or crop), of any
+     * colour, falls below it and has no face. A real face crop has tens of levels (LFW: above 20); a flat image
+     * with a one-level dither has 0.5.
      */
     public static final double MIN_PIXEL_STD = 2.0;
 
     /**
-     * Refuses model-input pixels that are (nearly) uniform: their standard deviation is below
-     * {@link #MIN_PIXEL_STD}, so no face can be in them and any embedding would be meaningless (two blank images
-     * would otherwise "match" at cosine 1).
+     * Refuses model-input pixels that are (nearly) uniform: the largest per-channel standard deviation
+     * ({@link #pixelStd}) is below {@link #MIN_PIXEL_STD}, so no face can be in them and any embedding would be
+     * meaningless (two blank images would otherwise "match" at cosine 1).
      *
-     * @param hwc  model-input RGB bytes
+     * @param hwc  model-input RGB bytes, HWC
      * @param name how errors name the image
      * @throws NoFaceException "no face found in NAME: uniform image (...)"
      */
@@ -420,21 +421,30 @@ public final class FaceEmbedder implements AutoCloseable {
         double std = pixelStd(hwc);
         if (std < MIN_PIXEL_STD) {
             throw new NoFaceException(String.format(Locale.ROOT, "no face found in %s: uniform image (pixel standard"
-                    + " deviation %.2f < %.1f grey levels)", name, std, MIN_PIXEL_STD));
+                    + " deviation %.2f < %.1f levels in every channel)", name, std, MIN_PIXEL_STD));
         }
     }
 
-    /** Population standard deviation of the bytes (as 0..255). */
-    static double pixelStd(byte[] px) {
-        double sum = 0;
-        double sq = 0;
-        for (byte b : px) {
-            int v = b & 0xFF;
-            sum += v;
-            sq += (double) v * v;
+    /**
+     * The largest of the three channels' population standard deviations of HWC RGB bytes (as 0..255).
+     *
+     * @param hwc length a multiple of 3
+     */
+    static double pixelStd(byte[] hwc) {
+        double best = 0;
+        int n = hwc.length / 3;
+        for (int c = 0; c < 3; c++) {
+            double sum = 0;
+            double sq = 0;
+            for (int i = c; i < hwc.length; i += 3) {
+                int v = hwc[i] & 0xFF;
+                sum += v;
+                sq += (double) v * v;
+            }
+            double mean = sum / n;
+            best = Math.max(best, Math.sqrt(Math.max(0, sq / n - mean * mean)));
         }
-        double mean = sum / px.length;
-        return Math.sqrt(Math.max(0, sq / px.length - mean * mean));
+        return best;
     }
 
     /** Whether the model's metadata says it was trained on detected, aligned faces ({@code input.align=detect}). */

@@ -1,6 +1,8 @@
 package io.spherekit.runtime;
 
+import io.spherekit.core.Preprocessing;
 import java.awt.Color;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -14,6 +16,16 @@ public final class TestModelsAccess {
     /** The standard tiny model with input {@code [batch,3,h,w]} and output {@code [batch,d]}. */
     public static Path standard(Path file, int h, int w, int d, Map<String, String> metadata) throws IOException {
         return TestModels.standard(file, new Object[] {"batch", 3, h, w}, h, w, d, metadata);
+    }
+
+    /** A textured stand-in for a solid colour: {@link TestModels#textured}. */
+    public static BufferedImage textured(int w, int h, Color c) {
+        return TestModels.textured(w, h, c);
+    }
+
+    /** The standard model's embedding of any image under {@code pre}, by hand: {@link TestModels#expectedOf}. */
+    public static double[] expectedOf(Preprocessing pre, BufferedImage img, int d) {
+        return TestModels.expectedOf(pre, img, d);
     }
 
     /** Expected embedding of a solid colour with (p − 127.5)/128 normalisation. */

@@ -133,7 +133,7 @@ final class Endpoints {
         return () -> {
             BufferedImage ia = decode(a, "a");
             BufferedImage ib = decode(b, "b");
-            float[][] e = cfg.embedder().embed(List.of(ia, ib));
+            float[][] e = cfg.embedder().embed(List.of(ia, ib), List.of("image 'a'", "image 'b'"));
             Verification v;
             try {
                 v = cfg.verifier().verify(e[0], e[1]);
@@ -153,7 +153,7 @@ final class Endpoints {
     private Callable<ObjectNode> embed(Context ctx, RequestInputs in) {
         byte[] img = in.image("image", IMAGE_USAGE);
         return () -> {
-            float[] e = cfg.embedder().embed(decode(img, "image"));
+            float[] e = cfg.embedder().embed(decode(img, "image"), "image 'image'");
             ObjectNode j = mapper.createObjectNode();
             ArrayNode arr = j.putArray("embedding");
             for (float f : e) {
@@ -190,7 +190,7 @@ final class Endpoints {
         int kk = k;
         double threshold = cfg.verifier().threshold();
         return () -> {
-            float[] e = cfg.embedder().embed(decode(img, "image"));
+            float[] e = cfg.embedder().embed(decode(img, "image"), "image 'image'");
             List<Gallery.Match> matches = gallery.search(e, kk);
             ObjectNode j = mapper.createObjectNode();
             ArrayNode arr = j.putArray("matches");

@@ -1,6 +1,7 @@
 package io.spherekit.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -39,8 +40,8 @@ class AlignCliTest {
         model = TestModelsAccess.standard(dir.resolve("m.onnx"), 112, 96, 8, md);
         greyA = dir.resolve("grey-a.png");
         greyB = dir.resolve("grey-b.png");
-        RuntimeMainTest.png(greyA, new Color(128, 128, 128), 250, 250);
-        RuntimeMainTest.png(greyB, new Color(128, 128, 128), 180, 120);
+        RuntimeMainTest.blankPng(greyA, new Color(128, 128, 128), 250, 250);
+        RuntimeMainTest.blankPng(greyB, new Color(128, 128, 128), 180, 120);
         blair1 = LFW.resolve("lfw-deepfunneled/Tony_Blair/Tony_Blair_0001.jpg");
         blair2 = LFW.resolve("lfw-deepfunneled/Tony_Blair/Tony_Blair_0002.jpg");
     }
@@ -49,13 +50,43 @@ class AlignCliTest {
     void twoBlankImagesAreNoFacesNotAMatch() {
         RuntimeMainTest.Run crop = RuntimeMainTest.run("verify", "--model", model.toString(), "--provider", "cpu",
                 greyA.toString(), greyB.toString());
-        assertEquals(Cli.OK, crop.code(), crop.err());
-        assertTrue(crop.out().contains("score: 1.000000"), "the fixed crop of two grey images: " + crop.out());
+        // the fixed crop refuses them too (exit 1, no score), instead of "same" at cosine 1
+        assertEquals(Cli.FAILURE, crop.code(), crop.out());
+        assertTrue(crop.err().startsWith("error: no face found in " + greyA + ": uniform image"), crop.err());
+        assertTrue(!crop.out().contains("score"), crop.out());
         RuntimeMainTest.Run r = RuntimeMainTest.run("verify", "--model", model.toString(), "--provider", "cpu",
                 "--align", "detect", greyA.toString(), greyB.toString());
         assertEquals(Cli.FAILURE, r.code(), r.out());
         assertTrue(r.err().startsWith("error: no face found in " + greyA), r.err());
         assertTrue(!r.out().contains("score"), r.out());
+    }
+
+    @Test
+    void aModelTrainedWithAlignDetectAlignsWithoutFlags() throws Exception {
+        // what 'train --align detect' records (and export-model copies): the runtime's default becomes detect
+        Map<String, String> md = new HashMap<>(Preprocessing.fullImage(112, 96, 127.5f, 1f / 128f,
+                Preprocessing.ChannelOrder.RGB).toMetadata());
+        md.put("spherekit.threshold", "0.5");
+        md.put("spherekit.input.align", "detect");
+        md.put("spherekit.input.align.template", "sphereface-112x96");
+        Path aligned = TestModelsAccess.standard(dir.resolve("aligned.onnx"), 112, 96, 8, md);
+        RuntimeMainTest.Run r = RuntimeMainTest.run("verify", "--model", aligned.toString(), "--provider", "cpu",
+                blair1.toString(), blair2.toString());
+        assertEquals(Cli.OK, r.code(), r.err());
+        assertTrue(r.out().contains("face A: ") && r.out().contains("face B: "), r.out());
+        r = RuntimeMainTest.run("verify", "--model", aligned.toString(), "--provider", "cpu", blair1.toString(),
+                greyB.toString());
+        assertEquals(Cli.FAILURE, r.code(), r.out());
+        assertTrue(r.err().startsWith("error: no face found in " + greyB), r.err());
+        // --align crop still overrides it; the crop model stays on the crop
+        r = RuntimeMainTest.run("verify", "--model", aligned.toString(), "--provider", "cpu", "--align", "crop",
+                blair1.toString(), blair2.toString());
+        assertEquals(Cli.OK, r.code(), r.err());
+        assertFalse(r.out().contains("face A: "), r.out());
+        r = RuntimeMainTest.run("verify", "--model", model.toString(), "--provider", "cpu", blair1.toString(),
+                blair2.toString());
+        assertEquals(Cli.OK, r.code(), r.err());
+        assertFalse(r.out().contains("face A: "), r.out());
     }
 
     @Test
@@ -92,7 +123,7 @@ class AlignCliTest {
         Files.copy(blair2, root.resolve("Tony_Blair/Tony_Blair_0002.jpg"));
         Files.copy(LFW.resolve("lfw-deepfunneled/Serena_Williams/Serena_Williams_0001.jpg"),
                 root.resolve("Grey/Grey_0001.jpg"));
-        RuntimeMainTest.png(root.resolve("Grey/Grey_0002.jpg"), Color.GRAY, 250, 250);
+        RuntimeMainTest.blankPng(root.resolve("Grey/Grey_0002.jpg"), Color.GRAY, 250, 250);
         StringBuilder pairs = new StringBuilder("10\n");
         for (int i = 0; i < 10; i++) {
             pairs.append(i % 2 == 0 ? "Tony_Blair 1 2\n" : "Grey 1 2\n");
