@@ -141,7 +141,7 @@ public final class Landmarks {
      *
      * @param imageRoot the person-per-folder root
      * @param images    every image to detect in, each {@code <root>/<identity>/<file>}
-     * @param cacheDir  where the file is kept (null: a temporary folder, deleted on exit)
+     * @param cacheDir  where the file is kept (null, i.e. --no-cache: a new temporary folder)
      * @param log       progress and the child's output
      * @throws IOException when the repository ({@code -Dspherekit.home}) or the detector cannot be found, or the
      *                     command fails
