@@ -43,7 +43,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AlignedTrainingTest {
 
-    static final Path LFW = LfwLocation.resolve(null).resolve("lfw-deepfunneled");
+    static final Path LFW = Path.of(System.getProperty("spherekit.root", "."), "..", "shared", "data", "lfw",
+            "lfw-deepfunneled").normalize();
     static final String[] PEOPLE = {"Aaron_Peirsol", "Abdullah_Gul", "Adrien_Brody"};
 
     record Run(int code, String out, String err) {
