@@ -6,13 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.spherekit.core.Images;
 import io.spherekit.core.Preprocessing;
 import io.spherekit.core.cli.Cli;
+import io.spherekit.runtime.FaceDetector;
+import io.spherekit.runtime.Provider;
 import io.spherekit.runtime.TestModelsAccess;
 import java.awt.Color;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -87,6 +92,45 @@ class AlignCliTest {
                 blair2.toString());
         assertEquals(Cli.OK, r.code(), r.err());
         assertFalse(r.out().contains("face A: "), r.out());
+    }
+
+    @Test
+    void landmarksRecordsThePointsOrWhyThereAreNone() throws Exception {
+        Path root = dir.resolve("lm-root");
+        Files.createDirectories(root.resolve("Tony_Blair"));
+        Files.copy(blair1, root.resolve("Tony_Blair/Tony_Blair_0001.jpg"));
+        RuntimeMainTest.blankPng(root.resolve("Grey/grey.png"), Color.GRAY, 250, 250);
+        Files.writeString(root.resolve("Grey/notes.txt"), "not an image");
+        Files.write(root.resolve("Grey/broken.jpg"), new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 0});
+        Path out = dir.resolve("lm/landmarks.json");
+        RuntimeMainTest.Run r = RuntimeMainTest.run("landmarks", "--root", root.toString(), "--out", out.toString(),
+                "--provider", "cpu");
+        assertEquals(Cli.OK, r.code(), r.err());
+        assertTrue(r.out().contains("landmarks: 4 images, {face=1, no_face=1, undecodable=1, unsupported_format=1}"),
+                r.out());
+        JsonNode j = new ObjectMapper().readTree(out.toFile());
+        assertEquals("spherekit-landmarks-1", j.path("format").asText());
+        Path det = FaceDetector.defaultModelPath();
+        assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(det))),
+                j.at("/detector/sha256").asText());
+        JsonNode face = j.path("images").path("Tony_Blair/Tony_Blair_0001.jpg");
+        assertEquals(4, face.path("points").size(), face.toString());
+        // the points are the detector's own alignment points of the largest face
+        try (FaceDetector d = FaceDetector.builder().optProvider(Provider.CPU).build()) {
+            double[][] want = d.detectLargest(Images.read(blair1), "blair").alignmentPoints();
+            for (int k = 0; k < 4; k++) {
+                assertEquals(want[k][0], face.path("points").get(k).get(0).asDouble(), 1e-6);
+                assertEquals(want[k][1], face.path("points").get(k).get(1).asDouble(), 1e-6);
+            }
+        }
+        assertEquals("no_face", j.at("/images/Grey~1grey.png/skip").asText(), j.toString());
+        assertEquals("undecodable", j.at("/images/Grey~1broken.jpg/skip").asText(), j.toString());
+        assertEquals("unsupported_format", j.at("/images/Grey~1notes.txt/skip").asText(), j.toString());
+        assertTrue(j.at("/images/Grey~1broken.jpg/message").asText().contains(root.resolve("Grey/broken.jpg").toString()));
+        RuntimeMainTest.Run missing = RuntimeMainTest.run("landmarks", "--root", dir.resolve("nope").toString(),
+                "--out", out.toString());
+        assertEquals(Cli.FAILURE, missing.code(), missing.err());
+        assertTrue(missing.err().contains("--root " + dir.resolve("nope") + " is not a directory"), missing.err());
     }
 
     @Test
