@@ -46,6 +46,12 @@ public final class TrainCli implements Callable<Integer> {
     @Option(names = "--depth", defaultValue = "4", description = "SphereFace depth 4|10|20|36|64") int depth;
     @Option(names = "--input", defaultValue = "112x96", description = "Input HxW (the paper's)") String input;
     @Option(names = "--batchnorm", description = "BatchNormalization after every conv (later SphereFace work; off by default)") boolean batchNorm;
+    @Option(names = "--align", defaultValue = "crop", paramLabel = "crop|detect", description = "crop: the fixed crop box"
+            + " (frames like deep-funneled LFW). detect: align each image's largest face (the runtime's BlazeFace detector)"
+            + " onto the input's template (sphereface-112x96 at 112x96), as 'verify --align detect' does; images without"
+            + " a face are left out and reported. The model records it, so the runtime aligns by default.") String align;
+    @Option(names = "--landmarks", paramLabel = "FILE", description = "With --align detect: the file 'spherekit landmarks"
+            + " --root IMAGES --out FILE' wrote (default: run that command, cached in --cache-dir)") Path landmarks;
     @Option(names = "--fail-on-corrupt", description = "Fail on an undecodable image instead of skipping and counting it") boolean failOnCorrupt;
     @Option(names = "--width", defaultValue = "0.5", description = "Width multiplier on 64/128/256/512 channels") double width;
     @Option(names = "--embedding-dim", defaultValue = "512", description = "Embedding size (fc5 outputs)") int embeddingDim;
@@ -104,7 +110,8 @@ public final class TrainCli implements Callable<Integer> {
                     .cropMargin(cropMargin)
                     .cacheDir(noCache ? null : (cacheDir != null ? cacheDir : Path.of(System.getProperty("user.home"), ".cache", "spherekit")))
                     .checkpointEvery(checkpointEvery).inputHeight(Integer.parseInt(hw[0]))
-                    .inputWidth(Integer.parseInt(hw[1])).batchNorm(batchNorm).failOnCorrupt(failOnCorrupt).build();
+                    .inputWidth(Integer.parseInt(hw[1])).batchNorm(batchNorm).failOnCorrupt(failOnCorrupt)
+                    .align(align).landmarksFile(landmarks).build();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -112,13 +119,18 @@ public final class TrainCli implements Callable<Integer> {
             throw new Cli.Failure("LFW not found at " + root + " (expected lfw-deepfunneled/ inside); pass --lfw DIR, "
                     + "set " + LfwLocation.ENV + " or give --images DIR");
         }
-        Trainer.Result r = new Trainer(cfg, err0).run(resume);
+        Trainer trainer = new Trainer(cfg, err0);
+        Trainer.Result r = trainer.run(resume);
         Path model = out.resolve("model.zip");
         ModelIO.save(r.net(), r.metadata(), model, true);
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("config", cfg);
         report.put("identities", r.numClasses());
         report.put("images", r.numImages());
+        Map<String, Object> skipped = new LinkedHashMap<>();
+        trainer.skipped().forEach((reason, files) -> skipped.put(reason, files.size()));
+        report.put("skipped", skipped);
+        report.put("skipped_files", trainer.skipped());
         report.put("iterations", r.iterations());
         report.put("final_loss_ema", r.finalLoss());
         report.put("train_seconds", r.trainSeconds());

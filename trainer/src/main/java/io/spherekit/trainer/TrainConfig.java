@@ -55,6 +55,10 @@ import java.util.Objects;
  *   <li>{@code inputWidth} (default 96): network input width in pixels, 32..1024 (paper: 96)</li>
  *   <li>{@code batchNorm} (default false): BatchNormalization after every conv (later SphereFace work); off for fidelity</li>
  *   <li>{@code failOnCorrupt} (default false): fail on the first undecodable image instead of skipping and counting it</li>
+ *   <li>{@code align} (default {@code crop}): {@code crop} takes the fixed crop box; {@code detect} aligns each image's
+ *       largest detected face onto the input size's template (the runtime's detector and template)</li>
+ *   <li>{@code landmarksFile} (default none): with {@code detect}, the {@code spherekit landmarks} file to read; none =
+ *       run that command (cached under {@code cacheDir})</li>
  * </ul>
  */
 public final class TrainConfig {
@@ -92,6 +96,8 @@ public final class TrainConfig {
     private final int inputWidth;
     private final boolean batchNorm;
     private final boolean failOnCorrupt;
+    private final String align;
+    private final Path landmarksFile;
 
     private TrainConfig(Builder b) {
         imageRoot = b.imageRoot;
@@ -128,6 +134,8 @@ public final class TrainConfig {
         inputWidth = b.inputWidth;
         batchNorm = b.batchNorm;
         failOnCorrupt = b.failOnCorrupt;
+        align = b.align;
+        landmarksFile = b.landmarksFile;
         Objects.requireNonNull(imageRoot, "imageRoot is required");
         Objects.requireNonNull(outputDir, "outputDir is required");
         Objects.requireNonNull(head, "head is required");
@@ -155,6 +163,12 @@ public final class TrainConfig {
         }
         if (inputHeight < 32 || inputWidth < 32 || inputHeight > 1024 || inputWidth > 1024) {
             throw new IllegalArgumentException("input size must be within 32..1024 per side, got " + inputHeight + "x" + inputWidth);
+        }
+        if (!"crop".equals(align) && !"detect".equals(align)) {
+            throw new IllegalArgumentException("align must be crop or detect, got " + align);
+        }
+        if (landmarksFile != null && !"detect".equals(align)) {
+            throw new IllegalArgumentException("a landmarks file needs align detect");
         }
         if (cropMargin < 0 || cropMargin > 16) {
             throw new IllegalArgumentException("crop margin must be in [0, 16], got " + cropMargin);
@@ -240,6 +254,8 @@ public final class TrainConfig {
         b.inputWidth = inputWidth;
         b.batchNorm = batchNorm;
         b.failOnCorrupt = failOnCorrupt;
+        b.align = align;
+        b.landmarksFile = landmarksFile;
         return b;
     }
 
@@ -277,6 +293,10 @@ public final class TrainConfig {
     public int inputWidth() { return inputWidth; }
     public boolean batchNorm() { return batchNorm; }
     public boolean failOnCorrupt() { return failOnCorrupt; }
+    /** {@code crop} or {@code detect}. */
+    public String align() { return align; }
+    /** The landmarks file of {@code align detect}, or null (computed and cached). */
+    public Path landmarksFile() { return landmarksFile; }
 
     /**
      * Every parameter by name, in declaration order (the {@code config} object of {@code train-report.json}); paths
@@ -318,6 +338,8 @@ public final class TrainConfig {
         out.put("inputWidth", inputWidth);
         out.put("batchNorm", batchNorm);
         out.put("failOnCorrupt", failOnCorrupt);
+        out.put("align", align);
+        out.put("landmarksFile", landmarksFile);
         return out;
     }
 
@@ -336,7 +358,7 @@ public final class TrainConfig {
                 lrSchedule, Integer.toString(warmup), Double.toString(momentum), Double.toString(weightDecay),
                 Boolean.toString(flip), Long.toString(seed), Double.toString(valFraction), Double.toString(scale),
                 Double.toString(margin), Integer.toString(cropMargin), inputHeight + "x" + inputWidth,
-                Boolean.toString(batchNorm));
+                Boolean.toString(batchNorm)) + ("detect".equals(align) ? "|align=detect" : "");
     }
 
     /** The margin head this configuration asks for. */
@@ -387,6 +409,8 @@ public final class TrainConfig {
         private int inputWidth = 96;
         private boolean batchNorm = false;
         private boolean failOnCorrupt = false;
+        private String align = "crop";
+        private Path landmarksFile = null;
 
         private Builder() {
         }
@@ -558,6 +582,16 @@ public final class TrainConfig {
 
         public Builder failOnCorrupt(boolean failOnCorrupt) {
             this.failOnCorrupt = failOnCorrupt;
+            return this;
+        }
+
+        public Builder align(String align) {
+            this.align = align;
+            return this;
+        }
+
+        public Builder landmarksFile(Path landmarksFile) {
+            this.landmarksFile = landmarksFile;
             return this;
         }
 

@@ -4,11 +4,13 @@ import io.spherekit.core.ModelMetadata;
 import io.spherekit.core.ModelMetadata.Key;
 import io.spherekit.core.ModelMetadata.TrainingData;
 import io.spherekit.core.Preprocessing;
+import io.spherekit.core.align.AlignmentTemplate;
 import io.spherekit.core.cli.Cli;
 import io.spherekit.core.eval.VerificationEvaluation;
 import io.spherekit.trainer.data.DataFingerprint;
 import io.spherekit.trainer.data.FaceCache;
 import io.spherekit.trainer.data.FaceDataset;
+import io.spherekit.trainer.data.Landmarks;
 import io.spherekit.trainer.head.ASoftmaxHead;
 import io.spherekit.trainer.head.LambdaSchedule;
 import io.spherekit.trainer.head.MarginHead;
@@ -23,7 +25,12 @@ import org.nd4j.linalg.learning.config.Nesterovs;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -47,6 +54,10 @@ public final class Trainer {
     private final PrintStream log;
     /** The whole data set (held-out identities included) as {@link #run} read it; null until then. */
     private TrainingData trainingData;
+    /** The files {@link #run} left out, by reason (see {@link FaceDataset#skippedFiles()}); empty until then. */
+    private SortedMap<String, List<String>> skipped = new TreeMap<>();
+    /** With {@code align detect}: the template the training images were aligned onto; else null. */
+    private AlignmentTemplate template;
 
     public Trainer(TrainConfig cfg, PrintStream log) {
         this.cfg = cfg;
@@ -60,13 +71,36 @@ public final class Trainer {
         int total = ids.stream().mapToInt(i -> i.images().size()).sum();
         log.printf(Locale.ROOT, "data: %d identities, %d images from %s%n", ids.size(), total, cfg.imageRoot());
         long t0 = System.nanoTime();
+        Landmarks landmarks = null;
+        if ("detect".equals(cfg.align())) {
+            template = AlignmentTemplate.forInputSize(pre.height(), pre.width());
+            if (template == null) {
+                throw new IOException("--align detect has no alignment template for a " + pre.height() + "x"
+                        + pre.width() + " input (sphereface-112x96 for 112x96, arcface-112x112 for 112x112)");
+            }
+            List<Path> all = new ArrayList<>();
+            ids.forEach(i -> all.addAll(i.images()));
+            landmarks = cfg.landmarksFile() != null ? Landmarks.read(cfg.landmarksFile())
+                    : Landmarks.compute(cfg.imageRoot(), all, cfg.cacheDir(), log);
+            log.printf(Locale.ROOT, "align: detect, template %s, landmarks %s (detector sha256 %s)%n",
+                    template.name(), landmarks.file(), landmarks.detectorSha256());
+        }
         FaceDataset data = FaceCache.loadOrBuild(ids, pre, cfg.cropMargin(), cfg.cacheDir(), cfg.threads(), cfg.failOnCorrupt(), n -> {
             if (n % 500 == 0 || n == total) {
                 log.printf(Locale.ROOT, "\rdecoding %d/%d", n, total);
             }
-        }, log);
-        log.printf(Locale.ROOT, "%d images ready in %.1f s (%d undecodable, skipped)%n", data.size(),
-                (System.nanoTime() - t0) / 1e9, data.skipped());
+        }, log, landmarks, template);
+        skipped = data.skippedFiles();
+        log.printf(Locale.ROOT, "%d images ready in %.1f s (skipped: %s)%n", data.size(),
+                (System.nanoTime() - t0) / 1e9, data.skippedCounts().isEmpty() ? "none" : data.skippedCounts());
+        data.skippedFiles().forEach((reason, files) -> {
+            for (int i = 0; i < Math.min(5, files.size()); i++) {
+                log.println("  skipped (" + reason + "): " + files.get(i));
+            }
+            if (files.size() > 5) {
+                log.println("  ... and " + (files.size() - 5) + " more " + reason + " (listed in train-report.json)");
+            }
+        });
         trainingData = DataFingerprint.describe(cfg.imageRoot(), cfg.peopleFile(), cfg.minImages(),
                 cfg.maxIdentities(), DataFingerprint.files(data));
         FaceDataset trainData = data;
@@ -329,6 +363,11 @@ public final class Trainer {
         }
     }
 
+    /** The files {@link #run} left out, by reason ({@code train-report.json}'s {@code skipped}). */
+    public SortedMap<String, List<String>> skipped() {
+        return skipped;
+    }
+
     private Map<String, String> baseMetadata(Preprocessing pre, MarginHead head, FaceDataset data) {
         ModelMetadata.Builder b = ModelMetadata.builder()
                 .preprocessing(pre)
@@ -338,6 +377,9 @@ public final class Trainer {
                 .put(Key.EMBEDDING_DIM, cfg.embeddingDim())
                 .put(Key.HEAD, head.headName());
         head.describe().forEach(b::headParameter);
+        if (template != null) {
+            b.put(Key.INPUT_ALIGN, "detect").put(Key.INPUT_ALIGN_TEMPLATE, template.name());
+        }
         if (head instanceof ASoftmaxHead) {
             b.put(Key.HEAD_LAMBDA_SCHEDULE, String.format(Locale.ROOT,
                     "max(%s, %s*(1+%s*iter)^-%s)", cfg.lambdaMin(), cfg.lambdaBase(), cfg.lambdaGamma(), cfg.lambdaPower()));

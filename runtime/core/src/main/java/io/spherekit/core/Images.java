@@ -8,9 +8,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
@@ -50,6 +53,22 @@ public final class Images {
     }
 
     private Images() {
+    }
+
+    /**
+     * The file-name suffixes of the formats {@link #read} decodes (ImageIO's readers, TwelveMonkeys included),
+     * lower case without the dot, e.g. {@code jpg, jpeg, png, bmp, gif, pgm, ppm, pnm, pbm, pam, wbmp}.
+     *
+     * @return a sorted, unmodifiable set
+     */
+    public static SortedSet<String> readableSuffixes() {
+        SortedSet<String> out = new TreeSet<>();
+        for (String s : ImageIO.getReaderFileSuffixes()) {
+            if (s != null && !s.isBlank()) {
+                out.add(s.toLowerCase(Locale.ROOT));
+            }
+        }
+        return Collections.unmodifiableSortedSet(out);
     }
 
     /**

@@ -56,7 +56,9 @@ public final class ModelMetadata {
         /** {@code RGB} or {@code BGR}. */
         CHANNEL_ORDER("RGB or BGR"),
         /** Four comma-separated fractions {@code left,top,width,height} of the image. */
-        CROP("4 comma-separated fractions left,top,width,height");
+        CROP("4 comma-separated fractions left,top,width,height"),
+        /** How an image becomes the model input: {@code crop} (fixed crop box) or {@code detect} (detect + align). */
+        ALIGN_MODE("crop or detect");
 
         private final String expected;
 
@@ -95,6 +97,8 @@ public final class ModelMetadata {
                         return v.equals("NCHW");
                     case CHANNEL_ORDER:
                         return v.equals("RGB") || v.equals("BGR");
+                    case ALIGN_MODE:
+                        return v.equals("crop") || v.equals("detect");
                     case CROP: {
                         String[] c = v.split(",");
                         if (c.length != 4) {
@@ -176,7 +180,13 @@ public final class ModelMetadata {
         /** {@code true} when the preprocessing was assumed (an imported network), not recorded by training. */
         INPUT_ASSUMED("input.assumed", Type.BOOLEAN),
         /** The alignment template of the aligned preprocessing mode (e.g. {@code sphereface-112x96}). */
-        INPUT_ALIGN_TEMPLATE("input.align.template", Type.NAME);
+        INPUT_ALIGN_TEMPLATE("input.align.template", Type.NAME),
+        /**
+         * How the training images became model inputs: {@code detect} (face detection + alignment onto
+         * {@link #INPUT_ALIGN_TEMPLATE}) or {@code crop} (the fixed crop box); the runtime's default mode. Absent
+         * means {@code crop}.
+         */
+        INPUT_ALIGN("input.align", Type.ALIGN_MODE);
 
         private final String key;
         private final Type type;

@@ -108,6 +108,7 @@ public final class FaceEmbedder implements AutoCloseable {
         this.session = opened.session;
         this.provider = opened.provider;
         this.providerReason = opened.reason;
+        FaceDetector[] auto = {null}; // opened here when the model was trained aligned (optDetectorIfModelAligned)
         try {
             this.metadata = Collections.unmodifiableMap(new TreeMap<>(session.getMetadata().getCustomMetadata()));
             try {
@@ -133,8 +134,11 @@ public final class FaceEmbedder implements AutoCloseable {
             }
             int[] fixedHw = inShape[2] > 0 && inShape[3] > 0 ? new int[] {(int) inShape[2], (int) inShape[3]} : null;
             this.preprocessing = resolvePreprocessing(b.preprocessing, b.card, fixedHw);
-            this.detector = b.detector;
-            this.alignmentTemplate = b.detector == null ? null
+            if (b.detector == null && b.detectorIfAligned != null && trainedAligned(modelMetadata)) {
+                auto[0] = b.detectorIfAligned.build();
+            }
+            this.detector = b.detector != null ? b.detector : auto[0];
+            this.alignmentTemplate = detector == null ? null
                     : resolveTemplate(b.alignmentTemplate != null ? b.alignmentTemplate
                             : b.card == null ? null : b.card.alignTemplate());
             if ((inShape[2] >= 0 && inShape[2] != preprocessing.height())
@@ -156,10 +160,12 @@ public final class FaceEmbedder implements AutoCloseable {
         } catch (SphereKitException | RuntimeException e) {
             closeQuietly();
             closeDetector(b.detector);
+            closeDetector(auto[0]);
             throw e;
         } catch (OrtException e) {
             closeQuietly();
             closeDetector(b.detector);
+            closeDetector(auto[0]);
             throw new SphereKitException("model " + modelPath + " cannot be inspected: " + e.getMessage(), e);
         }
         LOG.debug("loaded {} on {} ({}): input {} -> {}-d embedding, {}", modelPath, provider, providerReason,
@@ -428,10 +434,62 @@ public final class FaceEmbedder implements AutoCloseable {
      * @throws SphereKitException if detection fails
      */
     public byte[] preprocess(BufferedImage image, String name) throws SphereKitException {
-        if (detector == null) {
-            return preprocessing.cropResize(image);
+        byte[] px = detector == null ? preprocessing.cropResize(image)
+                : alignFace(image, detector.detectLargest(image, name));
+        refuseUniform(px, name);
+        return px;
+    }
+
+    /**
+     * Smallest standard deviation, in 0..255 levels, that the model-input pixels of an image must have in at
+     * least one channel (R, G or B, each taken over all pixels): a blank or uniform image (or crop), of any
+     * colour, falls below it and has no face. A real face crop has tens of levels (LFW: above 20); a flat image
+     * with a one-level dither has 0.5.
+     */
+    public static final double MIN_PIXEL_STD = 2.0;
+
+    /**
+     * Refuses model-input pixels that are (nearly) uniform: the largest per-channel standard deviation
+     * ({@link #pixelStd}) is below {@link #MIN_PIXEL_STD}, so no face can be in them and any embedding would be
+     * meaningless (two blank images would otherwise "match" at cosine 1).
+     *
+     * @param hwc  model-input RGB bytes, HWC
+     * @param name how errors name the image
+     * @throws NoFaceException "no face found in NAME: uniform image (...)"
+     */
+    static void refuseUniform(byte[] hwc, String name) throws NoFaceException {
+        double std = pixelStd(hwc);
+        if (std < MIN_PIXEL_STD) {
+            throw new NoFaceException(String.format(Locale.ROOT, "no face found in %s: uniform image (pixel standard"
+                    + " deviation %.2f < %.1f levels in every channel)", name, std, MIN_PIXEL_STD));
         }
-        return alignFace(image, detector.detectLargest(image, name));
+    }
+
+    /**
+     * The largest of the three channels' population standard deviations of HWC RGB bytes (as 0..255).
+     *
+     * @param hwc length a multiple of 3
+     */
+    static double pixelStd(byte[] hwc) {
+        double best = 0;
+        int n = hwc.length / 3;
+        for (int c = 0; c < 3; c++) {
+            double sum = 0;
+            double sq = 0;
+            for (int i = c; i < hwc.length; i += 3) {
+                int v = hwc[i] & 0xFF;
+                sum += v;
+                sq += (double) v * v;
+            }
+            double mean = sum / n;
+            best = Math.max(best, Math.sqrt(Math.max(0, sq / n - mean * mean)));
+        }
+        return best;
+    }
+
+    /** Whether the model's metadata says it was trained on detected, aligned faces ({@code input.align=detect}). */
+    static boolean trainedAligned(ModelMetadata m) {
+        return m.get(ModelMetadata.Key.INPUT_ALIGN).map("detect"::equals).orElse(false);
     }
 
     /**
@@ -442,7 +500,9 @@ public final class FaceEmbedder implements AutoCloseable {
      */
     public float[] embedFace(BufferedImage image, FaceDetector.Face face) throws SphereKitException {
         float[] t = new float[preprocessing.tensorSize()];
-        preprocessing.normalizeInto(alignFace(image, face), false, t, 0);
+        byte[] px = alignFace(image, face);
+        refuseUniform(px, "image");
+        preprocessing.normalizeInto(px, false, t, 0);
         return embedTensor(t, 1)[0];
     }
 
@@ -643,6 +703,7 @@ public final class FaceEmbedder implements AutoCloseable {
         private int intraOpThreads;
         private Set<OrtProvider> buildProviders;
         private FaceDetector detector;
+        private FaceDetector.Builder detectorIfAligned;
         private AlignmentTemplate alignmentTemplate;
         private ModelCard card;
 
@@ -668,6 +729,18 @@ public final class FaceEmbedder implements AutoCloseable {
          */
         public Builder optDetector(FaceDetector d) {
             this.detector = d;
+            return this;
+        }
+
+        /**
+         * A detector to open only when the model's metadata says it was trained on aligned faces
+         * ({@code spherekit.input.align=detect}): then the aligned mode applies as with {@link #optDetector};
+         * otherwise the fixed crop. Ignored when {@link #optDetector} is given.
+         *
+         * @param d the detector's builder, or {@code null}
+         */
+        public Builder optDetectorIfModelAligned(FaceDetector.Builder d) {
+            this.detectorIfAligned = d;
             return this;
         }
 

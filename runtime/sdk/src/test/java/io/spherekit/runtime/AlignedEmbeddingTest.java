@@ -1,18 +1,24 @@
 package io.spherekit.runtime;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spherekit.core.Images;
+import io.spherekit.core.ModelMetadata;
 import io.spherekit.core.Preprocessing;
 import io.spherekit.core.SphereKitException;
 import io.spherekit.core.align.AlignmentTemplate;
 import io.spherekit.core.align.FaceAligner;
 import io.spherekit.core.align.SimilarityTransform;
 import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.geom.AffineTransform;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -52,9 +58,14 @@ class AlignedEmbeddingTest {
         Path m = model(112, 96, Map.of());
         BufferedImage grey1 = FaceEmbedderTest.solid(250, 250, new Color(128, 128, 128));
         BufferedImage grey2 = FaceEmbedderTest.solid(200, 160, new Color(128, 128, 128));
-        // the fixed crop compares the two grey squares and finds them identical: cosine 1
+        // the fixed crop refuses them too (a uniform crop has no face), instead of finding them identical
         try (FaceEmbedder crop = FaceEmbedder.builder().setModelPath(m).optProvider(Provider.CPU).build()) {
-            assertEquals(1.0, Verifier.withThreshold(crop, 0.3).verify(grey1, "a.png", grey2, "b.png").score(), 1e-6);
+            Verifier v = Verifier.withThreshold(crop, 0.3);
+            NoFaceException ex = assertThrows(NoFaceException.class, () -> v.verify(grey1, "a.png", grey2, "b.png"));
+            assertTrue(ex.getMessage().startsWith("no face found in a.png: uniform image"), ex.getMessage());
+            BufferedImage face = Images.read(FACE);
+            ex = assertThrows(NoFaceException.class, () -> v.verify(face, "face.jpg", grey2, "b.png"));
+            assertTrue(ex.getMessage().startsWith("no face found in b.png: uniform image"), ex.getMessage());
             assertNull(crop.detector());
         }
         // detect + align refuses them
@@ -66,6 +77,85 @@ class AlignedEmbeddingTest {
             ex = assertThrows(NoFaceException.class, () -> v.verify(face, "face.jpg", grey2, "b.png"));
             assertTrue(ex.getMessage().startsWith("no face found in b.png"), ex.getMessage());
         }
+    }
+
+    @Test
+    void aModelTrainedOnAlignedFacesAlignsByDefault() throws Exception {
+        // spherekit.input.align=detect (train --align detect): optDetectorIfModelAligned opens the detector
+        Path aligned = model(112, 112, Map.of(ModelMetadata.Key.INPUT_ALIGN.key(), "detect",
+                ModelMetadata.Key.INPUT_ALIGN_TEMPLATE.key(), "arcface-112x112"));
+        try (FaceEmbedder e = FaceEmbedder.builder().setModelPath(aligned).optProvider(Provider.CPU)
+                .optDetectorIfModelAligned(FaceDetector.builder().optProvider(Provider.CPU)).build()) {
+            assertNotNull(e.detector());
+            assertEquals(AlignmentTemplate.ARCFACE, e.alignmentTemplate());
+            BufferedImage face = Images.read(FACE);
+            FaceDetector.Face f = e.detector().detectLargest(face, "face.jpg");
+            assertArrayEquals(e.alignFace(face, f), e.preprocess(face, "face.jpg"));
+        }
+        // a crop model (no key, or crop) keeps the fixed crop
+        for (Map<String, String> extra : List.of(Map.<String, String>of(),
+                Map.of(ModelMetadata.Key.INPUT_ALIGN.key(), "crop"))) {
+            try (FaceEmbedder e = FaceEmbedder.builder().setModelPath(model(112, 96, extra)).optProvider(Provider.CPU)
+                    .optDetectorIfModelAligned(FaceDetector.builder().optProvider(Provider.CPU)).build()) {
+                assertNull(e.detector());
+                BufferedImage face = Images.read(FACE);
+                assertArrayEquals(e.preprocessing().cropResize(face), e.preprocess(face, "face.jpg"));
+            }
+        }
+    }
+
+    /**
+     * The "Done when" case, model-independently: an LFW face rotated by 30 degrees and placed off-centre in a
+     * 640x480 canvas gives, through detect + align, nearly the same model input as the original photo (so any
+     * model's embeddings of the two agree; the demo model's cosine is in bench/results/20261201-align: 0.976 and
+     * 0.987). The fixed crop of the canvas has nothing to do with the face.
+     */
+    @Test
+    void aRotatedOffCentreFaceGivesTheSameAlignedInputAsItsOriginal() throws Exception {
+        for (String name : List.of("Serena_Williams/Serena_Williams_0001.jpg", "Tony_Blair/Tony_Blair_0001.jpg")) {
+            BufferedImage face = Images.read(FaceDetectorTest.LFW.resolve("lfw-deepfunneled").resolve(name));
+            AffineTransform t = new AffineTransform();
+            t.translate(60, 200);
+            t.rotate(Math.toRadians(-30), 125, 125);
+            BufferedImage canvas = new BufferedImage(640, 480, BufferedImage.TYPE_INT_RGB);
+            Graphics2D g = canvas.createGraphics();
+            g.setColor(new Color(70, 90, 120));
+            g.fillRect(0, 0, 640, 480);
+            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+            g.drawImage(face, t, null);
+            g.dispose();
+            try (FaceEmbedder e = aligned(model(112, 96, Map.of()))) {
+                byte[] a = e.preprocess(face, name);
+                byte[] b = e.preprocess(canvas, "canvas");
+                double r = correlation(a, b);
+                assertTrue(r > 0.9, name + ": aligned inputs correlate " + r);
+                double crop = correlation(e.preprocessing().cropResize(face), e.preprocessing().cropResize(canvas));
+                assertTrue(crop < 0.5, name + ": the fixed crops should not agree, correlation " + crop);
+            }
+        }
+    }
+
+    /** Pearson correlation of two byte arrays (as 0..255). */
+    static double correlation(byte[] a, byte[] b) {
+        double ma = 0;
+        double mb = 0;
+        for (int i = 0; i < a.length; i++) {
+            ma += a[i] & 0xFF;
+            mb += b[i] & 0xFF;
+        }
+        ma /= a.length;
+        mb /= b.length;
+        double sab = 0;
+        double saa = 0;
+        double sbb = 0;
+        for (int i = 0; i < a.length; i++) {
+            double x = (a[i] & 0xFF) - ma;
+            double y = (b[i] & 0xFF) - mb;
+            sab += x * y;
+            saa += x * x;
+            sbb += y * y;
+        }
+        return sab / Math.sqrt(saa * sbb);
     }
 
     @Test

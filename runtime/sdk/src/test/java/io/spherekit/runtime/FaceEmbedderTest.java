@@ -73,6 +73,16 @@ class FaceEmbedderTest {
         return img;
     }
 
+    /** A face-less stand-in for colour {@code c}: see {@link TestModels#textured}. */
+    static BufferedImage textured(int w, int h, Color c) {
+        return TestModels.textured(w, h, c);
+    }
+
+    /** The standard model's embedding of {@code img} under {@link #PRE}, by hand ({@link TestModels#expectedOf}). */
+    static double[] expectedOf(BufferedImage img) {
+        return TestModels.expectedOf(PRE, img, D);
+    }
+
     static BufferedImage noise(long seed) {
         Random r = new Random(seed);
         BufferedImage img = new BufferedImage(40, 48, BufferedImage.TYPE_INT_RGB);
@@ -103,23 +113,51 @@ class FaceEmbedderTest {
         assertEquals(PRE, shared.preprocessing());
         assertEquals("test", shared.metadata().get("spherekit.note"));
         // (200,100,50) -> r = 72.5/128, g = -27.5/128, b = -77.5/128; c0 = -32.5/128, c1 = 150/128 + 0.5
-        float[] e = shared.embed(solid(250, 250, new Color(200, 100, 50)));
-        assertEmbedding(TestModels.expected(n(200), n(100), n(50), D), e);
+        BufferedImage img = textured(250, 250, new Color(200, 100, 50));
+        float[] e = shared.embed(img);
+        assertEmbedding(expectedOf(img), e);
+        // the checkerboard (+-24, unclamped here) averages back to the colour within a grey level
         double c0 = -32.5 / 128;
         double c1 = 150.0 / 128 + 0.5;
-        assertEquals(c0 + c1, e[0], 1e-4);
-        assertEquals(2 * c0 - c1 + 0.1, e[1], 1e-4);
+        assertEquals(c0 + c1, e[0], 3.0 / 128);
+        assertEquals(2 * c0 - c1 + 0.1, e[1], 3.0 / 128);
+    }
+
+    @Test
+    void blankAndUniformImagesAreRefusedAsNoFace() throws Exception {
+        // solid colours, and a flat grey with a one-level dither (std 0.5), are no face: refused, never embedded
+        BufferedImage dither = new BufferedImage(60, 70, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 70; y++) {
+            for (int x = 0; x < 60; x++) {
+                int v = 128 + ((x + y) & 1);
+                dither.setRGB(x, y, (v << 16) | (v << 8) | v);
+            }
+        }
+        for (BufferedImage img : List.of(solid(250, 250, new Color(128, 128, 128)), solid(30, 30, Color.RED),
+                solid(250, 250, Color.BLACK), solid(250, 250, Color.WHITE), dither)) {
+            NoFaceException e = assertThrows(NoFaceException.class, () -> shared.embed(img, "blank.png"));
+            assertTrue(e.getMessage().startsWith("no face found in blank.png: uniform image (pixel standard"
+                    + " deviation "), e.getMessage());
+            assertThrows(NoFaceException.class, () -> shared.embed(List.of(textured(30, 30, Color.BLUE), img),
+                    List.of("ok.png", "blank.png")));
+        }
+        // the std-dev the check uses, by hand: the largest per-channel one. Two pixels (0,9,255), (4,9,255):
+        // R {0, 4} -> mean 2, std 2; G and B constant -> 0. A pure red pixel pair: 0 in every channel.
+        assertEquals(2.0, FaceEmbedder.pixelStd(new byte[] {0, 9, (byte) 255, 4, 9, (byte) 255}), 1e-12);
+        assertEquals(0.0, FaceEmbedder.pixelStd(new byte[] {(byte) 255, 0, 0, (byte) 255, 0, 0}), 1e-12);
+        // the textured stand-ins of the other tests pass it
+        assertTrue(FaceEmbedder.pixelStd(PRE.cropResize(textured(3, 3, Color.RED))) >= FaceEmbedder.MIN_PIXEL_STD);
     }
 
     @Test
     void batchEqualsSingles() throws Exception {
-        List<BufferedImage> imgs = List.of(solid(30, 30, Color.RED), noise(1), solid(7, 9, new Color(10, 20, 30)));
+        List<BufferedImage> imgs = List.of(textured(30, 30, Color.RED), noise(1), textured(7, 9, new Color(10, 20, 30)));
         float[][] batch = shared.embed(imgs);
         assertEquals(3, batch.length);
         for (int i = 0; i < 3; i++) {
             assertArrayEquals(shared.embed(imgs.get(i)), batch[i], 1e-5f);
         }
-        assertEmbedding(TestModels.expected(n(255), n(0), n(0), D), batch[0]);
+        assertEmbedding(expectedOf(imgs.get(0)), batch[0]);
         assertEquals(0, shared.embed(List.of()).length);
         float[] t = new float[2 * PRE.tensorSize()];
         assertEquals(2, shared.embedTensor(t, 2).length);
@@ -137,7 +175,7 @@ class FaceEmbedderTest {
                 .optPreprocessing(PRE).build()) {
             assertSame(PRE, fe.preprocessing());
             assertTrue(fe.metadata().isEmpty());
-            assertEmbedding(TestModels.expected(n(0), n(0), n(255), D), fe.embed(solid(5, 5, Color.BLUE)));
+            assertEmbedding(expectedOf(textured(5, 5, Color.BLUE)), fe.embed(textured(5, 5, Color.BLUE)));
         }
     }
 
@@ -178,7 +216,7 @@ class FaceEmbedderTest {
         try (FaceEmbedder e = fe[0]) {
             assertEquals(Provider.CPU, e.provider());
             assertEquals("ONNX Runtime CPU build, which has no CUDA provider", e.providerReason());
-            assertEmbedding(TestModels.expected(n(0), n(255), n(0), D), e.embed(solid(5, 5, Color.GREEN)));
+            assertEmbedding(expectedOf(textured(5, 5, Color.GREEN)), e.embed(textured(5, 5, Color.GREEN)));
         }
         assertTrue(log.contains("INFO io.spherekit.runtime.FaceEmbedder - ONNX Runtime CPU build: running on CPU"
                 + " (tiny.onnx)"), log);
@@ -205,7 +243,7 @@ class FaceEmbedderTest {
             assertTrue(reason.startsWith(prefix), reason);
             // ORT 1.29's CPU build answers addCUDA with "Failed to find CUDA shared provider" (ORT_EP_FAIL)
             assertTrue(reason.substring(prefix.length()).contains("CUDA"), reason);
-            assertEmbedding(TestModels.expected(n(0), n(255), n(0), D), e.embed(solid(5, 5, Color.GREEN)));
+            assertEmbedding(expectedOf(textured(5, 5, Color.GREEN)), e.embed(textured(5, 5, Color.GREEN)));
         }
         assertTrue(log.contains("WARN io.spherekit.runtime.FaceEmbedder - " + model + ": " + reason), log);
         assertFalse(log.contains("CPU build"), log);
@@ -254,10 +292,12 @@ class FaceEmbedderTest {
     void fixedBatchModelIsChunked() throws Exception {
         Path m = TestModels.standard(dir.resolve("b1.onnx"), new Object[] {1, 3, H, W}, H, W, D, PRE.toMetadata());
         try (FaceEmbedder fe = FaceEmbedder.builder().setModelPath(m).optProvider(Provider.CPU).build()) {
-            float[][] e = fe.embed(List.of(solid(4, 4, Color.RED), solid(4, 4, Color.BLUE), solid(4, 4, Color.GREEN)));
-            assertEmbedding(TestModels.expected(n(255), n(0), n(0), D), e[0]);
-            assertEmbedding(TestModels.expected(n(0), n(0), n(255), D), e[1]);
-            assertEmbedding(TestModels.expected(n(0), n(255), n(0), D), e[2]);
+            List<BufferedImage> three = List.of(textured(4, 4, Color.RED), textured(4, 4, Color.BLUE),
+                    textured(4, 4, Color.GREEN));
+            float[][] e = fe.embed(three);
+            for (int i = 0; i < 3; i++) {
+                assertEmbedding(expectedOf(three.get(i)), e[i]);
+            }
         }
     }
 
@@ -373,12 +413,12 @@ class FaceEmbedderTest {
     @Test
     void closeIsIdempotentAndUseAfterCloseThrows() throws Exception {
         FaceEmbedder fe = FaceEmbedder.builder().setModelPath(model).optProvider(Provider.CPU).build();
-        fe.embed(solid(3, 3, Color.RED));
+        fe.embed(textured(3, 3, Color.RED));
         fe.close();
         fe.close();
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> fe.embed(solid(3, 3, Color.RED)));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> fe.embed(textured(3, 3, Color.RED)));
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
-        assertThrows(IllegalStateException.class, () -> fe.embed(List.of(solid(3, 3, Color.RED))));
+        assertThrows(IllegalStateException.class, () -> fe.embed(List.of(textured(3, 3, Color.RED))));
         assertThrows(IllegalStateException.class, () -> fe.embedTensor(new float[PRE.tensorSize()], 1));
         assertEquals(D, fe.embeddingDim());
     }

@@ -1,6 +1,9 @@
 package io.spherekit.runtime;
 
 import ai.onnx.proto.OnnxMl;
+import io.spherekit.core.Preprocessing;
+import java.awt.Color;
+import java.awt.image.BufferedImage;
 import io.spherekit.onnx.OnnxGraphBuilder;
 import io.spherekit.onnx.OnnxModels;
 import io.spherekit.onnx.OnnxOp;
@@ -28,6 +31,40 @@ final class TestModels {
     private static final OnnxMl.TensorProto.DataType FLOAT = OnnxMl.TensorProto.DataType.FLOAT;
 
     private TestModels() {
+    }
+
+    /**
+     * A textured stand-in for a solid colour (blank images are refused as "no face"): a one-pixel checkerboard
+     * of {@code c + 24} and {@code c - 24} in every channel, clamped to 0..255.
+     */
+    static BufferedImage textured(int w, int h, Color c) {
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int s = ((x + y) & 1) == 0 ? 24 : -24;
+                img.setRGB(x, y, (clamp(c.getRed() + s) << 16) | (clamp(c.getGreen() + s) << 8) | clamp(c.getBlue() + s));
+            }
+        }
+        return img;
+    }
+
+    private static int clamp(int v) {
+        return Math.max(0, Math.min(255, v));
+    }
+
+    /**
+     * Expected embedding of the standard model for any image: the model averages each normalised channel over the
+     * input (1×1 conv, then a Gemm with equal weights per pixel), so it is {@link #expected} of the channel means
+     * of the model-input pixels ({@code pre.cropResize}, normalised as {@code (p − mean)·scale}).
+     */
+    static double[] expectedOf(Preprocessing pre, BufferedImage img, int d) {
+        byte[] px = pre.cropResize(img);
+        double[] m = new double[3];
+        for (int i = 0; i < px.length; i++) {
+            m[i % 3] += ((px[i] & 0xFF) - pre.mean()) * pre.scale();
+        }
+        int n = px.length / 3;
+        return expected(m[0] / n, m[1] / n, m[2] / n, d);
     }
 
     /** Expected embedding of a constant image with normalised channel values r, g, b. */

@@ -1,6 +1,8 @@
 package io.spherekit.runtime;
 
+import io.spherekit.core.Preprocessing;
 import java.awt.Color;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -28,6 +30,16 @@ public final class TestModelsAccess {
     /** Expected embedding of a constant image with normalised channel values r, g, b (in the model's order). */
     public static double[] expected(double r, double g, double b, int d) {
         return TestModels.expected(r, g, b, d);
+    }
+
+    /** A textured stand-in for a solid colour: {@link TestModels#textured}. */
+    public static BufferedImage textured(int w, int h, Color c) {
+        return TestModels.textured(w, h, c);
+    }
+
+    /** The standard model's embedding of any image under {@code pre}, by hand: {@link TestModels#expectedOf}. */
+    public static double[] expectedOf(Preprocessing pre, BufferedImage img, int d) {
+        return TestModels.expectedOf(pre, img, d);
     }
 
     /** Expected embedding of a solid colour with (p − 127.5)/128 normalisation. */

@@ -47,29 +47,30 @@ class VerifierTest {
             Verifier v = Verifier.fromModelMetadata(fe);
             assertEquals(0.25, v.threshold());
             assertEquals("model metadata spherekit.threshold", v.thresholdSource());
-            Verification same = v.verify(FaceEmbedderTest.solid(20, 20, Color.RED),
-                    FaceEmbedderTest.solid(40, 10, Color.RED));
-            assertEquals(1.0, same.score(), 1e-6);
+            BufferedImage red20 = TestModels.textured(20, 20, Color.RED);
+            BufferedImage red40 = TestModels.textured(40, 10, Color.RED);
+            Verification same = v.verify(red20, red40);
+            assertEquals(cosine(TestModels.expectedOf(pre, red20, 4), TestModels.expectedOf(pre, red40, 4)),
+                    same.score(), 1e-5);
+            assertTrue(same.score() > 0.999, "two red textures: " + same.score());
             assertTrue(same.same());
             // red vs blue embeddings, from the hand formula
-            double[] a = TestModels.expected(FaceEmbedderTest.n(255), FaceEmbedderTest.n(0), FaceEmbedderTest.n(0), 4);
-            double[] b = TestModels.expected(FaceEmbedderTest.n(0), FaceEmbedderTest.n(0), FaceEmbedderTest.n(255), 4);
-            double dot = 0, na = 0, nb = 0;
-            for (int i = 0; i < 4; i++) {
-                dot += a[i] * b[i];
-                na += a[i] * a[i];
-                nb += b[i] * b[i];
-            }
-            double expected = dot / Math.sqrt(na * nb);
-            Verification diff = Verifier.withThreshold(fe, 0.99).verify(FaceEmbedderTest.solid(8, 8, Color.RED),
-                    FaceEmbedderTest.solid(8, 8, Color.BLUE));
+            BufferedImage red8 = TestModels.textured(8, 8, Color.RED);
+            BufferedImage blue8 = TestModels.textured(8, 8, Color.BLUE);
+            double expected = cosine(TestModels.expectedOf(pre, red8, 4), TestModels.expectedOf(pre, blue8, 4));
+            Verification diff = Verifier.withThreshold(fe, 0.99).verify(red8, blue8);
             assertEquals(expected, diff.score(), 1e-5);
+            // two blank images never match: both are refused as having no face
+            NoFaceException blank = assertThrows(NoFaceException.class,
+                    () -> v.verify(FaceEmbedderTest.solid(20, 20, Color.GRAY), "a.png",
+                            FaceEmbedderTest.solid(40, 10, Color.GRAY), "b.png"));
+            assertTrue(blank.getMessage().startsWith("no face found in a.png: uniform image"), blank.getMessage());
             assertFalse(diff.same());
             assertEquals(0.99, diff.threshold());
             SphereKitException e = assertThrows(SphereKitException.class, () -> Verifier.fromModelMetadata(fb));
             assertTrue(e.getMessage().contains("no metadata key spherekit.threshold"), e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> Verifier.withThreshold(fe, 1.5));
-            BufferedImage img = FaceEmbedderTest.solid(8, 8, Color.RED);
+            BufferedImage img = TestModels.textured(8, 8, Color.RED);
             NullPointerException n = assertThrows(NullPointerException.class, () -> v.verify(img, null));
             assertEquals("b (the second face) must not be null", n.getMessage());
             n = assertThrows(NullPointerException.class, () -> v.verify(null, img));
@@ -92,5 +93,17 @@ class VerifierTest {
             assertEquals("model " + m + " has malformed metadata: metadata spherekit.threshold='" + bad
                     + "' is not a cosine threshold in [-1,1]", e.getMessage());
         }
+    }
+
+    private static double cosine(double[] a, double[] b) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+        return dot / Math.sqrt(na * nb);
     }
 }

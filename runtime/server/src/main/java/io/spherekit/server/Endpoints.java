@@ -144,7 +144,7 @@ final class Endpoints {
             float[][] e;
             int[] found = null;
             if (detector == null) {
-                e = cfg.embedder().embed(List.of(ia, ib));
+                e = cfg.embedder().embed(List.of(ia, ib), List.of("image 'a'", "image 'b'"));
             } else {
                 // the largest face of each image, as verify does; the answer says how many each image holds
                 List<FaceDetector.Face> fa = detector.detect(ia);
@@ -181,7 +181,7 @@ final class Endpoints {
     private Callable<ObjectNode> embed(Context ctx, RequestInputs in) {
         byte[] img = in.image("image", IMAGE_USAGE);
         return () -> {
-            float[] e = cfg.embedder().embed(decode(img, "image"));
+            float[] e = cfg.embedder().embed(decode(img, "image"), "image 'image'");
             ObjectNode j = mapper.createObjectNode();
             ArrayNode arr = j.putArray("embedding");
             for (float f : e) {
@@ -218,7 +218,7 @@ final class Endpoints {
         int kk = k;
         double threshold = cfg.verifier().threshold();
         return () -> {
-            float[] e = cfg.embedder().embed(decode(img, "image"));
+            float[] e = cfg.embedder().embed(decode(img, "image"), "image 'image'");
             List<Gallery.Match> matches = gallery.search(e, kk);
             ObjectNode j = mapper.createObjectNode();
             ArrayNode arr = j.putArray("matches");

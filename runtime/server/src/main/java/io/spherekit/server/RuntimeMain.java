@@ -4,6 +4,7 @@ import io.spherekit.core.cli.Cli;
 import io.spherekit.runtime.cli.EmbedCommand;
 import io.spherekit.runtime.cli.EvaluateCommand;
 import io.spherekit.runtime.cli.GalleryCommand;
+import io.spherekit.runtime.cli.LandmarksCommand;
 import io.spherekit.runtime.cli.VerifyCommand;
 import java.io.PrintStream;
 import picocli.CommandLine;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Command;
 @Command(name = "spherekit", mixinStandardHelpOptions = true, versionProvider = Cli.VersionProvider.class,
         description = "Face verification with ONNX Runtime.",
         subcommands = {VerifyCommand.class, EvaluateCommand.class, EmbedCommand.class, GalleryCommand.class,
-            ServeCommand.class})
+            ServeCommand.class, LandmarksCommand.class})
 public final class RuntimeMain implements Runnable {
 
     @CommandLine.Spec

@@ -1,10 +1,12 @@
 package io.spherekit.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.spherekit.core.Images;
 import io.spherekit.core.Preprocessing;
 import io.spherekit.core.cli.Cli;
 import io.spherekit.runtime.FaceDetector;
@@ -22,6 +24,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -52,8 +56,8 @@ class AlignCliTest {
         model = TestModelsAccess.standard(dir.resolve("m.onnx"), 112, 96, 8, md);
         greyA = dir.resolve("grey-a.png");
         greyB = dir.resolve("grey-b.png");
-        RuntimeMainTest.png(greyA, new Color(128, 128, 128), 250, 250);
-        RuntimeMainTest.png(greyB, new Color(128, 128, 128), 180, 120);
+        RuntimeMainTest.blankPng(greyA, new Color(128, 128, 128), 250, 250);
+        RuntimeMainTest.blankPng(greyB, new Color(128, 128, 128), 180, 120);
         blair1 = LFW.resolve("lfw-deepfunneled/Tony_Blair/Tony_Blair_0001.jpg");
         blair2 = LFW.resolve("lfw-deepfunneled/Tony_Blair/Tony_Blair_0002.jpg");
     }
@@ -62,13 +66,82 @@ class AlignCliTest {
     void twoBlankImagesAreNoFacesNotAMatch() {
         RuntimeMainTest.Run crop = RuntimeMainTest.run("verify", "--model", model.toString(), "--provider", "cpu",
                 greyA.toString(), greyB.toString());
-        assertEquals(Cli.OK, crop.code(), crop.err());
-        assertTrue(crop.out().contains("score: 1.000000"), "the fixed crop of two grey images: " + crop.out());
+        // the fixed crop refuses them too (exit 1, no score), instead of "same" at cosine 1
+        assertEquals(Cli.FAILURE, crop.code(), crop.out());
+        assertTrue(crop.err().startsWith("error: no face found in " + greyA + ": uniform image"), crop.err());
+        assertTrue(!crop.out().contains("score"), crop.out());
         RuntimeMainTest.Run r = RuntimeMainTest.run("verify", "--model", model.toString(), "--provider", "cpu",
                 "--align", "detect", greyA.toString(), greyB.toString());
         assertEquals(Cli.FAILURE, r.code(), r.out());
         assertTrue(r.err().startsWith("error: no face found in " + greyA), r.err());
         assertTrue(!r.out().contains("score"), r.out());
+    }
+
+    @Test
+    void aModelTrainedWithAlignDetectAlignsWithoutFlags() throws Exception {
+        // what 'train --align detect' records (and export-model copies): the runtime's default becomes detect
+        Map<String, String> md = new HashMap<>(Preprocessing.fullImage(112, 96, 127.5f, 1f / 128f,
+                Preprocessing.ChannelOrder.RGB).toMetadata());
+        md.put("spherekit.threshold", "0.5");
+        md.put("spherekit.input.align", "detect");
+        md.put("spherekit.input.align.template", "sphereface-112x96");
+        Path aligned = TestModelsAccess.standard(dir.resolve("aligned.onnx"), 112, 96, 8, md);
+        RuntimeMainTest.Run r = RuntimeMainTest.run("verify", "--model", aligned.toString(), "--provider", "cpu",
+                blair1.toString(), blair2.toString());
+        assertEquals(Cli.OK, r.code(), r.err());
+        assertTrue(r.out().contains("face A: ") && r.out().contains("face B: "), r.out());
+        r = RuntimeMainTest.run("verify", "--model", aligned.toString(), "--provider", "cpu", blair1.toString(),
+                greyB.toString());
+        assertEquals(Cli.FAILURE, r.code(), r.out());
+        assertTrue(r.err().startsWith("error: no face found in " + greyB), r.err());
+        // --align crop still overrides it; the crop model stays on the crop
+        r = RuntimeMainTest.run("verify", "--model", aligned.toString(), "--provider", "cpu", "--align", "crop",
+                blair1.toString(), blair2.toString());
+        assertEquals(Cli.OK, r.code(), r.err());
+        assertFalse(r.out().contains("face A: "), r.out());
+        r = RuntimeMainTest.run("verify", "--model", model.toString(), "--provider", "cpu", blair1.toString(),
+                blair2.toString());
+        assertEquals(Cli.OK, r.code(), r.err());
+        assertFalse(r.out().contains("face A: "), r.out());
+    }
+
+    @Test
+    void landmarksRecordsThePointsOrWhyThereAreNone() throws Exception {
+        Path root = dir.resolve("lm-root");
+        Files.createDirectories(root.resolve("Tony_Blair"));
+        Files.copy(blair1, root.resolve("Tony_Blair/Tony_Blair_0001.jpg"));
+        RuntimeMainTest.blankPng(root.resolve("Grey/grey.png"), Color.GRAY, 250, 250);
+        Files.writeString(root.resolve("Grey/notes.txt"), "not an image");
+        Files.write(root.resolve("Grey/broken.jpg"), new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 0});
+        Path out = dir.resolve("lm/landmarks.json");
+        RuntimeMainTest.Run r = RuntimeMainTest.run("landmarks", "--root", root.toString(), "--out", out.toString(),
+                "--provider", "cpu");
+        assertEquals(Cli.OK, r.code(), r.err());
+        assertTrue(r.out().contains("landmarks: 4 images, {face=1, no_face=1, undecodable=1, unsupported_format=1}"),
+                r.out());
+        JsonNode j = new ObjectMapper().readTree(out.toFile());
+        assertEquals("spherekit-landmarks-1", j.path("format").asText());
+        Path det = FaceDetector.defaultModelPath();
+        assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(det))),
+                j.at("/detector/sha256").asText());
+        JsonNode face = j.path("images").path("Tony_Blair/Tony_Blair_0001.jpg");
+        assertEquals(4, face.path("points").size(), face.toString());
+        // the points are the detector's own alignment points of the largest face
+        try (FaceDetector d = FaceDetector.builder().optProvider(Provider.CPU).build()) {
+            double[][] want = d.detectLargest(Images.read(blair1), "blair").alignmentPoints();
+            for (int k = 0; k < 4; k++) {
+                assertEquals(want[k][0], face.path("points").get(k).get(0).asDouble(), 1e-6);
+                assertEquals(want[k][1], face.path("points").get(k).get(1).asDouble(), 1e-6);
+            }
+        }
+        assertEquals("no_face", j.at("/images/Grey~1grey.png/skip").asText(), j.toString());
+        assertEquals("undecodable", j.at("/images/Grey~1broken.jpg/skip").asText(), j.toString());
+        assertEquals("unsupported_format", j.at("/images/Grey~1notes.txt/skip").asText(), j.toString());
+        assertTrue(j.at("/images/Grey~1broken.jpg/message").asText().contains(root.resolve("Grey/broken.jpg").toString()));
+        RuntimeMainTest.Run missing = RuntimeMainTest.run("landmarks", "--root", dir.resolve("nope").toString(),
+                "--out", out.toString());
+        assertEquals(Cli.FAILURE, missing.code(), missing.err());
+        assertTrue(missing.err().contains("--root " + dir.resolve("nope") + " is not a directory"), missing.err());
     }
 
     @Test
@@ -257,7 +330,7 @@ class AlignCliTest {
         Files.copy(blair2, root.resolve("Tony_Blair/Tony_Blair_0002.jpg"));
         Files.copy(LFW.resolve("lfw-deepfunneled/Serena_Williams/Serena_Williams_0001.jpg"),
                 root.resolve("Grey/Grey_0001.jpg"));
-        RuntimeMainTest.png(root.resolve("Grey/Grey_0002.jpg"), Color.GRAY, 250, 250);
+        RuntimeMainTest.blankPng(root.resolve("Grey/Grey_0002.jpg"), Color.GRAY, 250, 250);
         StringBuilder pairs = new StringBuilder("10\n");
         for (int i = 0; i < 10; i++) {
             pairs.append(i % 2 == 0 ? "Tony_Blair 1 2\n" : "Grey 1 2\n");

@@ -86,7 +86,7 @@ class FaceServerTest {
         verifier = Verifier.fromModelMetadata(embedder);
         Gallery.Builder g = Gallery.builder(D).optModelId(ModelId.of(embedder));
         for (int i = 0; i < PEOPLE.length; i++) {
-            g.add(NAMES[i], embedder.embed(solid(30, 40, PEOPLE[i])));
+            g.add(NAMES[i], embedder.embed(textured(30, 40, PEOPLE[i])));
         }
         for (int i = 0; i < 6; i++) {
             faces.add(i % 2 == 0 ? encode(noise(i, 125, 125), "jpg") : encode(noise(i, 60, 70), "png"));
@@ -117,6 +117,28 @@ class FaceServerTest {
         gr.fillRect(0, 0, w, h);
         gr.dispose();
         return img;
+    }
+
+    /** A face-less but textured stand-in for colour {@code c} (blank images are refused as "no face"). */
+    static BufferedImage textured(int w, int h, Color c) {
+        return TestModelsAccess.textured(w, h, c);
+    }
+
+    static final Preprocessing PRE = Preprocessing.fullImage(H, W, 127.5f, 1f / 128f, Preprocessing.ChannelOrder.RGB);
+
+    /** The cosine of the hand-computed embeddings of two images ({@link TestModelsAccess#expectedOf}). */
+    static double expectedCosine(BufferedImage a, BufferedImage b) {
+        double[] x = TestModelsAccess.expectedOf(PRE, a, D);
+        double[] y = TestModelsAccess.expectedOf(PRE, b, D);
+        double dot = 0;
+        double nx = 0;
+        double ny = 0;
+        for (int i = 0; i < D; i++) {
+            dot += x[i] * y[i];
+            nx += x[i] * x[i];
+            ny += y[i] * y[i];
+        }
+        return dot / Math.sqrt(nx * ny);
     }
 
     static BufferedImage noise(long seed, int w, int h) {
@@ -329,11 +351,20 @@ class FaceServerTest {
         assertEquals(200, w.status(), w.json().toString());
         assertEquals(expected, w.json().path("score").asDouble(), 0.0);
 
-        byte[] red = encode(solid(20, 20, Color.RED), "png");
-        byte[] red2 = encode(solid(50, 30, Color.RED), "png");
+        byte[] red = encode(textured(20, 20, Color.RED), "png");
+        byte[] red2 = encode(textured(50, 30, Color.RED), "png");
         Reply same = verify(server, red, red2);
-        assertEquals(1.0, same.json().path("score").asDouble(), 1e-6);
+        assertEquals(expectedCosine(textured(20, 20, Color.RED), textured(50, 30, Color.RED)),
+                same.json().path("score").asDouble(), 1e-5);
+        assertTrue(same.json().path("score").asDouble() > 0.999, same.json().toString());
         assertTrue(same.json().path("same").asBoolean());
+        // two blank images never match: 422 no_face, naming the part
+        byte[] grey = encode(solid(20, 20, Color.GRAY), "png");
+        byte[] grey2 = encode(solid(50, 30, Color.GRAY), "png");
+        assertError(verify(server, grey, grey2), 422, "no_face", "no face found in image 'a': uniform image");
+        assertError(verify(server, red, grey2), 422, "no_face", "no face found in image 'b': uniform image");
+        assertError(post(server, "/v1/embed", "image/png", grey), 422, "no_face",
+                "no face found in image 'image': uniform image");
     }
 
     @Test
@@ -359,22 +390,23 @@ class FaceServerTest {
 
     @Test
     void searchReturnsTopKByCosine() throws Exception {
-        byte[] red = encode(solid(33, 21, Color.RED), "png");
+        byte[] red = encode(textured(33, 21, Color.RED), "png");
         Reply r = postParts(server, "/v1/search", Map.of("image", red));
         assertEquals(200, r.status(), r.json().toString());
         JsonNode m = r.json().path("matches");
         assertEquals(4, m.size()); // default k = 5, gallery has 4
         assertEquals("red", m.get(0).path("label").asText());
-        assertEquals(1.0, m.get(0).path("score").asDouble(), 1e-6);
+        assertEquals(expectedCosine(textured(33, 21, Color.RED), textured(30, 40, Color.RED)),
+                m.get(0).path("score").asDouble(), 1e-5);
         assertTrue(m.get(0).path("same").asBoolean());
         for (int i = 1; i < m.size(); i++) {
             assertTrue(m.get(i - 1).path("score").asDouble() >= m.get(i).path("score").asDouble(), m.toString());
         }
         // same order as the SDK gallery
-        float[] q = embedder.embed(solid(33, 21, Color.RED));
+        float[] q = embedder.embed(textured(33, 21, Color.RED));
         Gallery.Builder gb = Gallery.builder(D);
         for (int i = 0; i < PEOPLE.length; i++) {
-            gb.add(NAMES[i], embedder.embed(solid(30, 40, PEOPLE[i])));
+            gb.add(NAMES[i], embedder.embed(textured(30, 40, PEOPLE[i])));
         }
         List<Gallery.Match> sdk = gb.build().search(q, 2);
         Reply k2 = postParts(server, "/v1/search?k=2", Map.of("image", red));
@@ -486,16 +518,16 @@ class FaceServerTest {
         try {
             assertError(postParts(s, "/v1/search", Map.of("image", faces.get(1))), 404, "no_gallery",
                     "--gallery");
-            Reply r = post(s, "/v1/embed", "image/png", encode(solid(40, 40, Color.RED), "png"));
+            Reply r = post(s, "/v1/embed", "image/png", encode(textured(40, 40, Color.RED), "png"));
             assertError(r, 422, "invalid_image", "too large, header declares 40x40");
-            Reply ok = post(s, "/v1/embed", "image/png", encode(solid(20, 20, Color.RED), "png"));
+            Reply ok = post(s, "/v1/embed", "image/png", encode(textured(20, 20, Color.RED), "png"));
             assertEquals(200, ok.status());
             assertEquals(0.3, get(s, "/v1/model").json().path("threshold").asDouble());
             assertTrue(get(s, "/v1/model").json().path("gallery").isNull());
         } finally {
             s.stop();
         }
-        embedder.embed(solid(4, 4, Color.RED)); // not closed: optCloseEmbedderOnStop(false)
+        embedder.embed(textured(4, 4, Color.RED)); // not closed: optCloseEmbedderOnStop(false)
     }
 
     /** /v1/model and the answers' model_id show file names, never a server-local absolute path. */
@@ -700,7 +732,7 @@ class FaceServerTest {
         assertEquals(200, r.status(), r.json().toString());
         assertEquals(expected, r.json().path("score").asDouble(), 0.0);
         stopping.get(10, TimeUnit.SECONDS);
-        assertThrows(IllegalStateException.class, () -> own.embed(solid(4, 4, Color.RED)));
+        assertThrows(IllegalStateException.class, () -> own.embed(textured(4, 4, Color.RED)));
         s.stop(); // idempotent
     }
 

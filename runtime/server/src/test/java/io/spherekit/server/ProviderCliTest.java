@@ -13,7 +13,6 @@ import io.spherekit.runtime.StderrCapture;
 import io.spherekit.runtime.TestModelsAccess;
 import io.spherekit.runtime.Verifier;
 import java.awt.Color;
-import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -43,11 +42,7 @@ class ProviderCliTest {
         Map<String, String> md = new HashMap<>(pre.toMetadata());
         md.put(Verifier.THRESHOLD_KEY, "0.5");
         model = TestModelsAccess.standard(dir.resolve("m.onnx"), 112, 96, 8, md);
-        BufferedImage img = new BufferedImage(20, 30, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        g.setColor(Color.RED);
-        g.fillRect(0, 0, 20, 30);
-        g.dispose();
+        BufferedImage img = TestModelsAccess.textured(20, 30, Color.RED);
         face = dir.resolve("face.png");
         assertTrue(ImageIO.write(img, "png", face.toFile()));
     }

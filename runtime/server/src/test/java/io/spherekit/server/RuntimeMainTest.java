@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.spherekit.core.Images;
 import io.spherekit.core.Preprocessing;
 import io.spherekit.runtime.TestModelsAccess;
 import java.awt.Color;
@@ -48,7 +49,14 @@ class RuntimeMainTest {
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
+    /** Writes a textured stand-in for colour {@code c} ({@link TestModelsAccess#textured}) as PNG. */
     static void png(Path p, Color c, int w, int h) throws IOException {
+        Files.createDirectories(p.getParent());
+        ImageIO.write(TestModelsAccess.textured(w, h, c), "png", p.toFile());
+    }
+
+    /** Writes a blank (solid colour) PNG: an image without a face. */
+    static void blankPng(Path p, Color c, int w, int h) throws IOException {
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         g.setColor(c);
@@ -56,6 +64,36 @@ class RuntimeMainTest {
         g.dispose();
         Files.createDirectories(p.getParent());
         ImageIO.write(img, "png", p.toFile());
+    }
+
+    static final Preprocessing PRE = Preprocessing.fullImage(112, 96, 127.5f, 1f / 128f, Preprocessing.ChannelOrder.RGB);
+
+    /** The standard model's embedding of an image file, by hand ({@link TestModelsAccess#expectedOf}). */
+    static double[] expectedOf(Path image) throws IOException {
+        return TestModelsAccess.expectedOf(PRE, Images.read(image), 8);
+    }
+
+    /** The cosine of the hand-computed embeddings of two image files. */
+    static double expectedCosine(Path a, Path b) throws IOException {
+        double[] x = expectedOf(a);
+        double[] y = expectedOf(b);
+        double dot = 0;
+        double nx = 0;
+        double ny = 0;
+        for (int i = 0; i < x.length; i++) {
+            dot += x[i] * y[i];
+            nx += x[i] * x[i];
+            ny += y[i] * y[i];
+        }
+        return dot / Math.sqrt(nx * ny);
+    }
+
+    /** The number after {@code prefix} in {@code text}, e.g. {@code score: }. */
+    static double number(String text, String prefix) {
+        int i = text.indexOf(prefix);
+        assertTrue(i >= 0, prefix + " not in " + text);
+        String rest = text.substring(i + prefix.length()).split("[\\s]")[0];
+        return Double.parseDouble(rest);
     }
 
     @BeforeAll
@@ -87,12 +125,14 @@ class RuntimeMainTest {
     }
 
     @Test
-    void verifyPrintsScoreDecisionThresholdProvider() {
+    void verifyPrintsScoreDecisionThresholdProvider() throws IOException {
         Path a = root.resolve("P0/P0_0001.jpg");
         Path b = root.resolve("P0/P0_0002.jpg");
         Run r = run("verify", "--model", model.toString(), "--provider", "cpu", a.toString(), b.toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("score: 1.000000"), r.out());
+        assertTrue(r.out().matches("(?s).*score: \\d\\.\\d{6}\\R.*"), r.out());
+        assertEquals(expectedCosine(a, b), number(r.out(), "score: "), 2e-6);
+        assertTrue(number(r.out(), "score: ") > 0.999, r.out());
         assertTrue(r.out().contains("decision: same"), r.out());
         assertTrue(r.out().contains("threshold: 0.500000 (model metadata spherekit.threshold)"), r.out());
         assertTrue(r.out().contains("provider: CPU (CPU requested)"), r.out());
@@ -193,7 +233,7 @@ class RuntimeMainTest {
         assertEquals(8, j.get("embedding_dim").asInt());
         assertEquals(2, j.get("embeddings").size());
         assertEquals(a.toString(), j.at("/embeddings/0/image").asText());
-        double[] red = TestModelsAccess.expected(Color.RED, 8);
+        double[] red = expectedOf(a);
         for (int i = 0; i < 8; i++) {
             assertEquals(red[i], j.at("/embeddings/0/embedding/" + i).asDouble(), 1e-4);
         }

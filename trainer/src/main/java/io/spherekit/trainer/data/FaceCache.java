@@ -2,6 +2,7 @@ package io.spherekit.trainer.data;
 
 import java.io.EOFException;
 import io.spherekit.core.Preprocessing;
+import io.spherekit.core.align.AlignmentTemplate;
 import io.spherekit.core.io.AtomicFiles;
 
 import java.io.BufferedInputStream;
@@ -17,6 +18,9 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.function.IntConsumer;
 
 /**
@@ -28,25 +32,42 @@ import java.util.function.IntConsumer;
  * ignored with a message and rebuilt.
  *
  * <p>Format ({@code DataOutputStream}, big-endian): magic {@code "SKFC"}, version 1, key (UTF), identity count and
- * names (UTF), image count, skipped count, stored height and width, then per image: label, path (UTF), pixels.
+ * names (UTF), image count, skipped count, stored height and width, then per image: label, path (UTF), pixels;
+ * then the number of skip reasons and per reason: name (UTF), file count, paths (UTF).
+ *
+ * <p>With {@code --align detect} the key also covers the template and the landmarks file's SHA-256.
  */
 public final class FaceCache {
     private static final int MAGIC = 0x534B4643; // "SKFC"
     /** Part of the key: 2 since images are decoded by the runtime's {@code Images.read} (truncated JPEGs refused). */
     private static final int DECODER = 2;
-    private static final int VERSION = 1;
+    /** 2: the skipped files are stored by reason; the key covers the alignment. */
+    private static final int VERSION = 2;
 
     private FaceCache() {
     }
 
     /** The cache key of a dataset definition. */
     public static String key(List<FaceDataset.Identity> ids, Preprocessing pre, int margin) throws IOException {
+        return key(ids, pre, margin, null, null);
+    }
+
+    /** The cache key of a dataset definition aligned with {@code landmarks} onto {@code template} (null: crop). */
+    public static String key(List<FaceDataset.Identity> ids, Preprocessing pre, int margin, Landmarks landmarks,
+                             AlignmentTemplate template) throws IOException {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             md.update(("spherekit-face-cache v" + VERSION + "|decoder " + DECODER + "|" + pre + "|margin=" + margin)
                     .getBytes(StandardCharsets.UTF_8));
+            if (landmarks != null) {
+                md.update(("|align=detect|" + template + "|landmarks=" + landmarks.fileSha256())
+                        .getBytes(StandardCharsets.UTF_8));
+            }
             for (FaceDataset.Identity id : ids) {
                 md.update(("\n#" + id.name()).getBytes(StandardCharsets.UTF_8));
+                for (Path p : id.unsupported()) {
+                    md.update(("\n?" + p.toAbsolutePath().normalize()).getBytes(StandardCharsets.UTF_8));
+                }
                 for (Path p : id.images()) {
                     md.update(("\n" + p.toAbsolutePath().normalize() + "|" + Files.size(p) + "|"
                             + Files.getLastModifiedTime(p).toMillis()).getBytes(StandardCharsets.UTF_8));
@@ -66,10 +87,21 @@ public final class FaceCache {
     public static FaceDataset loadOrBuild(List<FaceDataset.Identity> ids, Preprocessing pre, int margin, Path cacheDir,
                                           int threads, boolean failOnCorrupt, IntConsumer progress, PrintStream log)
             throws IOException {
+        return loadOrBuild(ids, pre, margin, cacheDir, threads, failOnCorrupt, progress, log, null, null);
+    }
+
+    /**
+     * As {@link #loadOrBuild(List, Preprocessing, int, Path, int, boolean, IntConsumer, PrintStream)}, aligned
+     * with {@code landmarks} onto {@code template} ({@link FaceDataset#load(List, Preprocessing, int, int, boolean,
+     * IntConsumer, Landmarks, AlignmentTemplate)}); null landmarks = the fixed crop.
+     */
+    public static FaceDataset loadOrBuild(List<FaceDataset.Identity> ids, Preprocessing pre, int margin, Path cacheDir,
+                                          int threads, boolean failOnCorrupt, IntConsumer progress, PrintStream log,
+                                          Landmarks landmarks, AlignmentTemplate template) throws IOException {
         if (cacheDir == null) {
-            return FaceDataset.load(ids, pre, margin, threads, failOnCorrupt, progress);
+            return FaceDataset.load(ids, pre, margin, threads, failOnCorrupt, progress, landmarks, template);
         }
-        String key = key(ids, pre, margin);
+        String key = key(ids, pre, margin, landmarks, template);
         Path file = cacheDir.resolve("faces-" + key.substring(0, 16) + ".bin");
         if (Files.isRegularFile(file)) {
             try {
@@ -78,7 +110,7 @@ public final class FaceCache {
                     // the cache only counts them: decode again so the first one is named in the error
                     log.println("cache: " + file + " records " + d.skipped() + " undecodable image(s); decoding "
                             + "again to name them (--fail-on-corrupt)");
-                    return FaceDataset.load(ids, pre, margin, threads, true, progress);
+                    return FaceDataset.load(ids, pre, margin, threads, true, progress, landmarks, template);
                 }
                 log.println("cache: loaded " + d.size() + " decoded images from " + file);
                 return d;
@@ -86,7 +118,7 @@ public final class FaceCache {
                 log.println("cache: ignoring " + file + " (" + e.getMessage() + "); rebuilding");
             }
         }
-        FaceDataset d = FaceDataset.load(ids, pre, margin, threads, failOnCorrupt, progress);
+        FaceDataset d = FaceDataset.load(ids, pre, margin, threads, failOnCorrupt, progress, landmarks, template);
         try {
             write(d, key, file);
             log.println("\ncache: wrote " + file);
@@ -118,6 +150,14 @@ public final class FaceCache {
                 out.writeUTF(d.file(i).toString());
                 out.write(d.pixels(i));
             }
+            out.writeInt(d.skippedFiles().size());
+            for (Map.Entry<String, List<String>> e : d.skippedFiles().entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeInt(e.getValue().size());
+                for (String f : e.getValue()) {
+                    out.writeUTF(f);
+                }
+            }
             out.flush();
         });
     }
@@ -140,7 +180,7 @@ public final class FaceCache {
                 names.add(in.readUTF());
             }
             int n = in.readInt();
-            int skipped = in.readInt();
+            in.readInt(); // skipped count (the reasons below hold the files)
             int h = in.readInt();
             int w = in.readInt();
             if (h != pre.height() + 2 * margin || w != pre.width() + 2 * margin || n < 0 || nIds < 1) {
@@ -160,7 +200,24 @@ public final class FaceCache {
                     throw new IOException("truncated at image " + i);
                 }
             }
-            return new FaceDataset(names, labels, px, files, pre, margin, skipped);
+            int reasons = in.readInt();
+            if (reasons < 0) {
+                throw new IOException("corrupt skip list");
+            }
+            SortedMap<String, List<String>> skipped = new TreeMap<>();
+            for (int r = 0; r < reasons; r++) {
+                String reason = in.readUTF();
+                int k = in.readInt();
+                if (k < 0) {
+                    throw new IOException("corrupt skip list");
+                }
+                List<String> fs = new ArrayList<>(k);
+                for (int i = 0; i < k; i++) {
+                    fs.add(in.readUTF());
+                }
+                skipped.put(reason, fs);
+            }
+            return new FaceDataset(names, labels, px, files, pre, margin, FaceDataset.freeze(skipped));
         } catch (EOFException e) {
             throw new IOException("truncated cache file", e);
         }

@@ -24,6 +24,8 @@ public enum Commands {
             "Build a 1:N gallery of identities and search it (identification)"),
     SERVE("serve", "runtime/server", "io.spherekit.server.RuntimeMain",
             "Run the HTTP verification service"),
+    LANDMARKS("landmarks", "runtime/server", "io.spherekit.server.RuntimeMain",
+            "Detect the largest face in every image and write its alignment points (for train --align detect)"),
     DEMO("demo", "runtime/core", "io.spherekit.core.cli.DemoCommand",
             "Train on LFW View-1 DevTrain, export to ONNX, evaluate pairsDevTest through ONNX Runtime");
 

@@ -20,7 +20,8 @@ import picocli.CommandLine.Unmatched;
  * (so the steps load exactly what a user's would): {@code train} on the View-1 DevTrain people,
  * {@code export-model --check} to ONNX, {@code evaluate --write-threshold} on {@code pairsDevTest.txt} through ONNX
  * Runtime (which records the mean 10-fold threshold in the ONNX model, so {@code verify} and {@code serve} need no
- * {@code --threshold}). Options it does not know are passed to {@code train}. When this JVM is terminated, the
+ * {@code --threshold}). With {@code --align detect} every step works on detected, aligned faces ({@code train}
+ * runs the {@code landmarks} step on its images first). Options it does not know are passed to {@code train}. When this JVM is terminated, the
  * running step's JVM is destroyed too.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Cli.VersionProvider.class,
@@ -44,6 +45,15 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "output folder (default: runs/demo in the repository)")
     Path out;
 
+    /** How images become model inputs in every step. */
+    enum Align { crop, detect }
+
+    @Option(names = "--align", defaultValue = "crop", paramLabel = "crop|detect",
+            description = "crop: the fixed crop box (default). detect: train runs 'landmarks' (BlazeFace) on its"
+                    + " training images first, trains on faces aligned onto the sphereface-112x96 template, and evaluates with"
+                    + " --align detect (the model records it, so 'verify' and 'serve' align by default).")
+    Align align;
+
     @Unmatched
     List<String> trainArgs = new ArrayList<>();
 
@@ -61,14 +71,18 @@ public final class DemoCommand implements Callable<Integer> {
         if (!trainArgs.contains("--val-fraction") && trainArgs.stream().noneMatch(a -> a.startsWith("--val-fraction="))) {
             train.addAll(List.of("--val-fraction", "0"));
         }
+        train.addAll(List.of("--align", align.name()));
         train.addAll(trainArgs);
-        step(home, "1/3 train SphereFace (DL4J) on View-1 DevTrain people", Commands.TRAIN, train);
+        // with detect, train first runs 'spherekit landmarks' on exactly the images it trains on (cached)
+        step(home, "1/3 train SphereFace (DL4J) on View-1 DevTrain people" + (align == Align.detect
+                ? ", faces detected (landmarks step) and aligned" : ""), Commands.TRAIN, train);
         step(home, "2/3 export the backbone to ONNX (our Java writer)", Commands.EXPORT_MODEL,
                 List.of("--model", outDir.resolve("model.zip").toString(), "--output", outDir.resolve("model.onnx").toString(), "--check"));
-        step(home, "3/3 evaluate pairsDevTest through ONNX Runtime (10-fold, thresholds from the other 9 folds)",
-                Commands.EVALUATE, List.of("--model", outDir.resolve("model.onnx").toString(),
+        step(home, "3/3 evaluate pairsDevTest through ONNX Runtime (10-fold, thresholds from the other 9"
+                        + " folds)", Commands.EVALUATE, List.of("--model", outDir.resolve("model.onnx").toString(),
                         "--pairs", lfwDir.resolve("pairsDevTest.txt").toString(),
                         "--root", lfwDir.resolve("lfw-deepfunneled").toString(),
+                        "--align", align.name(),
                         "--report", outDir.resolve("demo-report.json").toString(),
                         "--roc", outDir.resolve("roc.csv").toString(),
                         "--extra-json", outDir.resolve("train-report.json").toString(),

@@ -83,7 +83,7 @@ class CliTest {
         assertTrue(help.out().contains("Exit codes (every command): 0 ok, 1 failure"), help.out());
         assertEquals(help.out(), run(SphereKit::run).out(), "no arguments print the help");
         assertUsageError(SphereKit::run, "spherekit", "unknown command 'frobnicate'; commands: train, export-model, "
-                + "verify, evaluate, embed, gallery, serve, demo", "frobnicate");
+                + "verify, evaluate, embed, gallery, serve, landmarks, demo", "frobnicate");
         assertUsageError(SphereKit::run, "spherekit", "Unknown option: '--bogus'", "--bogus");
         Run named = run(SphereKit::run, "verify");
         assertEquals(Cli.OK, named.code());

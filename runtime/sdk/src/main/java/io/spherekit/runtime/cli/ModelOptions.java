@@ -94,12 +94,13 @@ public final class ModelOptions {
     /** How an image becomes the model input. */
     public enum Align { crop, detect }
 
-    @Option(names = "--align", defaultValue = "crop", paramLabel = "crop|detect",
+    @Option(names = "--align", paramLabel = "crop|detect",
             description = "crop: the model's fixed crop box (frames like deep-funneled LFW). detect: find the"
                     + " largest face (BlazeFace), align its eyes, nose and mouth onto the model's template, then"
                     + " embed; an image without a face is refused by verify and gallery search, skipped and counted by"
                     + " embed and gallery build (see --on-no-face), and embedded from the fixed crop and counted by"
-                    + " evaluate. Default: ${DEFAULT-VALUE}.")
+                    + " evaluate. Default: how the model was trained (metadata spherekit.input.align: detect for a"
+                    + " model trained with 'train --align detect'), else crop.")
     Align align;
 
     @Option(names = "--detector", paramLabel = "DETECTOR.onnx",
@@ -152,6 +153,8 @@ public final class ModelOptions {
             b.optDetector(FaceDetector.builder().optModelPath(detector).optProvider(provider)
                     .optIntraOpThreads(threads).build());
             b.optAlignmentTemplate(template);
+        } else if (align == null) { // the model's own mode: detect when it was trained on aligned faces
+            b.optDetectorIfModelAligned(FaceDetector.builder().optProvider(provider).optIntraOpThreads(threads));
         }
         try {
             return b.build();
