@@ -83,6 +83,17 @@ class FaceEmbedderTest {
         return TestModels.expectedOf(PRE, img, D);
     }
 
+    /** Mean normalised R, G, B of {@code img}'s model input under {@code pre}, by hand. */
+    static double[] channelMeans(Preprocessing pre, BufferedImage img) {
+        byte[] px = pre.cropResize(img);
+        double[] m = new double[3];
+        for (int i = 0; i < px.length; i++) {
+            m[i % 3] += ((px[i] & 0xFF) - pre.mean()) * pre.scale();
+        }
+        int n = px.length / 3;
+        return new double[] {m[0] / n, m[1] / n, m[2] / n};
+    }
+
     static BufferedImage noise(long seed) {
         Random r = new Random(seed);
         BufferedImage img = new BufferedImage(40, 48, BufferedImage.TYPE_INT_RGB);
@@ -311,13 +322,12 @@ class FaceEmbedderTest {
             for (int n : new int[] {1, 4, 5, 9}) {
                 List<BufferedImage> imgs = new ArrayList<>();
                 for (int i = 0; i < n; i++) {
-                    imgs.add(solid(6, 6, colours[i]));
+                    imgs.add(textured(6, 6, colours[i]));
                 }
                 float[][] e = fe.embed(imgs);
                 assertEquals(n, e.length, "one embedding per image, the padding dropped");
                 for (int i = 0; i < n; i++) {
-                    Color c = colours[i];
-                    assertEmbedding(TestModels.expected(n(c.getRed()), n(c.getGreen()), n(c.getBlue()), D), e[i]);
+                    assertEmbedding(expectedOf(imgs.get(i)), e[i]);
                 }
             }
         }
@@ -331,7 +341,9 @@ class FaceEmbedderTest {
                 .optModelCard(bgr).build()) {
             assertEquals(Preprocessing.fullImage(H, W, 127.5f, 1f / 128f, Preprocessing.ChannelOrder.BGR),
                     fe.preprocessing());
-            assertEmbedding(TestModels.expected(n(50), n(100), n(200), D), fe.embed(solid(9, 9, new Color(200, 100, 50))));
+            BufferedImage img = textured(9, 9, new Color(200, 100, 50));
+            double[] rgb = channelMeans(PRE, img);
+            assertEmbedding(TestModels.expected(rgb[2], rgb[1], rgb[0], D), fe.embed(img));
         }
         // a model without metadata and symbolic H, W: the card must give all four required fields
         FaceEmbedder.IncompletePreprocessingException e = assertThrows(
@@ -348,9 +360,10 @@ class FaceEmbedderTest {
                 .optModelCard(ModelCard.builder().mean(0).std(255).channelOrder("RGB").build()).build()) {
             assertEquals(Preprocessing.fullImage(112, 112, 0f, (float) (1.0 / 255), Preprocessing.ChannelOrder.RGB),
                     fe.preprocessing());
-            float[][] out = fe.embed(List.of(solid(7, 7, new Color(255, 0, 51)), solid(7, 7, Color.BLACK)));
-            assertEmbedding(TestModels.expected(1, 0, 0.2, D), out[0]);
-            assertEmbedding(TestModels.expected(0, 0, 0, D), out[1]);
+            List<BufferedImage> two = List.of(textured(7, 7, new Color(255, 0, 51)), textured(7, 7, Color.BLACK));
+            float[][] out = fe.embed(two);
+            assertEmbedding(TestModels.expectedOf(fe.preprocessing(), two.get(0), D), out[0]);
+            assertEmbedding(TestModels.expectedOf(fe.preprocessing(), two.get(1), D), out[1]);
         }
     }
 

@@ -16,8 +16,6 @@ import io.spherekit.runtime.FaceEmbedder;
 import io.spherekit.runtime.Provider;
 import io.spherekit.runtime.TestModelsAccess;
 import java.awt.Color;
-import java.awt.Graphics2D;
-import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -70,20 +68,37 @@ class ForeignModelCliTest {
         return r;
     }
 
+    /** Writes a textured stand-in for colour {@code c} (a solid colour is refused as a uniform image). */
     static void png(Path p, Color c, int w, int h) throws IOException {
-        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        g.setColor(c);
-        g.fillRect(0, 0, w, h);
-        g.dispose();
         Files.createDirectories(p.getParent());
-        ImageIO.write(img, "png", p.toFile());
+        ImageIO.write(TestModelsAccess.textured(w, h, c), "png", p.toFile());
     }
 
-    /** The closed-form embedding of a solid colour through BGR, (p - 127.5)/128: channel 0 holds blue. */
-    static double[] expectedBgr(Color c) {
-        return TestModelsAccess.expected((c.getBlue() - 127.5f) / 128f, (c.getGreen() - 127.5f) / 128f,
-                (c.getRed() - 127.5f) / 128f, D);
+    /**
+     * The closed-form embedding of image {@code i} through BGR, (p - 127.5)/128 (channel 0 holds blue): the
+     * standard model averages each normalised channel over the 112x112 input, so it is
+     * {@link TestModelsAccess#expected} of the channel means of the resized pixels.
+     */
+    static double[] expectedBgr(int i) throws IOException {
+        double[] m = channelMeans(i);
+        return TestModelsAccess.expected(m[2], m[1], m[0], D);
+    }
+
+    /** As {@link #expectedBgr} with RGB order. */
+    static double[] expectedRgb(int i) throws IOException {
+        double[] m = channelMeans(i);
+        return TestModelsAccess.expected(m[0], m[1], m[2], D);
+    }
+
+    /** Mean normalised R, G, B of image {@code i} resized to the model input. */
+    static double[] channelMeans(int i) throws IOException {
+        byte[] px = ARCFACE_BGR.cropResize(Images.read(images[i]));
+        double[] m = new double[3];
+        for (int k = 0; k < px.length; k++) {
+            m[k % 3] += ((px[k] & 0xFF) - 127.5) / 128.0;
+        }
+        int n = px.length / 3;
+        return new double[] {m[0] / n, m[1] / n, m[2] / n};
     }
 
     static double cosine(double[] a, double[] b) {
@@ -119,7 +134,7 @@ class ForeignModelCliTest {
             "--threshold", "0.9"}, cat(ARCFACE_FLAGS, images[0].toString(), images[2].toString())));
         assertEquals(Cli.OK, r.code(), r.err());
         double api = Similarity.cosine(javaApi(images[0]), javaApi(images[2]));
-        double closed = cosine(expectedBgr(COLOURS[0]), expectedBgr(COLOURS[2]));
+        double closed = cosine(expectedBgr(0), expectedBgr(2));
         assertEquals(closed, api, 1e-5);
         assertTrue(r.out().contains(String.format(Locale.ROOT, "score: %.6f%n", api)), r.out() + " vs " + api);
         assertTrue(r.out().contains("decision: " + (api >= 0.9 ? "same" : "different")), r.out());
@@ -166,7 +181,7 @@ class ForeignModelCliTest {
                 cli[j] = (float) emb.get(i).get("embedding").get(j).asDouble();
             }
             assertArrayEquals(api, cli, 0f, "image " + i + ": the card gives the Java API's preprocessing");
-            double[] closed = expectedBgr(COLOURS[i]);
+            double[] closed = expectedBgr(i);
             for (int j = 0; j < D; j++) {
                 assertEquals(closed[j], cli[j], 1e-4);
             }
@@ -176,7 +191,7 @@ class ForeignModelCliTest {
                 "--output", out.toString(), images[0].toString());
         assertEquals(Cli.OK, r.code(), r.err());
         JsonNode e0 = new ObjectMapper().readTree(out.toFile()).get("embeddings").get(0).get("embedding");
-        double[] rgb = TestModelsAccess.expected(COLOURS[0], D);
+        double[] rgb = expectedRgb(0);
         for (int j = 0; j < D; j++) {
             assertEquals(rgb[j], e0.get(j).asDouble(), 1e-4);
         }
@@ -189,12 +204,12 @@ class ForeignModelCliTest {
         for (int i = 0; i < 10; i++) {
             pairs.append("P0 ").append(1 + i % 2).append(" P1 ").append(1 + (i / 2) % 2).append('\n');
         }
-        double worstGenuine = Math.min(cosine(expectedBgr(COLOURS[0]), expectedBgr(COLOURS[1])),
-                cosine(expectedBgr(COLOURS[2]), expectedBgr(COLOURS[3])));
+        double worstGenuine = Math.min(cosine(expectedBgr(0), expectedBgr(1)),
+                cosine(expectedBgr(2), expectedBgr(3)));
         double bestImpostor = -1;
         for (int a = 0; a < 2; a++) {
             for (int b = 2; b < 4; b++) {
-                bestImpostor = Math.max(bestImpostor, cosine(expectedBgr(COLOURS[a]), expectedBgr(COLOURS[b])));
+                bestImpostor = Math.max(bestImpostor, cosine(expectedBgr(a), expectedBgr(b)));
             }
         }
         assertTrue(worstGenuine > bestImpostor, worstGenuine + " vs " + bestImpostor);
