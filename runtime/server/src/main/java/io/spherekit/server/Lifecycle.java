@@ -25,7 +25,10 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #start}: probes the port (so that a taken port gives "address already in use" instead of Jetty's
  *       "STOPPED"), creates the Javalin app (body limit, no banner, no server version header, Jetty's stop timeout
  *       = the drain time), lets the caller install the routes, and binds.</li>
- *   <li>{@link #stop}: makes {@link Admission} answer new requests with 503, closes the listening socket while
+ *   <li>{@link #stop}: makes {@link Admission} answer new requests with 503 (every answer from then on says
+ *       {@code Connection: close}), waits until the answers that had said keep-alive are completely written (see
+ *       {@link Admission#beginKeepAliveAnswer()}: shutting Jetty's connector down under such an answer loses the
+ *       answer to the client's next request on that connection), closes the listening socket while
  *       keeping open connections, waits up to {@code drainMillis} until every request has its response written
  *       (counted by a Jetty {@link StatisticsHandler} around the app, so a computed but unsent answer still
  *       counts), stops Jetty and the inference pool, then runs the {@code onStopped} action (closing the
