@@ -46,6 +46,7 @@ final class Admission {
     private final Semaphore admitted;
     private final Semaphore slots;
     private final ExecutorService workers;
+    private final AtomicInteger keepAliveAnswers = new AtomicInteger();
     private volatile boolean stopping;
 
     /**
@@ -167,6 +168,39 @@ final class Admission {
     /** @return whether {@link #beginStopping()} was called */
     boolean stopping() {
         return stopping;
+    }
+
+    /**
+     * Decides, just before an answer is handed to Jetty, whether it may keep its connection open: yes unless
+     * {@link #beginStopping()} was called. An answer that may is counted until {@link #keepAliveAnswerDone()}
+     * (called when Jetty has completed the exchange), so that {@link Lifecycle#stop} can wait until no answer
+     * that told its client "keep-alive" is still being written before it shuts Jetty's connectors down (Jetty
+     * half-closes a connection after such an answer if the connector was shut down meanwhile, and the client's
+     * next request on it is then read, dispatched and answered into a closed socket: a lost answer).
+     *
+     * <p>The count is raised before the flag is read, and {@link #beginStopping()} sets the flag before
+     * {@link #keepAliveAnswersInFlight()} is read (both volatile), so an answer either sees the flag (and closes
+     * its connection) or is seen by the count.
+     *
+     * @return true if the answer may keep its connection open (and was counted), false if it must close it
+     */
+    boolean beginKeepAliveAnswer() {
+        keepAliveAnswers.incrementAndGet();
+        if (stopping) {
+            keepAliveAnswers.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    /** Ends one answer counted by {@link #beginKeepAliveAnswer()}. */
+    void keepAliveAnswerDone() {
+        keepAliveAnswers.decrementAndGet();
+    }
+
+    /** @return answers counted by {@link #beginKeepAliveAnswer()} whose exchange has not completed yet */
+    int keepAliveAnswersInFlight() {
+        return keepAliveAnswers.get();
     }
 
     /**

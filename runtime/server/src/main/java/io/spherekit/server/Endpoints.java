@@ -29,6 +29,11 @@ final class Endpoints {
 
     private static final Logger LOG = LoggerFactory.getLogger(FaceServer.class); // the service logs under one name
     private static final String ERROR_WRITTEN = "spherekit.error-written";
+    /**
+     * Request attribute set when the request's answer was counted by {@link Admission#beginKeepAliveAnswer()};
+     * {@link Lifecycle} ends the count when Jetty completes the exchange.
+     */
+    static final String KEEP_ALIVE_COUNTED = "spherekit.keep-alive-counted";
     private static final String VERIFY_USAGE = "send multipart/form-data parts 'a' and 'b', or JSON"
             + " {\"a\": base64, \"b\": base64}";
     private static final String IMAGE_USAGE = "send a multipart/form-data part 'image', JSON {\"image\": base64},"
@@ -285,9 +290,15 @@ final class Endpoints {
         }
         ctx.status(status);
         ctx.contentType("application/json");
-        if (admission.stopping()) {
-            // while stopping, every answer closes its connection, so that no further request arrives on it
-            ctx.header("Connection", "close");
+        if (!"close".equalsIgnoreCase(ctx.res().getHeader("Connection"))
+                && ctx.attribute(KEEP_ALIVE_COUNTED) == null) {
+            if (admission.beginKeepAliveAnswer()) {
+                // counted until Jetty completes the exchange (Lifecycle's listener; see Admission#beginKeepAliveAnswer)
+                ctx.attribute(KEEP_ALIVE_COUNTED, Boolean.TRUE);
+            } else {
+                // while stopping, every answer closes its connection, so that no further request arrives on it
+                ctx.header("Connection", "close");
+            }
         }
         ctx.result(bytes);
     }

@@ -175,6 +175,11 @@ public final class FaceServer implements AutoCloseable {
         return admission.admitted();
     }
 
+    /** @return answers that told their client "keep-alive" and are not completely written yet; for tests */
+    int keepAliveAnswersInFlight() {
+        return admission.keepAliveAnswersInFlight();
+    }
+
     /** @return requests dispatched to the endpoints since the start; for tests and monitoring */
     int requestsDispatched() {
         return lifecycle.requestsDispatched();

@@ -9,8 +9,11 @@ import java.net.ServerSocket;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import org.eclipse.jetty.server.AbstractConnector;
 import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.HttpChannel;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.StatisticsHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,7 +25,10 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #start}: probes the port (so that a taken port gives "address already in use" instead of Jetty's
  *       "STOPPED"), creates the Javalin app (body limit, no banner, no server version header, Jetty's stop timeout
  *       = the drain time), lets the caller install the routes, and binds.</li>
- *   <li>{@link #stop}: makes {@link Admission} answer new requests with 503, closes the listening socket while
+ *   <li>{@link #stop}: makes {@link Admission} answer new requests with 503 (every answer from then on says
+ *       {@code Connection: close}), waits until the answers that had said keep-alive are completely written (see
+ *       {@link Admission#beginKeepAliveAnswer()}: shutting Jetty's connector down under such an answer loses the
+ *       answer to the client's next request on that connection), closes the listening socket while
  *       keeping open connections, waits up to {@code drainMillis} until every request has its response written
  *       (counted by a Jetty {@link StatisticsHandler} around the app, so a computed but unsent answer still
  *       counts), stops Jetty and the inference pool, then runs the {@code onStopped} action (closing the
@@ -46,6 +52,16 @@ final class Lifecycle {
     private final Admission admission;
     private final StatisticsHandler requests = new StatisticsHandler();
     private final Runnable onStopped;
+    /** Ends the count of {@link Admission#beginKeepAliveAnswer()} when Jetty has completed such an exchange. */
+    private final HttpChannel.Listener keepAliveAnswers = new HttpChannel.Listener() {
+        @Override
+        public void onComplete(Request request) {
+            if (request.getAttribute(Endpoints.KEEP_ALIVE_COUNTED) != null) {
+                request.removeAttribute(Endpoints.KEEP_ALIVE_COUNTED);
+                admission.keepAliveAnswerDone();
+            }
+        }
+    };
     private final CountDownLatch stopped = new CountDownLatch(1);
     private Javalin app;
     private boolean stopCalled;
@@ -105,17 +121,22 @@ final class Lifecycle {
                 s.setHandler(requests);
                 s.setErrorHandler(new JsonErrorHandler());
             });
+            cfg.jetty.addConnector((server, http) -> {
+                // Javalin's default connector, plus the listener that ends the keep-alive answer count on every
+                // connection's channel (a connector bean, so it is there before the first connection)
+                ServerConnector c = new ServerConnector(server, new HttpConnectionFactory(http));
+                c.setHost(host);
+                c.setPort(port);
+                c.setIdleTimeout(idleTimeoutMillis);
+                c.addBean(keepAliveAnswers);
+                return c;
+            });
             cfg.jetty.modifyHttpConfiguration(h -> h.setSendServerVersion(false));
         });
         routes.accept(a);
         app = a;
         try {
-            a.start(host, port);
-            for (Connector c : a.jettyServer().server().getConnectors()) {
-                if (c instanceof AbstractConnector ac) {
-                    ac.setIdleTimeout(idleTimeoutMillis);
-                }
-            }
+            a.start(); // on the connector above (host, port)
         } catch (RuntimeException e) {
             app = null;
             for (Throwable t = e; t != null; t = t.getCause()) {
@@ -150,6 +171,17 @@ final class Lifecycle {
         long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainMillis);
         try {
             if (a != null) {
+                // From here on every answer says "Connection: close". Before Jetty's connectors are shut down, the
+                // answers that told their client "keep-alive" must be completely written: once a connector is shut
+                // down, Jetty half-closes each connection after the answer it is writing, yet still reads and
+                // dispatches the next request the client sends on it, whose answer then goes into a closed socket.
+                while (admission.keepAliveAnswersInFlight() > 0 && System.nanoTime() < end) {
+                    Thread.sleep(1);
+                }
+                if (admission.keepAliveAnswersInFlight() > 0) {
+                    LOG.warn("{} keep-alive answers still being written after {} ms",
+                            admission.keepAliveAnswersInFlight(), drainMillis);
+                }
                 for (Connector c : a.jettyServer().server().getConnectors()) {
                     c.shutdown(); // Graceful: closes the listening socket, keeps open connections
                 }
