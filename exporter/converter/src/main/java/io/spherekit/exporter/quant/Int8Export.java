@@ -46,7 +46,7 @@ public final class Int8Export {
     public record Options(CalibrationMethod method, double percentile, QdqQuantizer.ActivationType activations,
                           boolean detect, Path detector) {
         public static Options defaults() {
-            return new Options(CalibrationMethod.ENTROPY, CalibrationMethod.DEFAULT_PERCENTILE,
+            return new Options(CalibrationMethod.MINMAX, CalibrationMethod.DEFAULT_PERCENTILE,
                     QdqQuantizer.ActivationType.UINT8, false, null);
         }
 

@@ -38,7 +38,7 @@ public final class Int8Options {
             + " --calibration (default: lfw-deepfunneled next to the list).")
     Path calibrationImages;
 
-    @Option(names = "--calibration-method", paramLabel = "minmax|percentile|entropy", defaultValue = "entropy",
+    @Option(names = "--calibration-method", paramLabel = "minmax|percentile|entropy", defaultValue = "minmax",
             description = "Activation range: minmax (observed min/max), percentile (--calibration-percentile of |x|)"
                     + " or entropy (TensorRT's KL-divergence threshold, 2048 bins, 128 levels). Default: ${DEFAULT-VALUE}.")
     String method;
