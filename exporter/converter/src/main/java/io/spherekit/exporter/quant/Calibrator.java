@@ -99,7 +99,7 @@ public final class Calibrator {
                     return;
                 }
                 double t = method == CalibrationMethod.PERCENTILE ? Thresholds.percentile(h, percentile)
-                        : Thresholds.entropy(h, Thresholds.ENTROPY_LEVELS);
+                        : Thresholds.entropy(h.withoutZeroSpike(), Thresholds.ENTROPY_LEVELS);
                 float[] c = Thresholds.clip(v[0], v[1], t);
                 ranges.put(k, new QdqQuantizer.Range(c[0], c[1]));
             });

@@ -56,6 +56,22 @@ class ThresholdsTest {
         assertEquals(2048.0, Thresholds.entropy(Histogram.of(2048, c), Thresholds.ENTROPY_LEVELS), 1e-9);
     }
 
+    /**
+     * The zero-spike adjustment the calibrator applies before the entropy search: {8, 2, 1, 1} becomes {2, 2, 1, 1}, for
+     * which i=4 (levels [0,2) and [2,4)) gives Q = {2, 2, 1, 1} = P, KL 0, while i=2 (P {2, 4}, Q {2, 2}) and i=3
+     * (P {2, 2, 2}, Q {2, 1.5, 1.5}) diverge (0.0566, 0.0095; by hand as above): threshold 4.
+     */
+    @Test
+    void zeroSpikeAdjustmentThenEntropy() {
+        Histogram h = Histogram.of(4.0, 8, 2, 1, 1).withoutZeroSpike();
+        assertArrayEquals(new long[]{2, 2, 1, 1}, h.counts());
+        double[] p = new double[4];
+        double[] q = new double[4];
+        assertEquals(0.0566330, Thresholds.divergence(h.counts(), 2, 2, 2, p, q), 1e-6);
+        assertEquals(0.0094665, Thresholds.divergence(h.counts(), 3, 2, 1, p, q), 1e-6);
+        assertEquals(4.0, Thresholds.entropy(h, 2), 1e-12);
+    }
+
     /** {8, 2, 1, 1}: cumulative 8, 10, 11, 12 of 12 = 66.7 %, 83.3 %, 91.7 %, 100 %. */
     @Test
     void percentileIsTheUpperEdgeOfTheBinReachingIt() {
