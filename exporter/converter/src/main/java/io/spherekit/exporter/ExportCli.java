@@ -3,6 +3,7 @@ package io.spherekit.exporter;
 import io.spherekit.trainer.keras.KerasImporter;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import ai.onnx.proto.OnnxMl;
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.spherekit.core.cli.Cli;
 import io.spherekit.core.ModelMetadata;
 import io.spherekit.core.ModelMetadata.Key;
@@ -11,11 +12,13 @@ import io.spherekit.core.align.AlignmentTemplate;
 import io.spherekit.core.io.AtomicFiles;
 import io.spherekit.keras.KerasException;
 import io.spherekit.keras.KerasToOnnx;
+import io.spherekit.exporter.quant.Int8Options;
 import io.spherekit.onnx.OnnxGraphBuilder;
 import io.spherekit.onnx.OnnxModels;
 import io.spherekit.trainer.ModelIO;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -36,10 +39,14 @@ import java.util.stream.Collectors;
  *              [--prelu depthwise|prelu]
  * export-model --from-keras model.keras|model.h5 --output face.onnx [--mean F] [--scale F] [--channel-order RGB|BGR]
  *              [--align-template NAME] [--opset N] [--l2norm] [--fp16-weights] [--batch N]
+ *              [--int8 --calibration DIR|PAIRS.txt [--calibration-method minmax|percentile|entropy] [--calibration-count N]]
+ * export-model --from-onnx model.onnx --int8 --calibration DIR|PAIRS.txt ... --output model-int8.onnx
  * </pre>
  * A Keras file of SphereKit's own SphereFace topology goes through the DL4J importer (so {@code --check} can compare
  * ORT with DL4J); any other Keras model goes through {@link KerasToOnnx} (Java, no DL4J), with the preprocessing
  * given on the command line recorded in its metadata.
+ * <p>With {@code --int8} the exported float32 model is quantised ({@link io.spherekit.exporter.quant.Int8Export}) before it
+ * is written; {@code --from-onnx} quantises an existing float32 ONNX model instead of converting one.
  * Exit codes, errors and {@code --version} follow {@link Cli}: 0 ok, 1 failure (bad model, unsupported layer,
  * failed check, I/O), 2 usage error. Nothing is written unless the export (and the check, when asked) succeeded.
  */
@@ -72,6 +79,10 @@ public final class ExportCli implements Callable<Integer> {
                         + "Sequential/Functional model is converted directly by the Keras -> ONNX converter, recording "
                         + "--mean/--scale/--channel-order/--align-template and the model's input size.")
         Path keras;
+
+        @Option(names = "--from-onnx", required = true, paramLabel = "<model.onnx>",
+                description = "An existing float32 ONNX model to quantise (needs --int8); its metadata is kept.")
+        Path onnx;
     }
 
     @Option(names = "--mean", paramLabel = "F", defaultValue = "127.5",
@@ -89,6 +100,8 @@ public final class ExportCli implements Callable<Integer> {
     @Option(names = "--align-template", paramLabel = "NAME",
             description = "Keras models: alignment template to record (e.g. sphereface-112x96, arcface-112x112).")
     private String alignTemplate;
+    @Mixin
+    private Int8Options int8;
 
     @Option(names = "--output", required = true, paramLabel = "<file.onnx>", description = "ONNX file to write (replaced atomically).")
     private Path output;
@@ -193,13 +206,24 @@ public final class ExportCli implements Callable<Integer> {
         if (batch != null && batch < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--batch must be >= 1, got " + batch);
         }
+        int8.validate();
+        if (source.onnx != null && !int8.enabled()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--from-onnx needs --int8");
+        }
+        if (int8.enabled() && (fp16 || (source.onnx != null && (check || l2norm || batch != null)))) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--int8 does not combine with --fp16-weights,"
+                    + " nor --from-onnx with --check, --l2norm or --batch");
+        }
         Path target = output.toAbsolutePath();
-        Path model = source.model != null ? source.model : source.keras;
+        Path model = source.model != null ? source.model : source.keras != null ? source.keras : source.onnx;
         if (Files.exists(model) && Files.exists(target) && Files.isSameFile(model, target)) {
             throw new Cli.Failure("--output must not be the model file: " + output);
         }
         if (target.getParent() == null || !Files.isDirectory(target.getParent())) {
             throw new Cli.Failure("output directory does not exist: " + target.getParent());
+        }
+        if (source.onnx != null) {
+            return quantizeOnnx(model, target);
         }
         Dl4jToOnnx.Options options = Dl4jToOnnx.Options.defaults()
                 .withOpset(opset)
@@ -226,6 +250,13 @@ public final class ExportCli implements Callable<Integer> {
             if (!(r.maxAbsDiff() <= tol)) {
                 throw new Cli.Failure(checkLine + ": FAILED; nothing written");
             }
+        }
+        if (int8.enabled()) {
+            out.printf(Locale.ROOT, "exported %s to float32 in memory; quantising to int8%n", model);
+            bytes = int8.apply(bytes, conv.model().getMetadataPropsList().stream()
+                    .anyMatch(p -> p.getKey().equals(Preprocessing.ALIGN_TEMPLATE_KEY)), out);
+            conv = new Dl4jToOnnx.Conversion(OnnxMl.ModelProto.parseFrom(bytes), conv.embeddingVertex(),
+                    conv.dropped(), conv.inputShape(), conv.embeddingDim(), conv.outputShape());
         }
         long size = Dl4jToOnnx.writeBytes(bytes, target);
         printSummary(conv, size, checkLine);
@@ -283,14 +314,45 @@ public final class ExportCli implements Callable<Integer> {
             throw new Cli.Failure("cannot convert Keras model: " + message(e), e);
         }
         byte[] bytes = conv.model().toByteArray();
+        if (int8.enabled()) {
+            out.printf(Locale.ROOT, "converted %s to float32 in memory; quantising to int8%n", file);
+            bytes = int8.apply(bytes, alignTemplate != null, out);
+        }
         AtomicFiles.writeBytes(target, bytes);
-        OnnxMl.ModelProto m = conv.model();
+        OnnxMl.ModelProto m = OnnxMl.ModelProto.parseFrom(bytes);
         out.printf(Locale.ROOT, "exported %s (Keras model '%s', %d layers) -> %s%n", file, conv.modelName(), conv.layers(), output);
         out.println("  inputs:  " + m.getGraph().getInputList().stream().map(OnnxModels::describe).collect(Collectors.joining(", ")));
         out.println("  outputs: " + m.getGraph().getOutputList().stream().map(OnnxModels::describe).collect(Collectors.joining(", ")));
         out.println("  ops:     " + OnnxModels.opCounts(m).entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
                 .collect(Collectors.joining(", ")) + " (" + m.getGraph().getNodeCount() + " nodes)");
-        out.printf(Locale.ROOT, "  parameters: %,d (%s), %,d bytes%n", OnnxModels.parameterCount(m), fp16 ? "float16" : "float32", bytes.length);
+        out.printf(Locale.ROOT, "  parameters: %,d (%s), %,d bytes%n", OnnxModels.parameterCount(m),
+                int8.enabled() ? "int8 weights, int32 bias, plus scales" : fp16 ? "float16" : "float32", bytes.length);
+        out.flush();
+        return Cli.OK;
+    }
+
+    /** {@code --from-onnx FILE --int8}: quantises an existing float32 ONNX model. */
+    private int quantizeOnnx(Path model, Path target) throws Exception {
+        if (!Files.isRegularFile(model)) {
+            throw new Cli.Failure("ONNX model not found: " + model);
+        }
+        byte[] fp32 = Files.readAllBytes(model);
+        OnnxMl.ModelProto m;
+        try {
+            m = OnnxMl.ModelProto.parseFrom(fp32);
+        } catch (InvalidProtocolBufferException e) {
+            throw new Cli.Failure("not an ONNX model: " + model + ": " + message(e), e);
+        }
+        boolean template = m.getMetadataPropsList().stream().anyMatch(p -> p.getKey().equals(Preprocessing.ALIGN_TEMPLATE_KEY));
+        out.printf(Locale.ROOT, "quantising %s -> %s%n", model, output);
+        byte[] bytes = int8.apply(fp32, template, out);
+        long size = Dl4jToOnnx.writeBytes(bytes, target);
+        OnnxMl.ModelProto q = OnnxMl.ModelProto.parseFrom(bytes);
+        out.printf(Locale.ROOT, "  opset %d, IR version %d%n", q.getOpsetImport(0).getVersion(), q.getIrVersion());
+        out.println("  ops:     " + OnnxModels.opCounts(q).entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
+                .collect(Collectors.joining(", ")) + " (" + q.getGraph().getNodeCount() + " nodes)");
+        out.printf(Locale.ROOT, "  file size: %,d bytes (float32: %,d)%n", size, fp32.length);
+        out.flush();
         return Cli.OK;
     }
 
@@ -304,7 +366,8 @@ public final class ExportCli implements Callable<Integer> {
         out.println("  outputs: " + m.getGraph().getOutputList().stream().map(OnnxModels::describe).collect(Collectors.joining(", ")));
         out.println("  ops:     " + ops.entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
                 .collect(Collectors.joining(", ")) + " (" + m.getGraph().getNodeCount() + " nodes)");
-        out.printf(Locale.ROOT, "  parameters: %,d (%s)%n", OnnxModels.parameterCount(m), fp16 ? "float16" : "float32");
+        out.printf(Locale.ROOT, "  parameters: %,d (%s)%n", OnnxModels.parameterCount(m),
+                int8.enabled() ? "int8 weights, int32 bias, plus scales" : fp16 ? "float16" : "float32");
         out.printf(Locale.ROOT, "  file size: %,d bytes%n", size);
         out.println("  embedding: DL4J vertex '" + conv.embeddingVertex() + "', dropped " + conv.dropped());
         out.println("  metadata: " + m.getMetadataPropsCount() + " spherekit.* entries");

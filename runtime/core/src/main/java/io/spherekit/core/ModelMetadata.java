@@ -186,7 +186,21 @@ public final class ModelMetadata {
          * {@link #INPUT_ALIGN_TEMPLATE}) or {@code crop} (the fixed crop box); the runtime's default mode. Absent
          * means {@code crop}.
          */
-        INPUT_ALIGN("input.align", Type.ALIGN_MODE);
+        INPUT_ALIGN("input.align", Type.ALIGN_MODE),
+        /** {@code int8-qdq} for a statically quantised model (QuantizeLinear/DequantizeLinear form). */
+        QUANTIZATION("quantization", Type.TEXT),
+        /** The quantisation scheme in words (weight and activation types, granularity). */
+        QUANTIZATION_SCHEME("quantization.scheme", Type.TEXT),
+        /** The calibration set: the folder's or pair list's name (never a path). */
+        CALIBRATION_SET("quantization.calibration.set", Type.NAME),
+        /** Images the calibration used. */
+        CALIBRATION_COUNT("quantization.calibration.count", Type.POSITIVE_INT),
+        /** SHA-256 over the calibration images' relative paths, sizes and bytes. */
+        CALIBRATION_SHA256("quantization.calibration.sha256", Type.SHA256),
+        /** Range method: {@code minmax}, {@code percentile 99.99} or {@code entropy}. */
+        CALIBRATION_METHOD("quantization.calibration.method", Type.TEXT),
+        /** How calibration images became model inputs: {@code crop} (the fixed box) or {@code detect} (aligned). */
+        CALIBRATION_ALIGN("quantization.calibration.align", Type.TEXT);
 
         private final String key;
         private final Type type;

@@ -1,0 +1,135 @@
+package io.spherekit.exporter.quant;
+
+import ai.onnxruntime.OrtException;
+import io.spherekit.core.SphereKitException;
+import io.spherekit.core.cli.Cli;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * The {@code --int8} options of {@code export-model} (a picocli mixin), and the step that applies them to the
+ * exported float32 bytes.
+ */
+public final class Int8Options {
+
+    /** Default {@code --calibration-count}. */
+    public static final int DEFAULT_COUNT = 300;
+
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
+
+    @Option(names = "--int8", description = "Write a statically quantised int8 model (QDQ form: int8 weights per output"
+            + " channel, int32 bias, uint8 activations per tensor), calibrated on --calibration.")
+    boolean enabled;
+
+    @Option(names = "--calibration", paramLabel = "DIR|PAIRS.txt", description = "Calibration images for --int8: a"
+            + " folder of face images (searched recursively) or an LFW pair list (its images under"
+            + " --calibration-images). They go through the model's own preprocessing.")
+    Path calibration;
+
+    @Option(names = "--calibration-images", paramLabel = "DIR", description = "Image root of a pair list given to"
+            + " --calibration (default: lfw-deepfunneled next to the list).")
+    Path calibrationImages;
+
+    @Option(names = "--calibration-method", paramLabel = "minmax|percentile|entropy", defaultValue = "minmax",
+            description = "Activation range: minmax (observed min/max), percentile (--calibration-percentile of |x|)"
+                    + " or entropy (TensorRT's KL-divergence threshold, 2048 bins, 128 levels). Default: ${DEFAULT-VALUE}.")
+    String method;
+
+    @Option(names = "--calibration-percentile", paramLabel = "P", defaultValue = "" + CalibrationMethod.DEFAULT_PERCENTILE,
+            description = "Percentile of --calibration-method percentile, in (0,100]. Default: ${DEFAULT-VALUE}.")
+    double percentile;
+
+    @Option(names = "--calibration-count", paramLabel = "N", defaultValue = "" + DEFAULT_COUNT,
+            description = "Calibration images to use, evenly spaced over the sorted set. Default: ${DEFAULT-VALUE}.")
+    int count;
+
+    @Option(names = "--calibration-align", paramLabel = "crop|detect", description = "How calibration images become"
+            + " model inputs: crop (the model's fixed crop box) or detect (BlazeFace + alignment, as serving with"
+            + " --align detect; images without a face are skipped). Default: detect when the model's metadata names an"
+            + " alignment template (spherekit.input.align.template), else crop.")
+    String align;
+
+    @Option(names = "--detector", paramLabel = "DETECTOR.onnx", description = "Face detector for --calibration-align"
+            + " detect (default: the one the build fetches).")
+    Path detector;
+
+    @Option(names = "--int8-activations", paramLabel = "uint8|int8", defaultValue = "uint8",
+            description = "Integer type of the activations (uint8 is what ONNX Runtime's x86 kernels prefer with int8"
+                    + " weights). Default: ${DEFAULT-VALUE}.")
+    String activations;
+
+    /** @return whether {@code --int8} was given */
+    public boolean enabled() {
+        return enabled;
+    }
+
+    /** Usage checks: {@code --calibration} is required with {@code --int8}, values in range. */
+    public void validate() {
+        CommandLine cl = mixee.commandLine();
+        if (!enabled) {
+            if (calibration != null) {
+                throw new CommandLine.ParameterException(cl, "--calibration needs --int8");
+            }
+            return;
+        }
+        if (calibration == null) {
+            throw new CommandLine.ParameterException(cl, "--int8 needs --calibration DIR|PAIRS.txt");
+        }
+        if (count < 1) {
+            throw new CommandLine.ParameterException(cl, "--calibration-count must be >= 1, got " + count);
+        }
+        if (!(percentile > 0 && percentile <= 100)) {
+            throw new CommandLine.ParameterException(cl, "--calibration-percentile must be in (0,100], got " + percentile);
+        }
+        try {
+            CalibrationMethod.parse(method);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cl, "--calibration-method: " + e.getMessage());
+        }
+        if (align != null && !align.equals("crop") && !align.equals("detect")) {
+            throw new CommandLine.ParameterException(cl, "--calibration-align must be crop or detect, got '" + align + "'");
+        }
+        if (!activations.equalsIgnoreCase("uint8") && !activations.equalsIgnoreCase("int8")) {
+            throw new CommandLine.ParameterException(cl, "--int8-activations must be uint8 or int8, got '" + activations + "'");
+        }
+    }
+
+    /**
+     * Quantises float32 model bytes as the options say, printing one summary block to {@code out}.
+     *
+     * @param alignTemplateInMetadata whether the model's metadata names an alignment template (the default of
+     *                                {@code --calibration-align})
+     * @return the int8 model bytes
+     * @throws Cli.Failure naming the calibration set or model when quantisation is refused or fails
+     */
+    public byte[] apply(byte[] fp32, boolean alignTemplateInMetadata, PrintStream out) {
+        boolean detect = align == null ? alignTemplateInMetadata : align.equals("detect");
+        Int8Export.Options o = Int8Export.Options.defaults()
+                .withMethod(CalibrationMethod.parse(method))
+                .withPercentile(percentile)
+                .withActivations(QdqQuantizer.ActivationType.valueOf(activations.toUpperCase(Locale.ROOT)))
+                .withDetect(detect, detector);
+        try {
+            CalibrationSet set = CalibrationSet.open(calibration, calibrationImages, count);
+            Int8Export.Result r = Int8Export.quantize(fp32, set, o);
+            out.printf(Locale.ROOT, "  int8: QDQ, %s calibration on %d images of %s (%s%s), %d activation tensors%n",
+                    o.describeMethod(), r.images(), set.name(), detect ? "detect + align" : "fixed crop",
+                    r.skipped() > 0 ? ", " + r.skipped() + " without a face skipped" : "", r.tensors());
+            out.printf(Locale.ROOT, "  int8 vs float32 on the calibration images: cosine min %.5f, mean %.5f%n",
+                    r.minCosine(), r.meanCosine());
+            return r.model().toByteArray();
+        } catch (SphereKitException | IOException e) {
+            throw new Cli.Failure(e.getMessage(), e);
+        } catch (OrtException e) {
+            throw new Cli.Failure("calibration failed in ONNX Runtime: " + e.getMessage(), e);
+        }
+    }
+}
