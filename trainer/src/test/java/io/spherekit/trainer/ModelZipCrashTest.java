@@ -1,5 +1,6 @@
 package io.spherekit.trainer;
 
+import io.spherekit.core.io.CrashTests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -58,7 +59,7 @@ class ModelZipCrashTest {
             Thread.sleep(delays.nextInt(100)); // a random point inside (or just after) the current save
             p.destroyForcibly();
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-            next += writes;
+            next = CrashTests.nextAfterKill(out, next + writes);
 
             ComputationGraph g = ModelIO.load(file, true).graph();
             INDArray params = g.params();

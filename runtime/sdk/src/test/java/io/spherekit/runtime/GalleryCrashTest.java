@@ -1,5 +1,6 @@
 package io.spherekit.runtime;
 
+import io.spherekit.core.io.CrashTests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,7 +54,7 @@ class GalleryCrashTest {
             Thread.sleep(delays.nextInt(60)); // a random point inside (or just after) the current save
             p.destroyForcibly();
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-            next += writes;
+            next = CrashTests.nextAfterKill(out, next + writes);
 
             Gallery g = Gallery.load(file);
             assertTrue(g.modelId().startsWith("gen-"), g.modelId());

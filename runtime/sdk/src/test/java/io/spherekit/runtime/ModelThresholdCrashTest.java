@@ -1,5 +1,6 @@
 package io.spherekit.runtime;
 
+import io.spherekit.core.io.CrashTests;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -72,7 +73,7 @@ class ModelThresholdCrashTest {
             Thread.sleep(delays.nextInt(80)); // a random point inside (or just after) the current rewrite
             p.destroyForcibly();
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-            next += writes;
+            next = CrashTests.nextAfterKill(out, next + writes);
 
             try (FaceEmbedder e = FaceEmbedder.builder().setModelPath(model).optProvider(Provider.CPU)
                     .optIntraOpThreads(1).build()) {

@@ -57,7 +57,7 @@ class ReportCrashTest {
             Thread.sleep(delays.nextInt(40)); // a random point inside (or just after) the current writes
             p.destroyForcibly();
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-            next += writes;
+            next = CrashTests.nextAfterKill(out, next + writes);
 
             JsonNode j = JSON.readTree(report.toFile());
             int gen = j.path("generation").asInt(-1);
