@@ -57,7 +57,7 @@ class ModelZipCrashTest {
                 assertTrue(line != null, "the writer ended before writing");
             }
             Thread.sleep(delays.nextInt(100)); // a random point inside (or just after) the current save
-            p.destroyForcibly();
+            p.toHandle().destroyForcibly(); // SIGKILL; unlike Process.destroyForcibly it keeps the output open to read to its end
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
             next = CrashTests.nextAfterKill(out, next + writes);
 

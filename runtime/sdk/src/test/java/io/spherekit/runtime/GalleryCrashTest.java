@@ -52,7 +52,7 @@ class GalleryCrashTest {
                 assertTrue(line != null && line.startsWith("writing "), "child said: " + line);
             }
             Thread.sleep(delays.nextInt(60)); // a random point inside (or just after) the current save
-            p.destroyForcibly();
+            p.toHandle().destroyForcibly(); // SIGKILL; unlike Process.destroyForcibly it keeps the output open to read to its end
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
             next = CrashTests.nextAfterKill(out, next + writes);
 

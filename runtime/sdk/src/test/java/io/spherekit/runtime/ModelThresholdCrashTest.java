@@ -71,7 +71,7 @@ class ModelThresholdCrashTest {
                 assertTrue(line != null, "the writer ended before writing");
             }
             Thread.sleep(delays.nextInt(80)); // a random point inside (or just after) the current rewrite
-            p.destroyForcibly();
+            p.toHandle().destroyForcibly(); // SIGKILL; unlike Process.destroyForcibly it keeps the output open to read to its end
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
             next = CrashTests.nextAfterKill(out, next + writes);
 

@@ -12,7 +12,8 @@ public final class CrashTests {
      * The first generation no killed child can have started: after the kill the child may have announced (and even
      * finished) more writes than the test read before killing it, so the rest of its output is read to its end.
      *
-     * @param out  the dead child's output (reading ends at EOF, since the process is gone)
+     * @param out  the dead child's output (reading ends at EOF, since the process is gone); kill the child with
+     *             {@code process.toHandle().destroyForcibly()}, since {@code Process.destroyForcibly()} closes this stream
      * @param next the first generation after those the test saw announced
      * @return {@code max(next, 1 + the last announced generation)}
      */

@@ -55,7 +55,7 @@ class ReportCrashTest {
                 assertTrue(line != null && line.startsWith("writing "), "child said: " + line);
             }
             Thread.sleep(delays.nextInt(40)); // a random point inside (or just after) the current writes
-            p.destroyForcibly();
+            p.toHandle().destroyForcibly(); // SIGKILL; unlike Process.destroyForcibly it keeps the output open to read to its end
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
             next = CrashTests.nextAfterKill(out, next + writes);
 
