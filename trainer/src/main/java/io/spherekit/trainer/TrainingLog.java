@@ -14,6 +14,8 @@ import org.jfree.data.xy.XYSeriesCollection;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +30,9 @@ import java.util.Map;
  * <p>{@code loss.png} is a finished file, rewritten atomically ({@link AtomicFiles}) after every epoch.
  * {@code train-log.jsonl} is an append-only log, deliberately not written through {@link AtomicFiles}: it grows
  * one flushed line per record while training runs (appended to on {@code --resume}), so a crash can at most cut
- * its last line.
+ * its last line (a kill during the line's write, or power loss before the OS wrote it out). Appending drops such a
+ * cut last line first, so a resumed run never glues its first record onto the remains of a killed run's last one:
+ * every line of the file stays one whole JSON object.
  */
 final class TrainingLog implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -39,7 +43,11 @@ final class TrainingLog implements AutoCloseable {
 
     TrainingLog(Path dir, boolean append) throws IOException {
         this.dir = Files.createDirectories(dir);
-        this.jsonl = Files.newBufferedWriter(dir.resolve("train-log.jsonl"), StandardCharsets.UTF_8,
+        Path file = dir.resolve("train-log.jsonl");
+        if (append) {
+            dropCutLastLine(file);
+        }
+        this.jsonl = Files.newBufferedWriter(file, StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE);
     }
@@ -61,6 +69,29 @@ final class TrainingLog implements AutoCloseable {
         m.putAll(values);
         write(m);
         plot();
+    }
+
+    /** Truncates {@code file} after its last newline, removing a last line that a crash cut short (no newline). */
+    static void dropCutLastLine(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            return;
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            long end = ch.size();
+            ByteBuffer one = ByteBuffer.allocate(1);
+            while (end > 0) {
+                one.clear();
+                ch.read(one, end - 1);
+                if (one.get(0) == '\n') {
+                    break;
+                }
+                end--;
+            }
+            if (end < ch.size()) {
+                ch.truncate(end);
+                ch.force(true);
+            }
+        }
     }
 
     private void write(Map<String, ?> m) throws IOException {

@@ -6,6 +6,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import io.spherekit.core.SphereKitException;
@@ -34,6 +35,11 @@ import org.slf4j.LoggerFactory;
  * pixels scaled to [-1, 1]) and four float outputs: scores {@code [1, 512, 1]} and {@code [1, 384, 1]}, regressors
  * {@code [1, 512, 16]} and {@code [1, 384, 16]} (matched by shape, not name). The default model file is
  * {@link #defaultModelPath()}.
+ *
+ * <p>The detector's ONNX Runtime session logs at ERROR level only, not the default WARNING: at load, ONNX Runtime
+ * warns "Removing initializer 'const_fold_opt__…'. It is not used by any node" for constants the model's converter
+ * left unused, a harmless property of this third-party file. Errors are still logged, and the sessions of
+ * {@link FaceEmbedder}'s (the user's) models keep their warnings.
  *
  * <p><b>Input</b>: the image is letterboxed onto a black square of side
  * {@code max(W, H, min(W, H) · (1 + 2·padding))}, the image centred ({@code padding} = {@value #DEFAULT_PADDING} by
@@ -158,7 +164,7 @@ public final class FaceDetector implements AutoCloseable {
         this.padding = b.padding;
         this.env = LargeStack.environment();
         FaceEmbedder.Builder sessionSpec = FaceEmbedder.builder().setModelPath(modelPath).optProvider(b.provider)
-                .optIntraOpThreads(b.intraOpThreads);
+                .optIntraOpThreads(b.intraOpThreads).sessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
         FaceEmbedder.Opened opened;
         try {
             opened = FaceEmbedder.open(sessionSpec);

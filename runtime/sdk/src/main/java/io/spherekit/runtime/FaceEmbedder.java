@@ -11,6 +11,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
@@ -230,6 +231,9 @@ public final class FaceEmbedder implements AutoCloseable {
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
             if (b.intraOpThreads > 0) {
                 opts.setIntraOpNumThreads(b.intraOpThreads);
+            }
+            if (b.sessionLogLevel != null) {
+                opts.setSessionLogLevel(b.sessionLogLevel);
             }
             if (cuda) {
                 try {
@@ -706,8 +710,19 @@ public final class FaceEmbedder implements AutoCloseable {
         private FaceDetector.Builder detectorIfAligned;
         private AlignmentTemplate alignmentTemplate;
         private ModelCard card;
+        private OrtLoggingLevel sessionLogLevel;
 
         private Builder() {
+        }
+
+        /**
+         * The ONNX Runtime log level of this model's session only (the environment's default, WARNING, when not
+         * set): {@link FaceDetector} raises it to ERROR for its third-party model. Not public: a user's model
+         * keeps ONNX Runtime's warnings.
+         */
+        Builder sessionLogLevel(OrtLoggingLevel level) {
+            this.sessionLogLevel = level;
+            return this;
         }
 
         /**

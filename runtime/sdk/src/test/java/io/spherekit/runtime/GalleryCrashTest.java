@@ -1,9 +1,9 @@
 package io.spherekit.runtime;
 
-import io.spherekit.core.io.CrashTests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.spherekit.core.io.CrashTests;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;

@@ -1,10 +1,10 @@
 package io.spherekit.runtime;
 
-import io.spherekit.core.io.CrashTests;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.spherekit.core.io.CrashTests;
 import io.spherekit.core.Preprocessing;
 import java.awt.Color;
 import java.awt.Graphics2D;

@@ -102,7 +102,7 @@ public final class FaceCache {
             return FaceDataset.load(ids, pre, margin, threads, failOnCorrupt, progress, landmarks, template);
         }
         String key = key(ids, pre, margin, landmarks, template);
-        Path file = cacheDir.resolve("faces-" + key.substring(0, 16) + ".bin");
+        Path file = file(cacheDir, key);
         if (Files.isRegularFile(file)) {
             try {
                 FaceDataset d = read(file, key, pre, margin);
@@ -126,6 +126,11 @@ public final class FaceCache {
             log.println("\ncache: could not write " + file + " (" + e.getMessage() + "); continuing without it");
         }
         return d;
+    }
+
+    /** The cache file of {@code key} in {@code cacheDir}: {@code faces-<first 16 hex digits of the key>.bin}. */
+    static Path file(Path cacheDir, String key) {
+        return cacheDir.resolve("faces-" + key.substring(0, 16) + ".bin");
     }
 
     static void write(FaceDataset d, String key, Path file) throws IOException {
