@@ -465,7 +465,8 @@ public final class FaceEmbedder implements AutoCloseable {
         double std = pixelStd(hwc);
         if (std < MIN_PIXEL_STD) {
             throw new NoFaceException(String.format(Locale.ROOT, "no face found in %s: uniform image (pixel standard"
-                    + " deviation %.2f < %.1f levels in every channel)", name, std, MIN_PIXEL_STD));
+                    + " deviation %.2f < %.1f levels in every channel)", name, std, MIN_PIXEL_STD),
+                    NoFaceException.Reason.UNIFORM_IMAGE);
         }
     }
 

@@ -16,7 +16,12 @@ public class NoFaceException extends SphereKitException {
         /** No detection scored at least the detector's minimum (blank, uniform or face-less images). */
         NO_FACE("no face"),
         /** The largest face is narrower than {@link FaceDetector#MIN_FACE_PIXELS}. */
-        FACE_TOO_SMALL("face too small");
+        FACE_TOO_SMALL("face too small"),
+        /**
+         * The model-input pixels are uniform (a blank image, or a blank region under the fixed crop):
+         * {@link FaceEmbedder#MIN_PIXEL_STD}.
+         */
+        UNIFORM_IMAGE("uniform image");
 
         private final String text;
 

@@ -112,7 +112,8 @@ public final class Int8Export {
             Files.write(fp32File, fp32);
             List<float[]> inputs = new ArrayList<>();
             int skipped = 0;
-            int uniform = 0;
+            int uniform = 0; // refused by the embedder as uniform images
+            int uniformKept = 0;
             long[] chw;
             FaceDetector detector = o.detect()
                     ? FaceDetector.builder().optModelPath(o.detector() != null ? o.detector() : FaceDetector.defaultModelPath()).build()
@@ -131,22 +132,31 @@ public final class Int8Export {
                     try {
                         hwc = e.preprocess(img, f.toString());
                     } catch (NoFaceException ex) {
-                        skipped++;
+                        if (ex.reason() == NoFaceException.Reason.UNIFORM_IMAGE) {
+                            uniform++;
+                        } else {
+                            skipped++;
+                        }
                         continue;
                     }
-                    if (isUniform(hwc)) {
-                        uniform++;
+                    if (isUniform(hwc)) { // below this class's threshold, above the embedder's
+                        uniformKept++;
                     }
                     float[] t = new float[pre.tensorSize()];
                     pre.normalizeInto(hwc, false, t, 0);
                     inputs.add(t);
                 }
             }
+            if (inputs.isEmpty() && uniform == set.files().size()) {
+                throw new SphereKitException("calibration set " + set.source() + " refused: all " + uniform
+                        + " images are uniform (one colour after preprocessing), so every activation range would be"
+                        + " degenerate; calibrate on real face images");
+            }
             if (inputs.isEmpty()) {
                 throw new SphereKitException("calibration set " + set.source() + ": none of its " + set.files().size()
-                        + " images has a usable face; nothing to calibrate on");
+                        + " images has a usable face (" + uniform + " uniform); nothing to calibrate on");
             }
-            if (uniform == inputs.size()) {
+            if (uniformKept == inputs.size()) {
                 throw new SphereKitException("calibration set " + set.source() + " refused: all " + inputs.size()
                         + " images are uniform (one colour after preprocessing), so every activation range would be"
                         + " degenerate; calibrate on real face images");
