@@ -563,17 +563,24 @@ public final class FaceDetector implements AutoCloseable {
             int y0 = (int) Math.floor(fy);
             double wx = fx - x0;
             double wy = fy - y0;
+            // the four neighbours read once (black outside the image), then the same per-channel expression
+            int p00 = pixel(argb, w, h, x0, y0);
+            int p10 = pixel(argb, w, h, x0 + 1, y0);
+            int p01 = pixel(argb, w, h, x0, y0 + 1);
+            int p11 = pixel(argb, w, h, x0 + 1, y0 + 1);
             for (int c = 0; c < 3; c++) {
                 int shift = 16 - 8 * c;
-                acc[c] += (1 - wy) * ((1 - wx) * px(argb, w, h, x0, y0, shift) + wx * px(argb, w, h, x0 + 1, y0, shift))
-                        + wy * ((1 - wx) * px(argb, w, h, x0, y0 + 1, shift)
-                        + wx * px(argb, w, h, x0 + 1, y0 + 1, shift));
+                acc[c] += (1 - wy) * ((1 - wx) * ((p00 >> shift) & 0xFF) + wx * ((p10 >> shift) & 0xFF))
+                        + wy * ((1 - wx) * ((p01 >> shift) & 0xFF)
+                        + wx * ((p11 >> shift) & 0xFF));
             }
         }
 
-        private static int px(int[] argb, int w, int h, int x, int y, int shift) {
-            return x < 0 || y < 0 || x >= w || y >= h ? 0 : (argb[y * w + x] >> shift) & 0xFF;
+        /** @return the ARGB pixel at (x, y), or 0 (black) outside the image */
+        private static int pixel(int[] argb, int w, int h, int x, int y) {
+            return x < 0 || y < 0 || x >= w || y >= h ? 0 : argb[y * w + x];
         }
+
     }
 
     /** @return the model file in use */
