@@ -318,6 +318,14 @@ public final class Dl4jToOnnx {
                     && types.get(name) instanceof InputType.InputTypeRecurrent r) {
                 types.put(name, InputType.feedForward(r.getSize()));
             }
+            // DL4J M2.1 types a Bidirectional layer's output sequence with an unknown length; a recurrent layer
+            // keeps its input's length.
+            if (Recurrent.cell(Mappers.layerOf(net.vertices().get(name))) != null
+                    && types.get(name) instanceof InputType.InputTypeRecurrent r && r.getTimeSeriesLength() <= 0
+                    && types.get(net.inputs().get(name).get(0)) instanceof InputType.InputTypeRecurrent ri
+                    && ri.getTimeSeriesLength() > 0) {
+                types.put(name, InputType.recurrent(r.getSize(), ri.getTimeSeriesLength(), r.getFormat()));
+            }
         }
         InputType outType = types.get(embedding);
         if (Mappers.layerOf(net.vertices().get(embedding)) instanceof LossLayer) {
