@@ -11,6 +11,7 @@ import org.deeplearning4j.nn.conf.layers.EmbeddingLayer;
 import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
 import org.deeplearning4j.nn.conf.layers.LSTM;
 import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional;
 import org.deeplearning4j.nn.conf.layers.recurrent.LastTimeStep;
 import org.deeplearning4j.nn.conf.layers.recurrent.SimpleRnn;
@@ -232,6 +233,48 @@ final class Recurrent {
             OnnxValue seq = emit(ctx, name, u, in.get(0), false);
             return ctx.finalNode(OnnxOp.GATHER, name, List.of(seq, ctx.onnx().longInitializer(name + "_last", new long[]{t - 1})),
                     Map.of("axis", 2L));
+        }
+    }
+
+    /**
+     * {@link RnnOutputLayer} (NCW) → a 1-D Conv with kernel 1: W {@code [nIn, nOut]} transposed to
+     * {@code [nOut, nIn, 1]}, bias, then the activation (softmax over axis 1, the features of each time step, as
+     * DL4J applies it); the loss is dropped.
+     */
+    static final class RnnOutput implements VertexMapper {
+        @Override public String description() { return "RnnOutputLayer (NCW) -> Conv 1-D kernel 1 (+ activation, softmax per time step; loss dropped)"; }
+
+        @Override public boolean supports(GraphVertex v) { return Mappers.layerOf(v) instanceof RnnOutputLayer; }
+
+        @Override
+        public OnnxValue map(MappingContext ctx, String name, GraphVertex v, List<OnnxValue> in) {
+            RnnOutputLayer o = (RnnOutputLayer) Mappers.layerOf(v);
+            if (o.getRnnDataFormat() != null && o.getRnnDataFormat() != RNNFormat.NCW) {
+                throw new ExportException("RnnOutputLayer '" + name + "' uses data format " + o.getRnnDataFormat() + " (only NCW is supported)");
+            }
+            InputType.InputTypeRecurrent r = sequenceInput(ctx, name);
+            long nIn = o.getNIn();
+            long nOut = o.getNOut();
+            if (nIn != r.getSize()) {
+                throw new ExportException("RnnOutputLayer '" + name + "' has nIn " + nIn + " but its input has " + r.getSize() + " features");
+            }
+            // Softmax runs over axis 1, the features of each step of [N, nOut, T]: checked as on a 2-D output.
+            Activations.check(name, o.getActivationFn(), InputType.feedForward(nOut));
+            Set<String> keys = o.hasBias() ? Set.of("W", "b") : Set.of("W");
+            ctx.checkParams(name, keys, keys);
+            float[] dw = ctx.param(name, "W", nIn, nOut);
+            float[] w = new float[dw.length];
+            for (int i = 0; i < nIn; i++) {
+                for (int j = 0; j < nOut; j++) {
+                    w[(int) (j * nIn + i)] = dw[(int) (i * nOut + j)];
+                }
+            }
+            Map<String, Object> attrs = new LinkedHashMap<>();
+            attrs.put("kernel_shape", new long[]{1});
+            attrs.put("strides", new long[]{1});
+            attrs.put("pads", new long[]{0, 0});
+            return Mappers.conv(ctx, name, OnnxOp.CONV, in.get(0), w, new long[]{nOut, nIn, 1},
+                    o.hasBias() ? ctx.param(name, "b", nOut) : null, attrs, o.getActivationFn());
         }
     }
 

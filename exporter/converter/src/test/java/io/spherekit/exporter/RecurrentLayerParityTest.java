@@ -12,6 +12,7 @@ import org.deeplearning4j.nn.conf.layers.EmbeddingLayer;
 import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
 import org.deeplearning4j.nn.conf.layers.GravesLSTM;
 import org.deeplearning4j.nn.conf.layers.LSTM;
+import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional;
 import org.deeplearning4j.nn.conf.layers.recurrent.LastTimeStep;
 import org.deeplearning4j.nn.conf.layers.recurrent.SimpleRnn;
@@ -23,6 +24,7 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.ByteBuffer;
@@ -136,6 +138,11 @@ class RecurrentLayerParityTest {
         c.add(new Case("last time step lstm", SEQ, 0, new LastTimeStep(lstm(Activation.TANH, Activation.SIGMOID))));
         c.add(new Case("last time step bidirectional simple rnn ADD", SEQ, 0,
                 new LastTimeStep(new Bidirectional(Bidirectional.Mode.ADD, rnn(Activation.TANH)))));
+        c.add(new Case("rnn output layer softmax", SEQ, 0,
+                new RnnOutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(4).activation(Activation.SOFTMAX).build()));
+        // (DL4J M2.1's own RnnOutputLayer fails without a bias: a null bias row vector in its forward pass.)
+        c.add(new Case("lstm + rnn output layer tanh", SEQ, 0, lstm(Activation.TANH, Activation.SIGMOID),
+                new RnnOutputLayer.Builder(LossFunctions.LossFunction.MSE).nOut(6).activation(Activation.TANH).build()));
         c.add(new Case("embedding sequence + lstm + last step + dense", InputType.recurrent(1, T), 11,
                 new EmbeddingSequenceLayer.Builder().nIn(11).nOut(NIN).inputLength(T).activation(Activation.IDENTITY).build(),
                 new LSTM.Builder().nIn(NIN).nOut(H).activation(Activation.TANH).build(),
