@@ -85,6 +85,61 @@ final class Recurrent {
         return l instanceof LSTM || l instanceof SimpleRnn ? (BaseRecurrentLayer) l : null;
     }
 
+    /** Whether {@code layer} (a layer configuration, or null) outputs a sequence as long as its input. */
+    static boolean keepsLength(Object layer) {
+        return layer instanceof BaseRecurrentLayer || layer instanceof Bidirectional;
+    }
+
+    /** Whether {@code layer} (a layer configuration, or null) reads an NCW sequence whose length must be given. */
+    static boolean needsSequenceInput(Object layer) {
+        return layer instanceof BaseRecurrentLayer || layer instanceof Bidirectional || layer instanceof LastTimeStep
+                || layer instanceof RnnOutputLayer || layer instanceof EmbeddingSequenceLayer;
+    }
+
+    /**
+     * The configuration checks of a recurrent layer (data format, layer norm, activations, the Bidirectional's
+     * layers), for the converter's pre-pass: nothing for other layers.
+     *
+     * @throws ExportException naming the layer and the problem
+     */
+    static void precheck(String name, Layer layer) {
+        Layer l = layer instanceof LastTimeStep t ? t.getUnderlying() : layer;
+        if (!(l instanceof Bidirectional) && cell(l) == null) {
+            if (layer instanceof LastTimeStep) {
+                throw new ExportException("LastTimeStep '" + name + "': underlying " + l.getClass().getName()
+                        + " is not supported (LSTM, SimpleRnn, Bidirectional of either)");
+            }
+            return;
+        }
+        List<Layer> cells = new ArrayList<>();
+        if (l instanceof Bidirectional b) {
+            cells.add(b.getFwd());
+            cells.add(b.getBwd());
+            if (b.getRNNDataFormat() != null && b.getRNNDataFormat() != RNNFormat.NCW) {
+                throw new ExportException("Bidirectional '" + name + "' uses data format " + b.getRNNDataFormat() + " (only NCW is supported)");
+            }
+        } else {
+            cells.add(l);
+        }
+        for (Layer c : cells) {
+            if (cell(c) == null) {
+                throw new ExportException("Bidirectional '" + name + "': wrapped layer " + c.getClass().getName()
+                        + " is not supported (LSTM, SimpleRnn)");
+            }
+            BaseRecurrentLayer r = (BaseRecurrentLayer) c;
+            if (r.getRnnDataFormat() != null && r.getRnnDataFormat() != RNNFormat.NCW) {
+                throw new ExportException("recurrent layer '" + name + "' uses data format " + r.getRnnDataFormat() + " (only NCW is supported)");
+            }
+            if (r instanceof SimpleRnn s && s.isHasLayerNorm()) {
+                throw new ExportException("SimpleRnn '" + name + "' uses layer normalisation, which is not supported");
+            }
+            onnxActivation(name, r.getActivationFn(), false);
+            if (r instanceof LSTM lstm) {
+                onnxActivation(name, lstm.getGateActivationFn(), true);
+            }
+        }
+    }
+
     static InputType.InputTypeRecurrent sequenceInput(MappingContext ctx, String name) {
         if (!(ctx.inputType(name) instanceof InputType.InputTypeRecurrent r) || r.getFormat() != RNNFormat.NCW
                 || r.getTimeSeriesLength() <= 0) {

@@ -12,11 +12,13 @@ import org.deeplearning4j.nn.conf.layers.EmbeddingLayer;
 import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
 import org.deeplearning4j.nn.conf.layers.GravesLSTM;
 import org.deeplearning4j.nn.conf.layers.LSTM;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional;
 import org.deeplearning4j.nn.conf.layers.recurrent.LastTimeStep;
 import org.deeplearning4j.nn.conf.layers.recurrent.SimpleRnn;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -36,6 +38,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.UnaryOperator;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -293,12 +296,81 @@ class RecurrentLayerParityTest {
     }
 
     @Test
-    void refusesGravesLstmAndLayerNormRnn() {
-        ExportException e = assertThrows(ExportException.class, () -> new Case("graves", SEQ, 0,
-                new GravesLSTM.Builder().nOut(H).build()).build().convert(Dl4jToOnnx.Options.defaults()));
-        assertTrue(e.getMessage().contains("GravesLSTM") && e.getMessage().contains("not supported"), e.getMessage());
-        e = assertThrows(ExportException.class, () -> new Case("ln", SEQ, 0,
-                new SimpleRnn.Builder().nOut(H).hasLayerNorm(true).build()).build().convert(Dl4jToOnnx.Options.defaults()));
-        assertTrue(e.getMessage().contains("layer normalisation"), e.getMessage());
+    void refusesGravesLstmLayerNormRnnAndOtherActivationsInOneError() {
+        ExportException e = assertThrows(ExportException.class, () -> new Case("refused", SEQ, 0,
+                new SimpleRnn.Builder().nOut(H).hasLayerNorm(true).build(),
+                new GravesLSTM.Builder().nOut(H).build(),
+                new Bidirectional(new GravesLSTM.Builder().nOut(H).build())).build().convert(Dl4jToOnnx.Options.defaults()));
+        String m = e.getMessage();
+        assertTrue(m.contains("'l0'") && m.contains("layer normalisation"), m);
+        assertTrue(m.contains("'l1'") && m.contains(GravesLSTM.class.getName() + " is not supported"), m);
+        assertTrue(m.contains("Bidirectional 'l2'") && m.contains("GravesLSTM"), m);
+        e = assertThrows(ExportException.class, () -> new Case("lstm elu", SEQ, 0,
+                new LSTM.Builder().nOut(H).activation(Activation.ELU).build()).build().convert(Dl4jToOnnx.Options.defaults()));
+        assertTrue(e.getMessage().contains("'l0'") && e.getMessage().contains("ELU") && e.getMessage().contains("TanH"), e.getMessage());
+    }
+
+    static MultiLayerNetwork mln(long seed, org.deeplearning4j.nn.conf.layers.Layer... layers) {
+        NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder().seed(1).dataType(DataType.FLOAT)
+                .updater(new Sgd(0.1)).list();
+        for (org.deeplearning4j.nn.conf.layers.Layer l : layers) {
+            b.layer(l);
+        }
+        MultiLayerNetwork n = new MultiLayerNetwork(b.build());
+        n.init();
+        Nd4j.getRandom().setSeed(seed);
+        for (Layer l : n.getLayers()) {
+            for (INDArray p : l.paramTable().values()) {
+                p.assign(Nd4j.randn(p.dataType(), p.shape()).muli(0.5));
+            }
+        }
+        return n;
+    }
+
+    /** A MultiLayerNetwork starting with an EmbeddingLayer converts without an input type: [N, 1] indices. */
+    @Test
+    void multiLayerNetworkWithEmbeddingInfersItsInput() throws Exception {
+        MultiLayerNetwork n = mln(3, new EmbeddingLayer.Builder().nIn(13).nOut(6).activation(Activation.IDENTITY).build(),
+                new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(6).nOut(5).activation(Activation.SOFTMAX).build());
+        Dl4jToOnnx.Conversion conv = Dl4jToOnnx.convert(n, Map.of(), Dl4jToOnnx.Options.defaults());
+        assertArrayEquals(new long[]{1}, conv.inputShape());
+        Case c = new Case("mln embedding", InputType.feedForward(1), 13);
+        try (OrtSession s = Parity.session(conv.model())) {
+            for (int batch : new int[]{1, 7}) {
+                Parity.Result r = compare(c, new Parity.Net("mln", n, InputType.feedForward(1)), conv, s, batch, batch);
+                assertTrue(r.maxAbs() > 1e-3 && r.relative() <= StandardLayerParityTest.TOL, "relative " + r.relative());
+            }
+        }
+    }
+
+    /** A MultiLayerNetwork starting with an LSTM needs the sequence length: refused without it, exact with it. */
+    @Test
+    void multiLayerNetworkWithLstm() throws Exception {
+        MultiLayerNetwork n = mln(4, new LSTM.Builder().nIn(NIN).nOut(H).activation(Activation.TANH).build(),
+                new RnnOutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(H).nOut(4).activation(Activation.SOFTMAX).build());
+        ExportException e = assertThrows(ExportException.class, () -> Dl4jToOnnx.convert(n, Map.of(), Dl4jToOnnx.Options.defaults()));
+        assertTrue(e.getMessage().contains("InputType.recurrent"), e.getMessage());
+        Dl4jToOnnx.Conversion conv = Dl4jToOnnx.convert(n, SEQ, Map.of(), Dl4jToOnnx.Options.defaults());
+        Case c = new Case("mln lstm", SEQ, 0);
+        try (OrtSession s = Parity.session(conv.model())) {
+            for (int batch : new int[]{1, 7}) {
+                Parity.Result r = compare(c, new Parity.Net("mln", n, SEQ), conv, s, batch, batch);
+                System.out.printf("[parity] MultiLayerNetwork LSTM + RnnOutputLayer batch %d: relative %.2e%n", batch, r.relative());
+                assertTrue(r.maxAbs() > 1e-3 && r.relative() <= StandardLayerParityTest.TOL, "relative " + r.relative());
+            }
+        }
+    }
+
+    @Test
+    void rnnOutputSoftmaxAxisMatters() throws Exception {
+        assertDetected("rnn output layer softmax", "softmax over the time axis", m -> {
+            OnnxMl.GraphProto.Builder g = m.getGraph().toBuilder();
+            for (OnnxMl.NodeProto.Builder n : g.getNodeBuilderList()) {
+                if (n.getOpType().equals("Softmax")) {
+                    n.getAttributeBuilderList().forEach(a -> a.setI(2));
+                }
+            }
+            return m.toBuilder().setGraph(g).build();
+        });
     }
 }
