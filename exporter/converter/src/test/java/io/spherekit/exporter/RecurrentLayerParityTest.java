@@ -362,6 +362,14 @@ class RecurrentLayerParityTest {
     }
 
     @Test
+    void embeddingTableOrderMatters() throws Exception {
+        assertDetected("embedding vocab 13 -> 6 bias tanh", "table W [nIn, nOut] read in f order",
+                m -> LayoutMutationTest.mapFloats(m, "l0_W", LayoutMutationTest::transposedData));
+        assertDetected("embedding sequence vocab 11 -> 4 bias relu", "table W [nIn, nOut] read in f order",
+                m -> LayoutMutationTest.mapFloats(m, "l0_W", LayoutMutationTest::transposedData));
+    }
+
+    @Test
     void rnnOutputSoftmaxAxisMatters() throws Exception {
         assertDetected("rnn output layer softmax", "softmax over the time axis", m -> {
             OnnxMl.GraphProto.Builder g = m.getGraph().toBuilder();
