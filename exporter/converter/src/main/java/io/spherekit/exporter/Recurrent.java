@@ -6,9 +6,11 @@ import io.spherekit.onnx.OnnxValue;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.AbstractLSTM;
 import org.deeplearning4j.nn.conf.layers.BaseRecurrentLayer;
 import org.deeplearning4j.nn.conf.layers.EmbeddingLayer;
 import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
+import org.deeplearning4j.nn.conf.layers.GravesLSTM;
 import org.deeplearning4j.nn.conf.layers.LSTM;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
@@ -41,7 +43,9 @@ import java.util.Set;
  * <p>LSTM gate order: DL4J's {@code LSTMHelpers.activateHelper} reads the four {@code H}-wide column blocks of
  * {@code W [nIn, 4H]}, {@code RW [H, 4H]} and {@code b [4H]} as block 0 the cell candidate (layer activation), 1 the
  * forget gate, 2 the output gate, 3 the input gate (gate activation); {@code c = f·c + i·g}, {@code h = o·act(c)}, no
- * peepholes in {@code LSTM} ({@code GravesLSTM} has them and is not supported). ONNX orders the gates i, o, f, c
+ * peepholes in {@code LSTM}. {@code GravesLSTM} has the same blocks plus three peephole columns at the end of
+ * {@code RW [H, 4H + 3]}: forget (on the previous cell), output (on the new cell), input (on the previous cell), as
+ * ONNX's {@code P [i, o, f]} uses them. ONNX orders the gates i, o, f, c
  * (the LSTM operator specification), so ONNX gate {@code j} is DL4J block {@code 3 − j}; the weights are transposed
  * to {@code [4H, I]} and the recurrent bias {@code Rb} is zero.
  */
@@ -82,7 +86,7 @@ final class Recurrent {
         if (l instanceof Bidirectional b) {
             l = b.getFwd();
         }
-        return l instanceof LSTM || l instanceof SimpleRnn ? (BaseRecurrentLayer) l : null;
+        return l instanceof AbstractLSTM || l instanceof SimpleRnn ? (BaseRecurrentLayer) l : null;
     }
 
     /** Whether {@code layer} (a layer configuration, or null) outputs a sequence as long as its input. */
@@ -107,7 +111,7 @@ final class Recurrent {
         if (!(l instanceof Bidirectional) && cell(l) == null) {
             if (layer instanceof LastTimeStep) {
                 throw new ExportException("LastTimeStep '" + name + "': underlying " + l.getClass().getName()
-                        + " is not supported (LSTM, SimpleRnn, Bidirectional of either)");
+                        + " is not supported (LSTM, GravesLSTM, SimpleRnn, Bidirectional of one)");
             }
             return;
         }
@@ -124,7 +128,7 @@ final class Recurrent {
         for (Layer c : cells) {
             if (cell(c) == null) {
                 throw new ExportException("Bidirectional '" + name + "': wrapped layer " + c.getClass().getName()
-                        + " is not supported (LSTM, SimpleRnn)");
+                        + " is not supported (LSTM, GravesLSTM, SimpleRnn)");
             }
             BaseRecurrentLayer r = (BaseRecurrentLayer) c;
             if (r.getRnnDataFormat() != null && r.getRnnDataFormat() != RNNFormat.NCW) {
@@ -134,7 +138,7 @@ final class Recurrent {
                 throw new ExportException("SimpleRnn '" + name + "' uses layer normalisation, which is not supported");
             }
             onnxActivation(name, r.getActivationFn(), false);
-            if (r instanceof LSTM lstm) {
+            if (r instanceof AbstractLSTM lstm) {
                 onnxActivation(name, lstm.getGateActivationFn(), true);
             }
         }
@@ -159,7 +163,7 @@ final class Recurrent {
         BaseRecurrentLayer c = cell(layer);
         if (c == null) {
             throw new ExportException("layer '" + name + "': " + layer.getClass().getName()
-                    + " is not supported (recurrent layers: LSTM, SimpleRnn, Bidirectional of either)");
+                    + " is not supported (recurrent layers: LSTM, GravesLSTM, SimpleRnn, Bidirectional of one)");
         }
         if (bi != null && cell(bi.getBwd()) == null) {
             throw new ExportException("Bidirectional '" + name + "': backward layer " + bi.getBwd().getClass().getName() + " is not supported");
@@ -171,7 +175,11 @@ final class Recurrent {
         if (c instanceof SimpleRnn s && s.isHasLayerNorm()) {
             throw new ExportException("SimpleRnn '" + name + "' uses layer normalisation, which is not supported");
         }
-        boolean lstm = c instanceof LSTM;
+        boolean lstm = c instanceof AbstractLSTM;
+        boolean peepholes = c instanceof GravesLSTM;
+        if (bi != null && (cell(bi.getBwd()) instanceof GravesLSTM) != peepholes) {
+            throw new ExportException("Bidirectional '" + name + "': its forward and backward layers differ in kind");
+        }
         long nIn = c.getNIn();
         long h = c.getNOut();
         if (nIn != in.getSize()) {
@@ -189,20 +197,22 @@ final class Recurrent {
         float[] w = new float[(int) (d * gates * h * nIn)];
         float[] r = new float[(int) (d * gates * h * h)];
         float[] b = new float[(int) (d * 2 * gates * h)];
+        float[] peep = peepholes ? new float[(int) (d * 3 * h)] : null;
+        long rwCols = gates * h + (peepholes ? 3 : 0);
         List<String> acts = new ArrayList<>();
         for (int dir = 0; dir < d; dir++) {
             String p = prefixes.get(dir);
             Layer dl = dir == 0 ? c : cell(bi.getBwd());
             IActivation act = ((BaseRecurrentLayer) dl).getActivationFn();
             if (lstm) {
-                acts.add(onnxActivation(name, ((LSTM) dl).getGateActivationFn(), true));
+                acts.add(onnxActivation(name, ((AbstractLSTM) dl).getGateActivationFn(), true));
                 acts.add(onnxActivation(name, act, false));
                 acts.add(onnxActivation(name, act, false));
             } else {
                 acts.add(onnxActivation(name, act, false));
             }
             float[] dw = ctx.param(name, p + "W", nIn, gates * h);
-            float[] drw = ctx.param(name, p + "RW", h, gates * h);
+            float[] drw = ctx.param(name, p + "RW", h, rwCols);
             float[] db = ctx.param(name, p + "b", gates * h);
             for (int j = 0; j < gates; j++) {
                 int blk = lstm ? DL4J_BLOCK[j] : 0;
@@ -213,9 +223,19 @@ final class Recurrent {
                         w[(int) (row * nIn + k)] = dw[(int) (k * gates * h + col)];
                     }
                     for (int k = 0; k < h; k++) {
-                        r[(int) (row * h + k)] = drw[(int) (k * gates * h + col)];
+                        r[(int) (row * h + k)] = drw[(int) (k * rwCols + col)];
                     }
                     b[(int) ((long) dir * 2 * gates * h + (long) j * h + u)] = db[(int) col];
+                }
+            }
+            if (peepholes) {
+                // GravesLSTM RW columns 4H, 4H+1, 4H+2: forget (previous cell), output (current cell), input gate
+                // (previous cell), per unit; ONNX P is [i, o, f].
+                long[] column = {4 * h + 2, 4 * h + 1, 4 * h};
+                for (int j = 0; j < 3; j++) {
+                    for (int u = 0; u < h; u++) {
+                        peep[(int) ((long) dir * 3 * h + (long) j * h + u)] = drw[(int) (u * rwCols + column[j])];
+                    }
                 }
             }
         }
@@ -224,10 +244,16 @@ final class Recurrent {
         attrs.put("hidden_size", h);
         attrs.put("direction", d == 2 ? "bidirectional" : "forward");
         attrs.put("activations", acts);
-        OnnxValue y = ctx.onnx().node(lstm ? OnnxOp.LSTM : OnnxOp.RNN, name + (lstm ? "_lstm" : "_rnn"), List.of(xt,
+        List<OnnxValue> inputs = new ArrayList<>(List.of(xt,
                 ctx.onnx().floatInitializer(name + "_W", w, d, gates * h, nIn),
                 ctx.onnx().floatInitializer(name + "_R", r, d, gates * h, h),
-                ctx.onnx().floatInitializer(name + "_B", b, d, 2L * gates * h)), attrs);
+                ctx.onnx().floatInitializer(name + "_B", b, d, 2L * gates * h)));
+        if (peepholes) {
+            // sequence_lens, initial_h, initial_c omitted
+            inputs.addAll(List.of(ctx.onnx().absent(), ctx.onnx().absent(), ctx.onnx().absent(),
+                    ctx.onnx().floatInitializer(name + "_P", peep, d, 3 * h)));
+        }
+        OnnxValue y = ctx.onnx().node(lstm ? OnnxOp.LSTM : OnnxOp.RNN, name + (lstm ? "_lstm" : "_rnn"), inputs, attrs);
         long outD = d;
         if (bi != null && bi.getMode() != Bidirectional.Mode.CONCAT) {
             OnnxValue fw = ctx.onnx().node(OnnxOp.SLICE, name + "_fwd", List.of(y, ctx.onnx().longs(name + "_s0", 0),
@@ -250,11 +276,11 @@ final class Recurrent {
 
     /** {@link LSTM} / {@link SimpleRnn} (NCW) → LSTM / RNN between transposes. */
     static final class Rnn implements VertexMapper {
-        @Override public String description() { return "LSTM, SimpleRnn (NCW; gates Sigmoid or HardSigmoid; activation TanH, Sigmoid, HardSigmoid, SoftSign or ReLU) -> LSTM / RNN (gates reordered to iofc) between Transposes"; }
+        @Override public String description() { return "LSTM, GravesLSTM (peepholes), SimpleRnn (NCW; gates Sigmoid or HardSigmoid; activation TanH, Sigmoid, HardSigmoid, SoftSign or ReLU) -> LSTM / RNN (gates reordered to iofc) between Transposes"; }
 
         @Override public boolean supports(GraphVertex v) {
             Layer l = Mappers.layerOf(v);
-            return l instanceof LSTM || l instanceof SimpleRnn;
+            return l instanceof LSTM || l instanceof GravesLSTM || l instanceof SimpleRnn;
         }
 
         @Override
@@ -265,7 +291,7 @@ final class Recurrent {
 
     /** {@link Bidirectional} of LSTM or SimpleRnn → direction=bidirectional; CONCAT, or ADD/MUL/AVERAGE of the two. */
     static final class Bi implements VertexMapper {
-        @Override public String description() { return "Bidirectional(LSTM or SimpleRnn; CONCAT, ADD, MUL, AVERAGE) -> LSTM / RNN direction=bidirectional (+ Slice, Add/Mul)"; }
+        @Override public String description() { return "Bidirectional(LSTM, GravesLSTM or SimpleRnn; CONCAT, ADD, MUL, AVERAGE) -> LSTM / RNN direction=bidirectional (+ Slice, Add/Mul)"; }
 
         @Override public boolean supports(GraphVertex v) { return Mappers.layerOf(v) instanceof Bidirectional; }
 
@@ -277,7 +303,7 @@ final class Recurrent {
 
     /** {@link LastTimeStep} of a recurrent layer → the layer, then Gather(axis=2) at step T − 1: {@code [N, F]}. */
     static final class Last implements VertexMapper {
-        @Override public String description() { return "LastTimeStep(LSTM, SimpleRnn or Bidirectional) -> the layer + Gather(axis=2, T-1)"; }
+        @Override public String description() { return "LastTimeStep(LSTM, GravesLSTM, SimpleRnn or Bidirectional) -> the layer + Gather(axis=2, T-1)"; }
 
         @Override public boolean supports(GraphVertex v) { return Mappers.layerOf(v) instanceof LastTimeStep; }
 

@@ -10,6 +10,7 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.EmbeddingLayer;
 import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
+import org.deeplearning4j.nn.conf.layers.GravesBidirectionalLSTM;
 import org.deeplearning4j.nn.conf.layers.GravesLSTM;
 import org.deeplearning4j.nn.conf.layers.LSTM;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -129,6 +130,9 @@ class RecurrentLayerParityTest {
         c.add(new Case("lstm tanh/sigmoid", SEQ, 0, lstm(Activation.TANH, Activation.SIGMOID)));
         c.add(new Case("lstm softsign/hard sigmoid", SEQ, 0, lstm(Activation.SOFTSIGN, Activation.HARDSIGMOID)));
         c.add(new Case("lstm relu/sigmoid", SEQ, 0, lstm(Activation.RELU, Activation.SIGMOID)));
+        c.add(new Case("graves lstm (peepholes)", SEQ, 0, new GravesLSTM.Builder().nOut(H).activation(Activation.TANH).build()));
+        c.add(new Case("bidirectional graves lstm CONCAT", SEQ, 0,
+                new Bidirectional(Bidirectional.Mode.CONCAT, new GravesLSTM.Builder().nOut(H).activation(Activation.TANH).build())));
         c.add(new Case("simple rnn tanh", SEQ, 0, rnn(Activation.TANH)));
         c.add(new Case("simple rnn relu", SEQ, 0, rnn(Activation.RELU)));
         c.add(new Case("simple rnn sigmoid", SEQ, 0, rnn(Activation.SIGMOID)));
@@ -263,6 +267,17 @@ class RecurrentLayerParityTest {
     }
 
     @Test
+    void gravesPeepholesMatter() throws Exception {
+        assertDetected("graves lstm (peepholes)", "peepholes in DL4J's column order (f, o, i) instead of ONNX's (i, o, f)",
+                m -> LayoutMutationTest.mapFloats(m, "l0_P", (p, d) -> {
+                    float[] out = p.clone();
+                    System.arraycopy(p, 0, out, 2 * H, H);
+                    System.arraycopy(p, 2 * H, out, 0, H);
+                    return out;
+                }));
+    }
+
+    @Test
     void timeBatchTransposeMatters() throws Exception {
         // NCW read as [N, T, I] -> time and batch swapped (7 steps, batch 7: the shapes still fit).
         assertDetected("lstm tanh/sigmoid", "batch and time swapped around the LSTM",
@@ -296,15 +311,15 @@ class RecurrentLayerParityTest {
     }
 
     @Test
-    void refusesGravesLstmLayerNormRnnAndOtherActivationsInOneError() {
+    void refusesLayerNormRnnGravesBidirectionalAndOtherActivationsInOneError() {
         ExportException e = assertThrows(ExportException.class, () -> new Case("refused", SEQ, 0,
                 new SimpleRnn.Builder().nOut(H).hasLayerNorm(true).build(),
-                new GravesLSTM.Builder().nOut(H).build(),
-                new Bidirectional(new GravesLSTM.Builder().nOut(H).build())).build().convert(Dl4jToOnnx.Options.defaults()));
+                new GravesBidirectionalLSTM.Builder().nOut(H).build(),
+                new LSTM.Builder().nOut(H).gateActivationFunction(Activation.TANH).build()).build().convert(Dl4jToOnnx.Options.defaults()));
         String m = e.getMessage();
         assertTrue(m.contains("'l0'") && m.contains("layer normalisation"), m);
-        assertTrue(m.contains("'l1'") && m.contains(GravesLSTM.class.getName() + " is not supported"), m);
-        assertTrue(m.contains("Bidirectional 'l2'") && m.contains("GravesLSTM"), m);
+        assertTrue(m.contains("'l1'") && m.contains(GravesBidirectionalLSTM.class.getName() + " is not supported"), m);
+        assertTrue(m.contains("'l2'") && m.contains("gate activation"), m);
         e = assertThrows(ExportException.class, () -> new Case("lstm elu", SEQ, 0,
                 new LSTM.Builder().nOut(H).activation(Activation.ELU).build()).build().convert(Dl4jToOnnx.Options.defaults()));
         assertTrue(e.getMessage().contains("'l0'") && e.getMessage().contains("ELU") && e.getMessage().contains("TanH"), e.getMessage());
