@@ -24,6 +24,7 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.EmbeddingLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.LossLayer;
@@ -59,7 +60,9 @@ import java.util.Set;
  * convolution without activation is folded into it unless {@link Options#foldBatchNorm()} is off.
  *
  * <p>The ONNX model has input {@value #INPUT} {@code float[batch,C,H,W]} (NCHW; {@code float[batch,n]} for a
- * feed-forward or convolutionalFlat input) and output {@value #OUTPUT} {@code float[batch,D]} (or
+ * feed-forward or convolutionalFlat input; {@code float[batch,F,T]} for an NCW sequence of known length, the input of
+ * recurrent layers, which must then be given as {@code InputType.recurrent(F, T)}; {@code float[batch,1]} integer-valued
+ * indices for an {@code EmbeddingLayer}, {@code float[batch,1,T]} for an {@code EmbeddingSequenceLayer}) and output {@value #OUTPUT} {@code float[batch,D]} (or
  * {@code [batch,C,H,W]} for a network ending in a feature map); with {@link Options#l2norm()} a second output
  * {@value #OUTPUT_NORM}, the output divided by its L2 norm ({@code LpNormalization}, p=2; a zero row stays zero).
  * The {@code spherekit.*} metadata keys are validated ({@link ModelMetadata#parse}) and copied into
@@ -253,6 +256,12 @@ public final class Dl4jToOnnx {
             return InputType.convolutionalFlat(ff.getInputHeight(), ff.getInputWidth(), ff.getNumChannels());
         }
         Object first = Mappers.layerOf(v);
+        if (first instanceof EmbeddingLayer) {
+            return InputType.feedForward(1);
+        }
+        if (Recurrent.needsSequenceInput(first)) {
+            return null;
+        }
         if (first instanceof FeedForwardLayer f && !(first instanceof ConvolutionLayer)
                 && !(first instanceof BatchNormalization) && f.getNIn() > 0) {
             return InputType.feedForward(f.getNIn());
@@ -318,6 +327,14 @@ public final class Dl4jToOnnx {
                     && types.get(name) instanceof InputType.InputTypeRecurrent r) {
                 types.put(name, InputType.feedForward(r.getSize()));
             }
+            // DL4J M2.1 types a Bidirectional layer's output sequence with an unknown length; a recurrent layer
+            // keeps its input's length.
+            if (Recurrent.keepsLength(Mappers.layerOf(net.vertices().get(name)))
+                    && types.get(name) instanceof InputType.InputTypeRecurrent r && r.getTimeSeriesLength() <= 0
+                    && types.get(net.inputs().get(name).get(0)) instanceof InputType.InputTypeRecurrent ri
+                    && ri.getTimeSeriesLength() > 0) {
+                types.put(name, InputType.recurrent(r.getSize(), ri.getTimeSeriesLength(), r.getFormat()));
+            }
         }
         InputType outType = types.get(embedding);
         if (Mappers.layerOf(net.vertices().get(embedding)) instanceof LossLayer) {
@@ -342,6 +359,7 @@ public final class Dl4jToOnnx {
                     .ifPresentOrElse(m -> mappers.put(name, m), () -> problems.add(unsupported(name, v)));
             try {
                 Activations.check(name, Mappers.appliedActivation(v), types.get(name));
+                Recurrent.precheck(name, Mappers.layerOf(v));
             } catch (ExportException e) {
                 problems.add(e.getMessage().replaceFirst("; supported activations: .*", ""));
             }
@@ -565,6 +583,13 @@ public final class Dl4jToOnnx {
     private static InputType inputType(Net net, ModelMetadata meta) {
         if (net.configuredInput() != null && meta.inputHeight().isEmpty() && meta.inputWidth().isEmpty()) {
             return net.configuredInput();
+        }
+        for (Map.Entry<String, List<String>> e : net.inputs().entrySet()) {
+            Object first = Mappers.layerOf(net.vertices().get(e.getKey()));
+            if (e.getValue().contains(net.input()) && Recurrent.needsSequenceInput(first)) {
+                throw new ExportException("the network input feeds " + first.getClass().getSimpleName() + " '" + e.getKey()
+                        + "', which reads a sequence: give the input type, InputType.recurrent(features, timeSteps)");
+            }
         }
         long c = 3;
         if (net.configuredInput() instanceof InputType.InputTypeConvolutional ct) {

@@ -71,7 +71,8 @@ final class Mappers {
             new PReluLayer(), new ElementWise(), new Dense(), new Output(), new Loss(), new BatchNorm(),
             new Subsampling(), new GlobalPooling(), new ActivationOnly(), new Dropout(), new ZeroPadding(),
             new Cropping(), new Upsampling(), new SpaceToDepth(), new Lrn(), new Merge(), new Subset(), new Scale(), new Shift(),
-            new L2Normalize(), new Reshape(), new Preprocessor());
+            new L2Normalize(), new Reshape(), new Preprocessor(), new Recurrent.Embedding(), new Recurrent.EmbeddingSequence(),
+            new Recurrent.Rnn(), new Recurrent.Bi(), new Recurrent.Last(), new Recurrent.RnnOutput());
 
     static Layer layerConf(MappingContext ctx, String name) {
         return layerOf(ctx.vertex(name));

@@ -120,7 +120,8 @@ class OnnxCheckerTest {
             + "print('\\n'.join(bad)); sys.exit(1 if bad else 0)\n";
 
     /**
-     * Every standard-layer case of {@link StandardLayerCases} and both whole networks of {@link WholeNetworkParityTest},
+     * Every standard-layer case of {@link StandardLayerCases}, every case of {@link RecurrentLayerParityTest} (opset 13,
+     * and 21 with fp16 weights) and both whole networks of {@link WholeNetworkParityTest},
      * at opsets 13 and 21 (the NHWC variants at 17; fp16 weights for the whole networks), pass the checker and strict shape inference
      * (one Python process for all files).
      */
@@ -134,6 +135,15 @@ class OnnxCheckerTest {
             for (int opset : new int[]{13, 21}) {
                 Path f = dir.resolve("case" + i++ + "_opset" + opset + ".onnx");
                 Dl4jToOnnx.write(net.convert(Dl4jToOnnx.Options.defaults().withOpset(opset)).model(), f);
+                files.add(f.toString());
+            }
+        }
+        for (RecurrentLayerParityTest.Case c : RecurrentLayerParityTest.cases()) {
+            Parity.Net net = c.build();
+            for (Dl4jToOnnx.Options o : List.of(Dl4jToOnnx.Options.defaults().withOpset(13), Dl4jToOnnx.Options.defaults().withOpset(21)
+                    .withPrecision(OnnxGraphBuilder.WeightPrecision.FLOAT16))) {
+                Path f = dir.resolve("recurrent" + i++ + ".onnx");
+                Dl4jToOnnx.write(net.convert(o).model(), f);
                 files.add(f.toString());
             }
         }

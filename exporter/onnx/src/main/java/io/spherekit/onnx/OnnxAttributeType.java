@@ -14,7 +14,9 @@ public enum OnnxAttributeType {
     /** A single float: a Java {@code Float} or {@code Double}. */
     FLOAT(OnnxMl.AttributeProto.AttributeType.FLOAT),
     /** A string (UTF-8). */
-    STRING(OnnxMl.AttributeProto.AttributeType.STRING);
+    STRING(OnnxMl.AttributeProto.AttributeType.STRING),
+    /** A list of strings (UTF-8): {@code String[]} or a {@code List} of strings. */
+    STRINGS(OnnxMl.AttributeProto.AttributeType.STRINGS);
 
     private final OnnxMl.AttributeProto.AttributeType protoType;
 
@@ -68,6 +70,17 @@ public enum OnnxAttributeType {
             case STRING -> {
                 if (value instanceof String s) {
                     b.setS(ByteString.copyFromUtf8(s));
+                } else {
+                    throw wrongType(opType, name, value);
+                }
+            }
+            case STRINGS -> {
+                if (value instanceof String[] a) {
+                    for (String v : a) {
+                        b.addStrings(ByteString.copyFromUtf8(v));
+                    }
+                } else if (value instanceof List<?> list && list.stream().allMatch(v -> v instanceof String)) {
+                    list.forEach(v -> b.addStrings(ByteString.copyFromUtf8((String) v)));
                 } else {
                     throw wrongType(opType, name, value);
                 }

@@ -228,6 +228,15 @@ public final class OnnxGraphBuilder {
         return new OnnxValue(this, name);
     }
 
+    /**
+     * The empty name that stands for an omitted optional input placed before a given one (ONNX: "an empty string
+     * may be used in the place of an actual argument's name to indicate a missing argument").
+     */
+    public OnnxValue absent() {
+        checkOpen();
+        return new OnnxValue(this, "");
+    }
+
     /** A 1-D int64 initializer holding {@code values}. */
     public OnnxValue longs(String hint, long... values) {
         return longInitializer(hint, values, values.length);

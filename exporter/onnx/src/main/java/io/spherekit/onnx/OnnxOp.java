@@ -152,6 +152,29 @@ public enum OnnxOp {
             attr("noop_with_empty_axes", OnnxAttributeType.INT, false)),
     /** Moves {@code blocksize×blocksize} spatial blocks into channels (DCR order: {@code (by·b + bx)·C + c}). */
     SPACE_TO_DEPTH("SpaceToDepth", 1, 1, 1, 1, attr("blocksize", OnnxAttributeType.INT, true)),
+    /** Gathers slices of data along {@code axis} at the int64 indices: data, indices. */
+    GATHER("Gather", 2, 2, 1, 1, attr("axis", OnnxAttributeType.INT, false)),
+    /**
+     * One-layer LSTM: X {@code [T, N, I]}, W {@code [D, 4H, I]}, R {@code [D, 4H, H]}[, B {@code [D, 8H]}[,
+     * sequence_lens[, initial_h[, initial_c[, P]]]]], gates in iofc order; outputs Y {@code [T, D, N, H]}[, Y_h[, Y_c]].
+     */
+    LSTM("LSTM", 3, 8, 0, 3,
+            attr("activations", OnnxAttributeType.STRINGS, false),
+            attr("clip", OnnxAttributeType.FLOAT, false),
+            attr("direction", OnnxAttributeType.STRING, false),
+            attr("hidden_size", OnnxAttributeType.INT, false),
+            attr("input_forget", OnnxAttributeType.INT, false),
+            attr("layout", OnnxAttributeType.INT, false)),
+    /**
+     * One-layer simple RNN {@code H_t = f(X_t·Wᵀ + H_{t-1}·Rᵀ + Wb + Rb)}: X {@code [T, N, I]}, W {@code [D, H, I]},
+     * R {@code [D, H, H]}[, B {@code [D, 2H]}[, sequence_lens[, initial_h]]]; outputs Y {@code [T, D, N, H]}[, Y_h].
+     */
+    RNN("RNN", 3, 6, 0, 2,
+            attr("activations", OnnxAttributeType.STRINGS, false),
+            attr("clip", OnnxAttributeType.FLOAT, false),
+            attr("direction", OnnxAttributeType.STRING, false),
+            attr("hidden_size", OnnxAttributeType.INT, false),
+            attr("layout", OnnxAttributeType.INT, false)),
     /** Local response normalisation across channels. */
     LRN("LRN", 1, 1, 1, 1,
             attr("alpha", OnnxAttributeType.FLOAT, false),

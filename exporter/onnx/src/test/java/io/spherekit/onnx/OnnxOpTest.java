@@ -36,9 +36,13 @@ class OnnxOpTest {
                 "GlobalMaxPool", "GlobalLpPool", "LeakyRelu", "Elu", "Selu", "Sigmoid", "HardSigmoid", "Tanh",
                 "Softmax", "Softplus", "Softsign", "ThresholdedRelu", "Clip", "Abs", "Sign", "Sqrt", "Reciprocal", "Mul",
                 "Sub", "Div", "Max", "Mean", "Concat", "Pad", "Slice", "Reshape", "Expand", "Transpose",
-                "ReduceSum", "SpaceToDepth", "LRN"),
+                "ReduceSum", "SpaceToDepth", "Gather", "LSTM", "RNN", "LRN"),
                 Arrays.stream(OnnxOp.values()).map(OnnxOp::opType).toList());
         assertEquals(Integer.MAX_VALUE, OnnxOp.CONCAT.maxInputs());
+        assertEquals(OnnxAttributeType.STRINGS, OnnxOp.LSTM.attributes().get("activations").type());
+        assertEquals(List.of("Sigmoid", "Tanh", "Tanh"), OnnxOp.LSTM.build("l", List.of("x", "w", "r"), List.of("y"),
+                Map.of("activations", List.of("Sigmoid", "Tanh", "Tanh"))).getAttribute(0).getStringsList().stream()
+                .map(b -> b.toStringUtf8()).toList());
         assertTrue(OnnxOp.MAX_POOL.attributes().get("kernel_shape").mandatory());
     }
 
