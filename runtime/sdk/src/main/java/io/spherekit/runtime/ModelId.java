@@ -58,4 +58,20 @@ public final class ModelId {
             throw new IllegalStateException("SHA-256 is not available", e);
         }
     }
+
+    /**
+     * Whether two ids name the same model: equal, or both of the form {@code <file>@sha256:<hex>} with the same hash
+     * (the same bytes under another file name).
+     *
+     * @param a an id as {@link #of} returns it (e.g. recorded in a gallery)
+     * @param b another
+     */
+    public static boolean sameModel(String a, String b) {
+        if (a.equals(b)) {
+            return true;
+        }
+        int ia = a.lastIndexOf("@sha256:");
+        int ib = b.lastIndexOf("@sha256:");
+        return ia >= 0 && ib >= 0 && a.substring(ia).equals(b.substring(ib));
+    }
 }

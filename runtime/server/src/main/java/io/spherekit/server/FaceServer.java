@@ -204,6 +204,7 @@ public final class FaceServer implements AutoCloseable {
         private FaceEmbedder embedder;
         private Double threshold;
         private Gallery gallery;
+        private boolean allowModelMismatch;
         private String host = "127.0.0.1";
         private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
         private int maxConcurrency = Runtime.getRuntime().availableProcessors();
@@ -231,6 +232,15 @@ public final class FaceServer implements AutoCloseable {
                 throw new IllegalArgumentException("threshold must be a cosine in [-1,1], got " + t);
             }
             this.threshold = t;
+            return this;
+        }
+
+        /**
+         * @param allow serve a gallery whose recorded model id differs from the embedder's (default false: such a
+         *              gallery is refused by {@link #build()}, since its scores and decisions would be meaningless)
+         */
+        public Builder optAllowModelMismatch(boolean allow) {
+            this.allowModelMismatch = allow;
             return this;
         }
 
@@ -351,7 +361,12 @@ public final class FaceServer implements AutoCloseable {
                     throw new SphereKitException("gallery " + gallery + " holds " + gallery.dim()
                             + "-d embeddings but model " + id + " produces " + embedder.embeddingDim() + "-d ones");
                 }
-                if (!gallery.modelId().isEmpty() && !gallery.modelId().equals(id)) {
+                if (!gallery.modelId().isEmpty() && !ModelId.sameModel(gallery.modelId(), id)) {
+                    if (!allowModelMismatch) {
+                        throw new SphereKitException("gallery " + gallery + " was built with model "
+                                + gallery.modelId() + " but the server runs " + id + ": its embeddings are not"
+                                + " comparable (rebuild the gallery with this model, or allow it explicitly)");
+                    }
                     LOG.warn("gallery was built with model {} but the server runs {}; scores may be meaningless",
                             gallery.modelId(), id);
                 }

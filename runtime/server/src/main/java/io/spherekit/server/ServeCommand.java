@@ -41,6 +41,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--gallery", paramLabel = "G.gallery", description = "Gallery for POST /v1/search.")
     Path galleryFile;
 
+    @Option(names = "--allow-model-mismatch", description = "Serve a --gallery built with another model (refused by"
+            + " default: its scores and 'same' decisions would be meaningless).")
+    boolean allowModelMismatch;
+
     @Option(names = "--max-concurrency", paramLabel = "N",
             description = "Requests decoded and embedded at once (default: the number of processors).")
     Integer maxConcurrency;
@@ -112,7 +116,7 @@ final class ServeCommand implements Callable<Integer> {
                 b.optMaxConcurrency(maxConcurrency);
             }
             if (galleryFile != null) {
-                b.optGallery(Gallery.load(galleryFile, embedder.embeddingDim()));
+                b.optGallery(Gallery.load(galleryFile, embedder.embeddingDim())).optAllowModelMismatch(allowModelMismatch);
             }
             server = b.build().start(port);
         } catch (Exception | Error e) {

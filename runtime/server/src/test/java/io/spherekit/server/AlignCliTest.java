@@ -270,7 +270,7 @@ class AlignCliTest {
         RuntimeMainTest.Run noDetect = RuntimeMainTest.run("verify", "--model", model.toString(), "--face", "2",
                 blair2.toString(), two.toString());
         assertEquals(Cli.USAGE, noDetect.code(), noDetect.out());
-        assertTrue(noDetect.err().contains("--face, --face-a and --face-b need --align detect"), noDetect.err());
+        assertTrue(noDetect.err().contains("--face, --face-a and --face-b need face detection: pass --align detect"), noDetect.err());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.spherekit.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spherekit.runtime.Gallery;
@@ -68,6 +69,24 @@ class GalleryServeCliTest {
         assertTrue(lines[1].startsWith("2\t") && lines[2].startsWith("3\t"), r.out());
         assertEquals(5, RuntimeMainTest.run("gallery", "search", "--model", model.toString(), "--provider", "cpu",
                 "--gallery", g.toString(), query.toString()).out().strip().split("\n").length);
+
+        // another model (other bytes, so another sha256): refused unless allowed; the same bytes renamed: accepted
+        r = RuntimeMainTest.run("gallery", "search", "--model", bare.toString(), "--provider", "cpu", "--gallery",
+                g.toString(), query.toString());
+        assertEquals(1, r.code(), r.out());
+        assertTrue(r.err().startsWith("error: gallery " + g + " was built with model m.onnx@sha256:"), r.err());
+        assertTrue(r.err().contains("not bare.onnx@sha256:") && r.err().contains("--allow-model-mismatch"), r.err());
+        assertEquals("", r.out());
+        r = RuntimeMainTest.run("gallery", "search", "--model", bare.toString(), "--provider", "cpu", "--gallery",
+                g.toString(), "--allow-model-mismatch", query.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("warning: gallery was built with model m.onnx@sha256:"), r.err());
+        Path renamed = Files.copy(model, dir.resolve("renamed.onnx"));
+        r = RuntimeMainTest.run("gallery", "search", "--model", renamed.toString(), "--provider", "cpu", "--gallery",
+                g.toString(), "--k", "3", query.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(lines[0], r.out().strip().split("\n")[0]);
+        assertFalse(r.err().contains("warning"), r.err());
     }
 
     @Test

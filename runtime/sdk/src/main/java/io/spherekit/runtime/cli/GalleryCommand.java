@@ -155,6 +155,10 @@ public final class GalleryCommand implements Runnable {
         @Option(names = "--gallery", required = true, paramLabel = "G.gallery", description = "Gallery file.")
         Path galleryFile;
 
+        @Option(names = "--allow-model-mismatch", description = "Search a gallery built with another model (refused"
+                + " by default).")
+        boolean allowModelMismatch;
+
         @Option(names = "--k", defaultValue = "5", paramLabel = "K",
                 description = "Number of identities to print (default: ${DEFAULT-VALUE}).")
         int k;
@@ -171,7 +175,12 @@ public final class GalleryCommand implements Runnable {
             try (FaceEmbedder embedder = modelOptions.open()) {
                 Gallery g = Gallery.load(galleryFile, embedder.embeddingDim());
                 String id = ModelId.of(embedder);
-                if (!g.modelId().isEmpty() && !g.modelId().equals(id)) {
+                if (!g.modelId().isEmpty() && !ModelId.sameModel(g.modelId(), id)) {
+                    if (!allowModelMismatch) {
+                        throw new Cli.Failure("gallery " + galleryFile + " was built with model " + g.modelId()
+                                + ", not " + id + ": its embeddings are not comparable (rebuild it with this model,"
+                                + " or pass --allow-model-mismatch)");
+                    }
                     spec.commandLine().getErr().printf("warning: gallery was built with model %s, searching with"
                             + " %s%n", g.modelId(), id);
                 }

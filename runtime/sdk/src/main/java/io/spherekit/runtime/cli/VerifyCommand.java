@@ -67,11 +67,16 @@ public final class VerifyCommand implements Callable<Integer> {
                         "--face, --face-a and --face-b count from 1 (the largest face), got " + f);
             }
         }
-        if ((face != null || faceA != null || faceB != null) && modelOptions.align != ModelOptions.Align.detect) {
+        if ((face != null || faceA != null || faceB != null) && modelOptions.align == ModelOptions.Align.crop) {
             throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--face, --face-a and --face-b need --align detect");
+                    "--face, --face-a and --face-b need face detection, not --align crop");
         }
         try (FaceEmbedder embedder = modelOptions.open()) {
+            if ((face != null || faceA != null || faceB != null) && embedder.detector() == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--face, --face-a and --face-b need"
+                        + " face detection: pass --align detect (model " + modelOptions.model + " was not trained"
+                        + " with --align detect, so it uses the fixed crop by default)");
+            }
             Verifier verifier;
             if (threshold != null) {
                 verifier = Verifier.withThreshold(embedder, threshold);
