@@ -8,6 +8,7 @@ import io.spherekit.core.cli.Cli;
 import io.spherekit.core.ModelMetadata;
 import io.spherekit.core.ModelMetadata.Key;
 import io.spherekit.core.Preprocessing;
+import io.spherekit.core.ModelCard;
 import io.spherekit.core.align.AlignmentTemplate;
 import io.spherekit.core.io.AtomicFiles;
 import io.spherekit.keras.KerasException;
@@ -24,6 +25,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -345,7 +347,17 @@ public final class ExportCli implements Callable<Integer> {
         }
         boolean template = m.getMetadataPropsList().stream().anyMatch(p -> p.getKey().equals(Preprocessing.ALIGN_TEMPLATE_KEY));
         out.printf(Locale.ROOT, "quantising %s -> %s%n", model, output);
-        byte[] bytes = int8.apply(fp32, template, out);
+        Path cardFile = ModelCard.besideModel(model);
+        ModelCard card = null;
+        if (Files.isRegularFile(cardFile)) {
+            try {
+                card = ModelCard.read(cardFile);
+            } catch (IOException e) {
+                throw new Cli.Failure(e.getMessage(), e);
+            }
+            out.println("  preprocessing from the model card " + cardFile);
+        }
+        byte[] bytes = int8.apply(fp32, template, card, out);
         long size = Dl4jToOnnx.writeBytes(bytes, target);
         OnnxMl.ModelProto q = OnnxMl.ModelProto.parseFrom(bytes);
         out.printf(Locale.ROOT, "  opset %d, IR version %d%n", q.getOpsetImport(0).getVersion(), q.getIrVersion());

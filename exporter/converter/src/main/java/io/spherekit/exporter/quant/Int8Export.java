@@ -3,6 +3,7 @@ package io.spherekit.exporter.quant;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnxruntime.OrtException;
 import io.spherekit.core.Images;
+import io.spherekit.core.ModelCard;
 import io.spherekit.core.ModelMetadata;
 import io.spherekit.core.ModelMetadata.Key;
 import io.spherekit.core.Preprocessing;
@@ -42,28 +43,33 @@ public final class Int8Export {
      * @param activations integer type of activations
      * @param detect      align calibration images with the face detector (as {@code --align detect} serving does)
      * @param detector    detector model for {@code detect} (null = {@link FaceDetector#defaultModelPath()})
+     * @param card        preprocessing of a model without SphereKit metadata (null: the model's metadata)
      */
     public record Options(CalibrationMethod method, double percentile, QdqQuantizer.ActivationType activations,
-                          boolean detect, Path detector) {
+                          boolean detect, Path detector, ModelCard card) {
         public static Options defaults() {
             return new Options(CalibrationMethod.MINMAX, CalibrationMethod.DEFAULT_PERCENTILE,
-                    QdqQuantizer.ActivationType.UINT8, false, null);
+                    QdqQuantizer.ActivationType.UINT8, false, null, null);
+        }
+
+        public Options withModelCard(ModelCard c) {
+            return new Options(method, percentile, activations, detect, detector, c);
         }
 
         public Options withMethod(CalibrationMethod m) {
-            return new Options(m, percentile, activations, detect, detector);
+            return new Options(m, percentile, activations, detect, detector, card);
         }
 
         public Options withPercentile(double p) {
-            return new Options(method, p, activations, detect, detector);
+            return new Options(method, p, activations, detect, detector, card);
         }
 
         public Options withActivations(QdqQuantizer.ActivationType a) {
-            return new Options(method, percentile, a, detect, detector);
+            return new Options(method, percentile, a, detect, detector, card);
         }
 
         public Options withDetect(boolean d, Path detectorModel) {
-            return new Options(method, percentile, activations, d, detectorModel);
+            return new Options(method, percentile, activations, d, detectorModel, card);
         }
 
         /** E.g. {@code entropy}, {@code percentile 99.99}, {@code minmax}. */
@@ -118,7 +124,7 @@ public final class Int8Export {
             FaceDetector detector = o.detect()
                     ? FaceDetector.builder().optModelPath(o.detector() != null ? o.detector() : FaceDetector.defaultModelPath()).build()
                     : null;
-            try (FaceEmbedder e = builder(fp32File, detector).build()) {
+            try (FaceEmbedder e = builder(fp32File, detector, o.card()).build()) {
                 Preprocessing pre = e.preprocessing();
                 chw = new long[]{3, pre.height(), pre.width()};
                 for (Path f : set.files()) {
@@ -187,7 +193,7 @@ public final class Int8Export {
             Files.write(int8File, q.toByteArray());
             double min = Double.POSITIVE_INFINITY;
             double sum = 0;
-            try (FaceEmbedder a = builder(fp32File, null).build(); FaceEmbedder b = builder(int8File, null).build()) {
+            try (FaceEmbedder a = builder(fp32File, null, o.card()).build(); FaceEmbedder b = builder(int8File, null, o.card()).build()) {
                 int size = (int) (chw[0] * chw[1] * chw[2]);
                 for (int start = 0; start < inputs.size(); start += Calibrator.BATCH) {
                     int n = Math.min(Calibrator.BATCH, inputs.size() - start);
@@ -215,8 +221,10 @@ public final class Int8Export {
         }
     }
 
-    private static FaceEmbedder.Builder builder(Path model, FaceDetector detector) {
+    private static FaceEmbedder.Builder builder(Path model, FaceDetector detector, ModelCard card) {
         FaceEmbedder.Builder b = FaceEmbedder.builder().setModelPath(model).optProvider(Provider.CPU);
+        // an empty card keeps the metadata's preprocessing and makes a model without any fail with the missing fields
+        b.optModelCard(card != null ? card : ModelCard.EMPTY);
         return detector == null ? b : b.optDetector(detector);
     }
 

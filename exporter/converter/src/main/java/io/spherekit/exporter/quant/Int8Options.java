@@ -1,8 +1,10 @@
 package io.spherekit.exporter.quant;
 
 import ai.onnxruntime.OrtException;
+import io.spherekit.core.ModelCard;
 import io.spherekit.core.SphereKitException;
 import io.spherekit.core.cli.Cli;
+import io.spherekit.runtime.FaceEmbedder;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -12,6 +14,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.stream.Collectors;
 
 /**
  * The {@code --int8} options of {@code export-model} (a picocli mixin), and the step that applies them to the
@@ -111,12 +114,22 @@ public final class Int8Options {
      * @throws Cli.Failure naming the calibration set or model when quantisation is refused or fails
      */
     public byte[] apply(byte[] fp32, boolean alignTemplateInMetadata, PrintStream out) {
+        return apply(fp32, alignTemplateInMetadata, null, out);
+    }
+
+    /**
+     * As {@link #apply(byte[], boolean, PrintStream)} for a model that may lack SphereKit metadata.
+     *
+     * @param card the preprocessing of a model without {@code spherekit.input.*} metadata (a model card), or null
+     */
+    public byte[] apply(byte[] fp32, boolean alignTemplateInMetadata, ModelCard card, PrintStream out) {
         boolean detect = align == null ? alignTemplateInMetadata : align.equals("detect");
         Int8Export.Options o = Int8Export.Options.defaults()
                 .withMethod(CalibrationMethod.parse(method))
                 .withPercentile(percentile)
                 .withActivations(QdqQuantizer.ActivationType.valueOf(activations.toUpperCase(Locale.ROOT)))
-                .withDetect(detect, detector);
+                .withDetect(detect, detector)
+                .withModelCard(card);
         try {
             CalibrationSet set = CalibrationSet.open(calibration, calibrationImages, count);
             Int8Export.Result r = Int8Export.quantize(fp32, set, o);
@@ -126,6 +139,11 @@ public final class Int8Options {
             out.printf(Locale.ROOT, "  int8 vs float32 on the calibration images: cosine min %.5f, mean %.5f%n",
                     r.minCosine(), r.meanCosine());
             return r.model().toByteArray();
+        } catch (FaceEmbedder.IncompletePreprocessingException e) {
+            throw new Cli.Failure("the model has no SphereKit preprocessing metadata (spherekit.input.*), so calibration"
+                    + " cannot preprocess its images: give a model card (a MODEL.onnx.json next to the --from-onnx"
+                    + " model; see README 'Any ONNX face model') with the fields " + e.missing().stream()
+                    .map(ModelCard.Field::json).collect(Collectors.joining(", ")), e);
         } catch (SphereKitException | IOException e) {
             throw new Cli.Failure(e.getMessage(), e);
         } catch (OrtException e) {

@@ -171,6 +171,29 @@ class Int8ExportTest {
                 && p.getValue().equals("40")));
         String u = run(int8, "--from-onnx", fp32.toString(), "--output", int8.toString());
         assertTrue(u.startsWith("2\n") && u.contains("--from-onnx needs --int8"), u);
+
+        // a model without SphereKit metadata: refused naming the missing card fields, then quantised with a card
+        Map<String, String> meta = new HashMap<>();
+        OnnxMl.ModelProto full = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(fp32));
+        full.getMetadataPropsList().forEach(p -> meta.put(p.getKey(), p.getValue()));
+        Path bare = dir.resolve("bare.onnx");
+        Files.write(bare, full.toBuilder().clearMetadataProps().build().toByteArray());
+        Path bareInt8 = dir.resolve("bare-int8.onnx");
+        String[] args = {"--from-onnx", bare.toString(), "--output", bareInt8.toString(), "--int8", "--calibration",
+            LFW.resolve("lfw-deepfunneled").toString(), "--calibration-count", "20"};
+        String refused = run(bareInt8, args);
+        assertTrue(refused.startsWith("1\n") && refused.contains("no SphereKit preprocessing metadata")
+                && refused.contains("model card") && refused.contains("scale"), refused);
+        assertFalse(refused.contains("optModelCard") || refused.contains("spherekit-int8"), refused);
+        assertFalse(Files.exists(bareInt8));
+        String crop = meta.get(Key.INPUT_CROP.key());
+        Files.writeString(dir.resolve("bare.onnx.json"), "{\"input_size\": \"" + meta.get(Key.INPUT_HEIGHT.key()) + "x"
+                + meta.get(Key.INPUT_WIDTH.key()) + "\", \"mean\": " + meta.get(Key.INPUT_MEAN.key()) + ", \"scale\": "
+                + meta.get(Key.INPUT_SCALE.key()) + ", \"channel_order\": \"" + meta.get(Key.INPUT_CHANNEL_ORDER.key())
+                + "\", \"crop\": \"" + crop + "\"}");
+        String ok = run(bareInt8, args);
+        assertTrue(ok.startsWith("0\n") && ok.contains("preprocessing from the model card"), ok);
+        assertTrue(Files.size(bareInt8) > 0);
     }
 
     private static void check(Path model) throws Exception {
