@@ -1,8 +1,11 @@
 package io.spherekit.core;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.spherekit.core.Preprocessing.ChannelOrder;
 import io.spherekit.core.align.AlignmentTemplate;
 import java.io.IOException;
@@ -77,6 +80,10 @@ public final class ModelCard {
     public static final String SUFFIX = ".json";
 
     /** No field set. */
+    private static final ObjectMapper STRICT_JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+
     public static final ModelCard EMPTY = new ModelCard(null, null, null, null, null, null, null, null);
 
     /** Thrown by {@link #resolve} when required fields are missing; {@link #missing()} lists them. */
@@ -132,16 +139,18 @@ public final class ModelCard {
      *
      * @param file the JSON file (see the class comment)
      * @return the card; {@link #source()} names the file
-     * @throws IOException naming the file when it cannot be read, is not JSON, is not one object, has an unknown
+     * @throws IOException naming the file when it cannot be read, is not JSON, is not exactly one object (trailing
+     *                     content or a duplicate key is refused), has an unknown
      *                     field or a bad value (the message names the field and what it must be)
      */
     public static ModelCard read(Path file) throws IOException {
+        // exactly one object: no trailing content, no key given twice (the second would silently win)
         if (!Files.isRegularFile(file)) {
             throw new IOException("model card " + file + " does not exist");
         }
         JsonNode n;
         try {
-            n = new ObjectMapper().readTree(file.toFile());
+            n = STRICT_JSON.readTree(file.toFile());
         } catch (JsonProcessingException e) {
             throw new IOException("model card " + file + " is not valid JSON: " + e.getOriginalMessage(), e);
         }

@@ -61,6 +61,11 @@ class ModelCardTest {
         assertTrue(e.getMessage().endsWith("must hold one JSON object"), e.getMessage());
         e = assertThrows(IOException.class, () -> ModelCard.read(card("{\"mean\": ")));
         assertTrue(e.getMessage().contains("is not valid JSON"), e.getMessage());
+        // exactly one object: trailing content and a key given twice are refused, not read past or overwritten
+        e = assertThrows(IOException.class, () -> ModelCard.read(card("{\"mean\": 127.5} trailing")));
+        assertTrue(e.getMessage().contains("is not valid JSON"), e.getMessage());
+        e = assertThrows(IOException.class, () -> ModelCard.read(card("{\"mean\": 127.5, \"mean\": 1}")));
+        assertTrue(e.getMessage().contains("is not valid JSON") && e.getMessage().contains("mean"), e.getMessage());
         e = assertThrows(IOException.class, () -> ModelCard.read(dir.resolve("none.json")));
         assertEquals("model card " + dir.resolve("none.json") + " does not exist", e.getMessage());
     }

@@ -490,6 +490,10 @@ class FaceServerTest {
                 "request body is not valid JSON: Unrecognized token 'trailing'");
         assertError(post(server, "/v1/verify", "application/json",
                 (one + "]").getBytes(StandardCharsets.UTF_8)), 400, "bad_request", "request body is not valid JSON");
+        // a field given twice is refused, not silently overwritten by the second
+        String twice = "{\"a\": \"" + b64good + "\", \"a\": \"" + b64(faces.get(3)) + "\", \"b\": \"" + b64good + "\"}";
+        assertError(post(server, "/v1/verify", "application/json", twice.getBytes(StandardCharsets.UTF_8)), 400,
+                "bad_request", "request body is not valid JSON: Duplicate field 'a'");
         Reply spaced = post(server, "/v1/verify", "application/json", (one + " \r\n\t ").getBytes(StandardCharsets.UTF_8));
         assertEquals(200, spaced.status(), spaced.json().toString()); // whitespace after the object is fine
         assertError(post(server, "/v1/verify", "multipart/form-data; boundary=" + BOUNDARY,
