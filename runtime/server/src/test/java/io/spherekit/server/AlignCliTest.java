@@ -195,6 +195,23 @@ class AlignCliTest {
         assertEquals(Cli.OK, r2.code(), r2.err());
         assertEquals(new ObjectMapper().readTree(ref.toFile()).get("embeddings"), j.get("embeddings"));
         assertEquals(0, new ObjectMapper().readTree(ref.toFile()).get("skipped_count").asInt());
+
+        // an undecodable file fails the run by default, naming it; --on-bad-image skip leaves it out and counts it
+        Path text = Files.writeString(dir.resolve("notes.jpg"), "not an image");
+        Path bad = dir.resolve("bad.json");
+        RuntimeMainTest.Run r3 = RuntimeMainTest.run("embed", "--model", model.toString(), "--provider", "cpu",
+                "--align", "detect", "--output", bad.toString(), blair1.toString(), text.toString(), blair2.toString());
+        assertEquals(Cli.FAILURE, r3.code(), r3.out());
+        assertTrue(r3.err().startsWith("error: ") && r3.err().contains(text.toString()), r3.err());
+        assertFalse(Files.exists(bad));
+        r3 = RuntimeMainTest.run("embed", "--model", model.toString(), "--provider", "cpu", "--align", "detect",
+                "--on-bad-image", "skip", "--output", bad.toString(), blair1.toString(), text.toString(),
+                blair2.toString());
+        assertEquals(Cli.OK, r3.code(), r3.err());
+        assertTrue(r3.err().contains("skipped " + text + ": "), r3.err());
+        JsonNode jb = new ObjectMapper().readTree(bad.toFile());
+        assertEquals(1, jb.get("skipped_by_reason").get("undecodable").asInt());
+        assertEquals(new ObjectMapper().readTree(ref.toFile()).get("embeddings"), jb.get("embeddings"));
     }
 
     @Test

@@ -43,7 +43,8 @@ public final class EmbedCommand implements Callable<Integer> {
         int batch = batchOption.validated(spec);
         try (FaceEmbedder embedder = modelOptions.open()) {
             EmbeddingJob.Output emb = EmbeddingJob.run(embedder, images, batch, spec.commandLine().getErr(),
-                    noFaceOption.mode());
+                    noFaceOption.mode(),
+                    noFaceOption.skipUnreadable());
             ObjectNode j = JsonFiles.MAPPER.createObjectNode();
             j.put("model", modelOptions.model.toString());
             j.put("provider", embedder.provider().name());

@@ -36,6 +36,9 @@ final class EmbeddingJob {
     record Skipped(Path file, String reason, String message) {
     }
 
+    /** The {@link Skipped#reason()} of a file that could not be decoded as an image. */
+    static final String UNDECODABLE = "undecodable";
+
     /**
      * Embeddings in input order ({@code null} for a {@linkplain NoFace#SKIP skipped} image), the wall-clock seconds
      * spent decoding + embedding, the images embedded from the fixed crop instead ({@link NoFace#CROP}) and the
@@ -82,6 +85,17 @@ final class EmbeddingJob {
      */
     static Output run(FaceEmbedder embedder, List<Path> files, int batch, PrintWriter progress,
                       NoFace noFace) throws IOException, SphereKitException {
+        return run(embedder, files, batch, progress, noFace, false);
+    }
+
+    /**
+     * As {@link #run(FaceEmbedder, List, int, PrintWriter, NoFace)}.
+     *
+     * @param skipUnreadable leave out (reason {@code undecodable}) a file that cannot be decoded as an image,
+     *                       instead of failing with its error
+     */
+    static Output run(FaceEmbedder embedder, List<Path> files, int batch, PrintWriter progress,
+                      NoFace noFace, boolean skipUnreadable) throws IOException, SphereKitException {
         int n = files.size();
         Preprocessing pre = embedder.preprocessing();
         int size = pre.tensorSize();
@@ -97,7 +111,17 @@ final class EmbeddingJob {
             try {
                 IntStream.range(start, end).parallel().forEach(i -> {
                     try {
-                        BufferedImage img = Images.read(files.get(i));
+                        BufferedImage img;
+                        try {
+                            img = Images.read(files.get(i));
+                        } catch (IOException e) {
+                            if (!skipUnreadable) {
+                                throw e;
+                            }
+                            skipped.add(new Skipped(files.get(i), UNDECODABLE, e.getMessage()));
+                            left[i - first] = true;
+                            return;
+                        }
                         byte[] hwc;
                         try {
                             hwc = embedder.preprocess(img, files.get(i).toString());

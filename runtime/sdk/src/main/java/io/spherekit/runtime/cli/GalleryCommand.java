@@ -73,7 +73,8 @@ public final class GalleryCommand implements Runnable {
             List<String> labels = new ArrayList<>();
             scan(root, files, labels, err);
             try (FaceEmbedder embedder = modelOptions.open()) {
-                EmbeddingJob.Output emb = EmbeddingJob.run(embedder, files, batch, err, noFaceOption.mode());
+                EmbeddingJob.Output emb = EmbeddingJob.run(embedder, files, batch, err, noFaceOption.mode(),
+                    noFaceOption.skipUnreadable());
                 if (emb.skipped().size() == files.size()) {
                     throw new SphereKitException("no usable face in any of the " + files.size() + " images under "
                             + root + " (--align detect): skipped " + emb.skippedSummary());

@@ -14,6 +14,20 @@ public final class NoFaceOption {
                     + " fail stops the command with that error. Default: ${DEFAULT-VALUE}.")
     OnNoFace onNoFace;
 
+    /** What to do with a file that cannot be decoded as an image. */
+    public enum OnBadImage { skip, fail }
+
+    @Option(names = "--on-bad-image", defaultValue = "fail", paramLabel = "skip|fail",
+            description = "A file that cannot be decoded as an image (not an image, truncated, unsupported format):"
+                    + " fail stops the command with its error; skip leaves it out like a face-less image, printing"
+                    + " 'skipped FILE: ...' and counting it as undecodable. Default: ${DEFAULT-VALUE}.")
+    OnBadImage onBadImage;
+
+    /** @return whether undecodable files are skipped */
+    boolean skipUnreadable() {
+        return onBadImage == OnBadImage.skip;
+    }
+
     EmbeddingJob.NoFace mode() {
         return onNoFace == OnNoFace.fail ? EmbeddingJob.NoFace.FAIL : EmbeddingJob.NoFace.SKIP;
     }
