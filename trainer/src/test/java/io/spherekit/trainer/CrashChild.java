@@ -7,12 +7,10 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * The trainer's crash tests' child JVM: a writer {@code main} (on this test classpath) that prints
@@ -60,10 +58,8 @@ public final class CrashChild {
         return CrashTests.nextAfterKill(out, next);
     }
 
-    /** @return the temporary files ({@code *.tmp}, as {@code AtomicFiles} names them) in {@code dir} */
+    /** @return the temporary files in {@code dir}: {@link CrashTests#temps} */
     public static List<Path> temps(Path dir) throws IOException {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList();
-        }
+        return CrashTests.temps(dir);
     }
 }

@@ -7,12 +7,10 @@ import io.spherekit.core.io.CrashTests;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,11 +27,6 @@ class GalleryCrashTest {
     @TempDir
     Path dir;
 
-    static List<Path> temps(Path dir) throws Exception {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList();
-        }
-    }
 
     @Test
     void killedWhileSavingLeavesThePreviousOrTheNewGalleryWhole() throws Exception {
@@ -73,9 +66,9 @@ class GalleryCrashTest {
             assertEquals(1.0, m.score(), 1e-6);
 
             System.out.printf("kill %d: loaded generation %d (last started %d), %d temporary file(s) left%n", kill, gen,
-                    next - 1, temps(dir).size());
+                    next - 1, CrashTests.temps(dir).size());
             g.save(dir.resolve("gallery.bin")); // the next write cleans what the killed one left
-            assertEquals(List.of(), temps(dir));
+            assertEquals(List.of(), CrashTests.temps(dir));
         }
     }
 }

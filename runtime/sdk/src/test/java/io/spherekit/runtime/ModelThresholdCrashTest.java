@@ -91,10 +91,10 @@ class ModelThresholdCrashTest {
                 }
                 assertArrayEquals(reference, e.embed(img), 0f);
                 System.out.printf("kill %d: threshold %s (%s), %d temporary file(s) left%n", kill, t, source,
-                        GalleryCrashTest.temps(dir).size());
+                        CrashTests.temps(dir).size());
             }
             ModelThreshold.write(model, 0.5, "cleanup"); // the next write cleans what the killed one left
-            assertEquals(List.of(), GalleryCrashTest.temps(dir));
+            assertEquals(List.of(), CrashTests.temps(dir));
         }
     }
 }

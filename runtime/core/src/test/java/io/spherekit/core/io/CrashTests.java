@@ -2,6 +2,10 @@ package io.spherekit.core.io;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 
 /** Helpers of the SIGKILL crash tests, whose child writers print {@code "writing N"} before writing generation N. */
 public final class CrashTests {
@@ -24,5 +28,12 @@ public final class CrashTests {
             }
         }
         return next;
+    }
+
+    /** @return the temporary files ({@code *.tmp}, as {@code AtomicFiles} names them) in {@code dir} */
+    public static List<Path> temps(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList();
+        }
     }
 }

@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,11 +29,6 @@ class ReportCrashTest {
     @TempDir
     Path dir;
 
-    static List<Path> temps(Path dir) throws Exception {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList();
-        }
-    }
 
     @Test
     void killedWhileWritingLeavesWholeReports() throws Exception {
@@ -74,10 +68,10 @@ class ReportCrashTest {
                 assertEquals(csvGen + "," + i, lines.get(i + 1));
             }
             System.out.printf("kill %d: report generation %d, csv generation %d, %d temporary file(s) left%n", kill,
-                    gen, csvGen, temps(dir).size());
+                    gen, csvGen, CrashTests.temps(dir).size());
             AtomicFiles.writeString(report, ReportCrashWriter.json(gen)); // the next writes clean up
             AtomicFiles.writeString(csv, ReportCrashWriter.csv(gen));
-            assertEquals(List.of(), temps(dir));
+            assertEquals(List.of(), CrashTests.temps(dir));
         }
     }
 }
