@@ -121,7 +121,7 @@ public final class DetectionBench {
                         scores.add((double) face.score());
                         widths.add(face.width());
                     } catch (NoFaceException e) {
-                        if (e.getMessage().startsWith("face too small")) {
+                        if (e.reason() == NoFaceException.Reason.FACE_TOO_SMALL) {
                             small++;
                         } else {
                             none++;

@@ -22,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.TreeMap;
 
 /**
@@ -119,7 +118,6 @@ public final class Int8Export {
             List<float[]> inputs = new ArrayList<>();
             int skipped = 0;
             int uniform = 0; // refused by the embedder as uniform images
-            int uniformKept = 0;
             long[] chw;
             FaceDetector detector = o.detect()
                     ? FaceDetector.builder().optModelPath(o.detector() != null ? o.detector() : FaceDetector.defaultModelPath()).build()
@@ -145,9 +143,6 @@ public final class Int8Export {
                         }
                         continue;
                     }
-                    if (isUniform(hwc)) { // below this class's threshold, above the embedder's
-                        uniformKept++;
-                    }
                     float[] t = new float[pre.tensorSize()];
                     pre.normalizeInto(hwc, false, t, 0);
                     inputs.add(t);
@@ -161,11 +156,6 @@ public final class Int8Export {
             if (inputs.isEmpty()) {
                 throw new SphereKitException("calibration set " + set.source() + ": none of its " + set.files().size()
                         + " images has a usable face (" + uniform + " uniform); nothing to calibrate on");
-            }
-            if (uniformKept == inputs.size()) {
-                throw new SphereKitException("calibration set " + set.source() + " refused: all " + inputs.size()
-                        + " images are uniform (one colour after preprocessing), so every activation range would be"
-                        + " degenerate; calibrate on real face images");
             }
             Calibrator.Result cal = Calibrator.calibrate(model, tensors, inputs, chw, o.method(), o.percentile());
             if (cal.nonConstantTensors() == 0) {
@@ -226,17 +216,6 @@ public final class Int8Export {
         // an empty card keeps the metadata's preprocessing and makes a model without any fail with the missing fields
         b.optModelCard(card != null ? card : ModelCard.EMPTY);
         return detector == null ? b : b.optDetector(detector);
-    }
-
-    /** Whether every pixel has the same three channel values. */
-    static boolean isUniform(byte[] hwc) {
-        Objects.requireNonNull(hwc);
-        for (int i = 3; i < hwc.length; i++) {
-            if (hwc[i] != hwc[i % 3]) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static String stripZeros(double d) {
