@@ -40,7 +40,8 @@ if [[ $build == 1 || ! -f "$bench/target/classpath.txt" ]]; then
   (cd "$repo" && mvn -B -q -Dstyle.color=never -DskipTests -Dspherekit.skipPython=true package -pl bench -am)
 fi
 cp="$bench/target/classes:$(cat "$bench/target/classpath.txt")"
-jvm=(java -Xmx8g "-Dspherekit.home=$repo" -Dorg.bytedeco.javacpp.platform.extension=-onednn-avx512 ${SPHEREKIT_JAVA_OPTS:-})
+ext=-onednn; grep -q avx512f /proc/cpuinfo 2>/dev/null && ext=-onednn-avx512   # ND4J build for this CPU, as bin/spherekit
+jvm=(java -Xmx8g "-Dspherekit.home=$repo" -Dorg.bytedeco.javacpp.platform.extension=$ext ${SPHEREKIT_JAVA_OPTS:-})
 models="$bench/target/models"
 mkdir -p "$models"
 cp "$demo" "$models/demo.onnx"

@@ -21,7 +21,7 @@ class ResumeTest {
 
     static Process start(Path data, Path out, boolean resume) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g", CrashChild.ND4J_BUILD,
                 "-cp", System.getProperty("java.class.path"), TrainCli.class.getName(),
                 "--images", data.toString(), "--people", "none", "--out", out.toString(),
                 "--depth", "4", "--width", "0.125", "--embedding-dim", "32", "--epochs", "6", "--batch", "4",

@@ -32,7 +32,9 @@ class ExportCliProcessTest {
         ModelIO.save(net, Preprocessing.LFW_SPHEREFACE.toMetadata(), model, false);
         Path onnx = tmp.resolve("model.onnx");
         Process p = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx4g", "-cp", System.getProperty("java.class.path"), ExportCli.class.getName(),
+                "-Xmx4g",
+                "-Dorg.bytedeco.javacpp.platform.extension=" + System.getProperty("org.bytedeco.javacpp.platform.extension", ""),
+                "-cp", System.getProperty("java.class.path"), ExportCli.class.getName(),
                 "--model", model.toString(), "--output", onnx.toString(), "--check"))
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
