@@ -36,6 +36,7 @@ class OnnxCheckerTest {
         List<String> files = new ArrayList<>();
         List<String> names = new ArrayList<>(KerasZoo.names("face"));
         names.addAll(KerasZoo.names("layer"));
+        names.addAll(KerasZoo.names("multi"));
         int i = 0;
         for (String name : names) {
             for (var f : KerasZoo.manifest().path("models").path(name).path("files")) {
