@@ -64,8 +64,8 @@ final class Activations {
         m.put(ActivationSoftSign.class, "Softsign");
         m.put(ActivationCube.class, "x·x·x");
         m.put(ActivationThresholdedReLU.class, "ThresholdedRelu(theta)");
-        m.put(ActivationRReLU.class, "ThresholdedRelu((l + u)/2): at inference libnd4j applies RectifiedLinear with "
-                + "cutoff (l + u)/2 (a threshold, not a slope)");
+        m.put(ActivationRReLU.class, "Max(x, (l + u)/2): at inference DL4J M2.1 applies libnd4j's scalar RectifiedLinear "
+                + "with cutoff (l + u)/2, which raises everything below the cutoff to it (no slope)");
         m.put(ActivationRationalTanh.class, "1.7159·Sign(y)·(1 − 1/(1 + Abs(y) + y² + 1.41645·y⁴)), y = 2x/3");
         m.put(ActivationRectifiedTanh.class, "Relu(Tanh(x))");
         return m;
@@ -148,8 +148,8 @@ final class Activations {
             return ctx.finalNode(OnnxOp.MUL, v, List.of(x, s), Map.of());
         }
         if (a instanceof ActivationRReLU rr) {
-            return ctx.finalNode(OnnxOp.THRESHOLDED_RELU, v, List.of(x),
-                    Map.of("alpha", (float) (0.5 * (rr.getL() + rr.getU()))));
+            return ctx.finalNode(OnnxOp.MAX, v, List.of(x, ctx.scalar(v + "_cutoff", (float) (0.5 * (rr.getL() + rr.getU())))),
+                    Map.of());
         }
         if (a instanceof ActivationSwish) {
             return ctx.finalNode(OnnxOp.MUL, v, List.of(x, ctx.onnx().node(OnnxOp.SIGMOID, v + "_sig", List.of(x), Map.of())), Map.of());

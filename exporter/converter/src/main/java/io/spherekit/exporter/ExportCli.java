@@ -389,7 +389,9 @@ public final class ExportCli implements Callable<Integer> {
         KerasToOnnx.Conversion conv;
         try {
             KerasToOnnx.Conversion c = KerasToOnnx.convert(file, Map.of(), o);
-            conv = c.withModel(OnnxModels.withMetadata(c.model(), kerasMetadata(file, c.kerasInputShape())));
+            // A model with several inputs records no image preprocessing (the runtime feeds one image input).
+            conv = c.withModel(OnnxModels.withMetadata(c.model(), kerasMetadata(file,
+                    c.inputs().size() == 1 ? c.kerasInputShape() : new long[0])));
         } catch (KerasException e) {
             throw new Cli.Failure("cannot convert Keras model: " + message(e), e);
         }

@@ -91,6 +91,12 @@ class ExportCliDl4jTest {
         Map<String, String> meta = metadata(out);
         assertEquals("dl4j:rnn.zip", meta.get("spherekit.source"));
         assertFalse(meta.keySet().stream().anyMatch(k -> k.startsWith("spherekit.input.")), "no image preprocessing: " + meta);
+
+        // Preprocessing options on a non-image input are a usage error naming the input.
+        ExportCliTest.Run bad = ExportCliTest.run("--model", zip.toString(), "--output", dir.resolve("x.onnx").toString(),
+                "--input-type", "sequence:5,9", "--mean", "1");
+        assertEquals(Cli.USAGE, bad.code(), bad.out() + bad.err());
+        assertTrue(bad.err().contains("3-channel image inputs") && bad.err().contains("[5, 9]"), bad.err());
     }
 
     @Test
@@ -134,11 +140,6 @@ class ExportCliDl4jTest {
         ModelMetadata meta = ModelMetadata.parse(metadata(out));
         assertEquals(Preprocessing.fullImage(23, 19, 0f, 0.5f, Preprocessing.ChannelOrder.BGR), meta.preprocessing().orElseThrow());
         assertEquals("arcface-112x112", metadata(out).get(Preprocessing.ALIGN_TEMPLATE_KEY));
-
-        // Preprocessing options on a non-image input are a usage error naming the input.
-        ExportCliTest.Run bad = ExportCliTest.run("--model", zip.toString(), "--output", dir.resolve("x.onnx").toString(),
-                "--input-type", "vector:1311", "--mean", "1");
-        assertEquals(Cli.USAGE, bad.code(), bad.out() + bad.err());
     }
 
     @Test

@@ -239,7 +239,7 @@ final class StandardLayerCases {
         acts.add(new ActivationReLU(0.7, null, 0.1));
         acts.add(new ActivationReLU(0.9, 0.2, 0.3));
         for (IActivation a : acts) {
-            cases.add(chain("activation " + a, cnn, pre(), new ActivationLayer.Builder().activation(a).build()));
+            cases.add(chain("activation " + label(a), cnn, pre(), new ActivationLayer.Builder().activation(a).build()));
         }
         cases.add(chain("activation softmax on vectors", FF, new ActivationLayer.Builder().activation(Activation.SOFTMAX).build()));
         // PReLULayer, Dropout, padding, cropping, upsampling, LRN
@@ -274,5 +274,13 @@ final class StandardLayerCases {
         return cases.stream().filter(c -> c.input() instanceof InputType.InputTypeConvolutional)
                 .filter(c -> !c.label().equals("global pool AVG not collapsed") && !c.label().startsWith("reshape vertex"))
                 .map(c -> new Parity.Case(c.label() + " [" + format + "]", c.input(), c.build())).toList();
+    }
+
+    /** The activation's name for a case label; a ReLU with parameters names them (its toString does not). */
+    static String label(IActivation a) {
+        if (a instanceof ActivationReLU r && (r.getMax() != null || r.getThreshold() != null || r.getNegativeSlope() != null)) {
+            return "relu(max=" + r.getMax() + ", threshold=" + r.getThreshold() + ", negativeSlope=" + r.getNegativeSlope() + ")";
+        }
+        return a.toString();
     }
 }
