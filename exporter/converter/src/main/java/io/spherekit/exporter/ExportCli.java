@@ -227,6 +227,10 @@ public final class ExportCli implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--int8 does not combine with --fp16-weights,"
                     + " nor --from-onnx with --check, --l2norm or --batch");
         }
+        if (inputType != null && source.model == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--input-type applies to --model (DL4J zips); "
+                    + "Keras and ONNX models carry their input shape");
+        }
         Path target = output.toAbsolutePath();
         Path model = source.model != null ? source.model : source.keras != null ? source.keras : source.onnx;
         if (Files.exists(model) && Files.exists(target) && Files.isSameFile(model, target)) {

@@ -157,6 +157,10 @@ class ExportCliDl4jTest {
             assertEquals(Cli.USAGE, r.code(), spec + ": " + r.err());
             assertTrue(r.err().contains("--input-type '" + spec + "'"), r.err());
         }
+        ExportCliTest.Run keras = ExportCliTest.run("--from-keras", zip.toString(), "--output", out.toString(),
+                "--input-type", "sequence:5,4");
+        assertEquals(Cli.USAGE, keras.code(), keras.err());
+        assertTrue(keras.err().contains("--input-type applies to --model"), keras.err());
         ExportCliTest.Run r = ExportCliTest.run("--model", zip.toString(), "--output", out.toString(), "--input-type", "sequence:5,4");
         assertEquals(Cli.FAILURE, r.code(), r.out());
         assertTrue(r.err().contains(MaskZeroLayer.class.getName()) && r.err().contains("mask cannot be expressed"), r.err());
