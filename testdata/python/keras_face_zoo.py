@@ -21,6 +21,8 @@ Architectures (channels_last, input 56x48x3 unless noted):
 
 Outputs in --out (all float32 little-endian raw arrays, shapes in manifest.json):
   <name>.keras, [<name>.h5], <name>_in1.bin, <name>_in7.bin, <name>_out1.bin, <name>_out7.bin
+  (a model with several inputs, kind "multi": <name>_in<b>_<i>.bin per input i, "input_shapes"/"input_names" in the
+  manifest)
   manifest.json  {"models": {name: {"kind", "input_shape", "output_shape", "params", "files"}}, "seed", versions}
 
 Usage: keras_face_zoo.py --out DIR --seed N [--only NAME ...]
@@ -237,6 +239,38 @@ def layer_cases():
     c["normalization"] = seq("normalization", s, L.Normalization(mean=[0.1, -0.2, 0.3], variance=[0.5, 2.0, 1.5]))
     c["unitnorm"] = seq("unitnorm", (9,), L.Dense(6), L.UnitNormalization())
     c["identity"] = seq("identity", s, L.Identity(), L.Conv2D(3, 1))
+    c["minimum"] = fn("minimum", s, lambda x: L.Minimum()([L.Conv2D(4, 1)(x), L.Conv2D(4, 1)(x), L.Conv2D(4, 1)(x)]))
+    c["maxpool1d_same"] = seq("maxpool1d_same", (17, 4), L.MaxPooling1D(3, strides=2, padding="same"))
+    c["avgpool1d_valid"] = seq("avgpool1d_valid", (17, 4), L.AveragePooling1D(3, strides=2), L.Conv1D(3, 2))
+    c["avgpool1d_same"] = seq("avgpool1d_same", (16, 4), L.AveragePooling1D(4, strides=3, padding="same"))
+    c["global_pools_1d"] = fn("global_pools_1d", (17, 5), lambda x: L.Concatenate()([
+        L.GlobalAveragePooling1D()(L.Conv1D(4, 3)(x)), L.GlobalMaxPooling1D()(x)]))
+    c["global_pool_1d_keepdims"] = seq("global_pool_1d_keepdims", (15, 3), L.GlobalAveragePooling1D(keepdims=True),
+                                       L.Conv1D(4, 1))
+    acts = []
+    for a in ("gelu", "mish", "exponential", "hard_silu", "hard_swish", "hard_tanh", "log_sigmoid", "tanh_shrink",
+              "squareplus", "celu", "soft_shrink", "hard_shrink"):
+        acts += [L.Conv2D(4, 1, kernel_initializer=keras.initializers.RandomNormal(stddev=0.8)), L.Activation(a)]
+    c["activations_more"] = seq("activations_more", s, *acts)
+    c["dense_gelu_log_softmax"] = seq("dense_gelu_log_softmax", (9,), L.Dense(8, activation="gelu"),
+                                      L.Dense(5, activation="log_softmax"))
+    return c
+
+
+def multi_input_cases():
+    """Functional models with several Input layers (each NHWC -> NCHW on its own)."""
+    c = {}
+    face = keras.Input((13, 11, 3), name="face")
+    aux = keras.Input((13, 11, 2), name="aux_map")
+    side = keras.Input((5,), name="side")
+    y = L.Concatenate()([L.Conv2D(4, 3, padding="same")(face), aux])
+    y = L.Flatten()(L.Conv2D(4, 3, strides=2)(y))
+    y = L.Concatenate()([L.Dense(6)(y), L.Dense(6, activation="tanh")(side)])
+    c["three_inputs"] = keras.Model([face, aux, side], y, name="three_inputs")
+    a = keras.Input((9, 7, 3), name="left")
+    b = keras.Input((9, 7, 3), name="right")
+    d = L.Subtract()([L.Conv2D(5, 3, strides=2, padding="same")(a), L.Conv2D(5, 3, strides=2, padding="same")(b)])
+    c["two_images"] = keras.Model([a, b], L.Dense(4)(L.Flatten()(d)), name="two_images")
     return c
 
 
@@ -248,15 +282,24 @@ def save_all(name, model, out, rng, manifest, kind, h5=False, verify=False):
     if h5:
         model.save(os.path.join(out, name + ".h5"))
         files.append(name + ".h5")
-    shape = tuple(model.input_shape[1:])
-    entry = {"kind": kind, "input_shape": list(shape), "params": int(model.count_params()), "files": files}
+    multi = len(model.inputs) > 1
+    shapes = [tuple(i.shape[1:]) for i in model.inputs]
+    entry = {"kind": kind, "input_shape": list(shapes[0]), "params": int(model.count_params()), "files": files}
+    if multi:
+        entry["input_shapes"] = [list(sh) for sh in shapes]
+        entry["input_names"] = [i.name for i in model.inputs]
     for b in (1, 7):
-        x = rng.uniform(-1, 1, (b,) + shape).astype("float32")
+        xs = [rng.uniform(-1, 1, (b,) + sh).astype("float32") for sh in shapes]
+        x = xs if multi else xs[0]
         y = np.asarray(model.predict(x, verbose=0, batch_size=b), dtype="float32")
         if verify:
             again = np.asarray(keras.models.load_model(os.path.join(out, name + ".keras")).predict(x, verbose=0))
             assert np.allclose(y, again, atol=1e-6), name
-        x.astype("<f4").tofile(os.path.join(out, f"{name}_in{b}.bin"))
+        if multi:
+            for i, xi in enumerate(xs):
+                xi.astype("<f4").tofile(os.path.join(out, f"{name}_in{b}_{i}.bin"))
+        else:
+            x.astype("<f4").tofile(os.path.join(out, f"{name}_in{b}.bin"))
         y.astype("<f4").tofile(os.path.join(out, f"{name}_out{b}.bin"))
         entry["output_shape"] = list(y.shape[1:])
     entry["seconds"] = round(time.time() - t_start, 2)
@@ -288,6 +331,10 @@ def main(argv=None):
             continue
         save_all(name, model, a.out, rng, manifest, "layer", h5=name in ("merges", "flatten_dense"),
                  verify=a.verify_reload)
+    for name, model in multi_input_cases().items():
+        if a.only and name not in a.only:
+            continue
+        save_all(name, model, a.out, rng, manifest, "multi", h5=name == "two_images", verify=a.verify_reload)
     with open(os.path.join(a.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
     print(f"wrote {len(manifest['models'])} models to {a.out} in {time.time() - t0:.1f} s")

@@ -14,6 +14,7 @@ import org.nd4j.linalg.activations.impl.ActivationLReLU;
 import org.nd4j.linalg.activations.impl.ActivationMish;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.activations.impl.ActivationReLU6;
+import org.nd4j.linalg.activations.impl.ActivationRReLU;
 import org.nd4j.linalg.activations.impl.ActivationRationalTanh;
 import org.nd4j.linalg.activations.impl.ActivationRectifiedTanh;
 import org.nd4j.linalg.activations.impl.ActivationSELU;
@@ -44,12 +45,14 @@ final class Activations {
     private static Map<Class<? extends IActivation>, String> supported() {
         Map<Class<? extends IActivation>, String> m = new LinkedHashMap<>();
         m.put(ActivationIdentity.class, "(nothing)");
-        m.put(ActivationReLU.class, "Relu; with max: Clip(0, max); with negativeSlope only: LeakyRelu");
+        m.put(ActivationReLU.class, "Relu; with max: Clip(0, max); with negativeSlope: LeakyRelu; with threshold t: "
+                + "ThresholdedRelu(t) − slope·Relu(t − x); max on top of those: Min(y, max)");
         m.put(ActivationReLU6.class, "Clip(0, 6)");
         m.put(ActivationLReLU.class, "LeakyRelu(alpha)");
         m.put(ActivationELU.class, "Elu(alpha)");
         m.put(ActivationSELU.class, "Selu(alpha, gamma)");
-        m.put(ActivationGELU.class, "x·Sigmoid(1.702x) (DL4J's default sigmoid form; precise=true is refused)");
+        m.put(ActivationGELU.class, "x·Sigmoid(1.702x) (libnd4j's default sigmoid form); precise=true: "
+                + "0.5x·(1 + Tanh(√(2/π)·(x + (0.044715x)³))), libnd4j's PreciseGELU exactly (it cubes 0.044715x, not x)");
         m.put(ActivationSwish.class, "x·Sigmoid(x)");
         m.put(ActivationMish.class, "x·Tanh(Softplus(x))");
         m.put(ActivationSigmoid.class, "Sigmoid");
@@ -61,6 +64,8 @@ final class Activations {
         m.put(ActivationSoftSign.class, "Softsign");
         m.put(ActivationCube.class, "x·x·x");
         m.put(ActivationThresholdedReLU.class, "ThresholdedRelu(theta)");
+        m.put(ActivationRReLU.class, "Max(x, (l + u)/2): at inference DL4J M2.1 applies libnd4j's scalar RectifiedLinear "
+                + "with cutoff (l + u)/2, which raises everything below the cutoff to it (no slope)");
         m.put(ActivationRationalTanh.class, "1.7159·Sign(y)·(1 − 1/(1 + Abs(y) + y² + 1.41645·y⁴)), y = 2x/3");
         m.put(ActivationRectifiedTanh.class, "Relu(Tanh(x))");
         return m;
@@ -87,34 +92,15 @@ final class Activations {
         if (a instanceof ActivationSoftmax && !(out instanceof InputType.InputTypeFeedForward)) {
             throw new ExportException("layer '" + vertex + "': softmax is supported on 2-D [batch, n] outputs only, got " + out);
         }
-        if (a instanceof ActivationGELU g && g.isPrecise()) {
-            throw new ExportException("layer '" + vertex + "': GELU with precise=true is not supported (its libnd4j form "
-                    + "does not match the tanh approximation); the default sigmoid form is");
-        }
-        if (a instanceof ActivationReLU r && reluForm(r) == null) {
-            throw new ExportException("layer '" + vertex + "': " + r + " (max " + r.getMax() + ", threshold "
-                    + r.getThreshold() + ", negativeSlope " + r.getNegativeSlope()
-                    + ") is not supported; supported: ReLU with max only, or with negativeSlope only");
-        }
     }
 
     static String names() {
         return String.join(", ", SUPPORTED.keySet().stream().map(c -> c.getSimpleName().replace("Activation", "")).toList());
     }
 
-    private static boolean zero(Double d) {
-        return d == null || d == 0.0;
-    }
 
-    /** "relu", "clip", "leaky", or null when the parameter combination has no form here. */
-    private static String reluForm(ActivationReLU r) {
-        if (zero(r.getThreshold()) && zero(r.getNegativeSlope())) {
-            return r.getMax() == null ? "relu" : "clip";
-        }
-        if (zero(r.getThreshold()) && r.getMax() == null) {
-            return "leaky";
-        }
-        return null;
+    private static double value(Double d) {
+        return d == null ? 0.0 : d;
     }
 
     /**
@@ -126,13 +112,7 @@ final class Activations {
             return x;
         }
         if (a instanceof ActivationReLU r) {
-            return switch (reluForm(r)) {
-                case "relu" -> ctx.finalNode(OnnxOp.RELU, v, List.of(x), Map.of());
-                case "clip" -> clip(ctx, v, x, 0f, r.getMax().floatValue());
-                case "leaky" -> ctx.finalNode(OnnxOp.LEAKY_RELU, v, List.of(x),
-                        Map.of("alpha", r.getNegativeSlope().floatValue()));
-                default -> throw new ExportException("layer '" + v + "': unsupported " + r);
-            };
+            return relu(ctx, v, x, value(r.getThreshold()), value(r.getNegativeSlope()), r.getMax());
         }
         if (a instanceof ActivationReLU6) {
             return clip(ctx, v, x, 0f, 6f);
@@ -148,11 +128,28 @@ final class Activations {
             return ctx.finalNode(OnnxOp.SELU, v, List.of(x),
                     Map.of("alpha", 1.6732632423543772f, "gamma", 1.0507009873554805f));
         }
+        if (a instanceof ActivationGELU g && g.isPrecise()) {
+            // libnd4j PreciseGELU: (x/2)·(1 + tanh(sqrt(2/pi)·(x + pow(0.044715·x, 3)))): the cube is of 0.044715x.
+            OnnxValue cx = ctx.onnx().node(OnnxOp.MUL, v + "_cx", List.of(x, ctx.scalar(v + "_c", 0.044715f)), Map.of());
+            OnnxValue cx3 = ctx.onnx().node(OnnxOp.MUL, v + "_cx3", List.of(
+                    ctx.onnx().node(OnnxOp.MUL, v + "_cx2", List.of(cx, cx), Map.of()), cx), Map.of());
+            OnnxValue inner = ctx.onnx().node(OnnxOp.MUL, v + "_inner", List.of(
+                    ctx.onnx().node(OnnxOp.ADD, v + "_xp", List.of(x, cx3), Map.of()),
+                    ctx.scalar(v + "_sqrt2pi", (float) Math.sqrt(2 / Math.PI))), Map.of());
+            OnnxValue t = ctx.onnx().node(OnnxOp.ADD, v + "_1pt", List.of(ctx.scalar(v + "_one", 1f),
+                    ctx.onnx().node(OnnxOp.TANH, v + "_tanh", List.of(inner), Map.of())), Map.of());
+            OnnxValue half = ctx.onnx().node(OnnxOp.MUL, v + "_half", List.of(x, ctx.scalar(v + "_05", 0.5f)), Map.of());
+            return ctx.finalNode(OnnxOp.MUL, v, List.of(half, t), Map.of());
+        }
         if (a instanceof ActivationGELU) {
             OnnxValue s = ctx.onnx().node(OnnxOp.SIGMOID, v + "_sig",
                     List.of(ctx.onnx().node(OnnxOp.MUL, v + "_1702x", List.of(x, ctx.scalar(v + "_1702", 1.702f)), Map.of())),
                     Map.of());
             return ctx.finalNode(OnnxOp.MUL, v, List.of(x, s), Map.of());
+        }
+        if (a instanceof ActivationRReLU rr) {
+            return ctx.finalNode(OnnxOp.MAX, v, List.of(x, ctx.scalar(v + "_cutoff", (float) (0.5 * (rr.getL() + rr.getU())))),
+                    Map.of());
         }
         if (a instanceof ActivationSwish) {
             return ctx.finalNode(OnnxOp.MUL, v, List.of(x, ctx.onnx().node(OnnxOp.SIGMOID, v + "_sig", List.of(x), Map.of())), Map.of());
@@ -209,6 +206,35 @@ final class Activations {
         }
         throw new ExportException("layer '" + v + "': activation " + a.getClass().getName()
                 + " is not supported; supported activations: " + names());
+    }
+
+    /**
+     * DL4J's ReLU(max, threshold t, negativeSlope s): {@code x} where {@code x >= t}, {@code s·(x − t)} below, then
+     * {@code min(y, max)} when a max is set (libnd4j ScalarMin: no lower bound).
+     */
+    private static OnnxValue relu(MappingContext ctx, String v, OnnxValue x, double t, double slope, Double max) {
+        boolean hasMax = max != null;
+        if (t == 0 && slope == 0) {
+            return hasMax ? clip(ctx, v, x, 0f, max.floatValue()) : ctx.finalNode(OnnxOp.RELU, v, List.of(x), Map.of());
+        }
+        OnnxValue y;
+        if (t == 0) {
+            Map<String, Object> alpha = Map.of("alpha", (float) slope);
+            y = hasMax ? ctx.onnx().node(OnnxOp.LEAKY_RELU, v + "_leaky", List.of(x), alpha)
+                    : ctx.finalNode(OnnxOp.LEAKY_RELU, v, List.of(x), alpha);
+        } else {
+            OnnxValue above = ctx.onnx().node(OnnxOp.THRESHOLDED_RELU, v + "_thr", List.of(x), Map.of("alpha", (float) t));
+            if (slope == 0) {
+                y = hasMax ? above : ctx.finalNode(OnnxOp.IDENTITY, v, List.of(above), Map.of());
+            } else {
+                OnnxValue below = ctx.onnx().node(OnnxOp.RELU, v + "_below", List.of(
+                        ctx.onnx().node(OnnxOp.SUB, v + "_tmx", List.of(ctx.scalar(v + "_t", (float) t), x), Map.of())), Map.of());
+                OnnxValue neg = ctx.onnx().node(OnnxOp.MUL, v + "_neg", List.of(below, ctx.scalar(v + "_slope", (float) slope)), Map.of());
+                y = hasMax ? ctx.onnx().node(OnnxOp.SUB, v + "_y", List.of(above, neg), Map.of())
+                        : ctx.finalNode(OnnxOp.SUB, v, List.of(above, neg), Map.of());
+            }
+        }
+        return hasMax ? ctx.finalNode(OnnxOp.MIN, v, List.of(y, ctx.scalar(v + "_max", max.floatValue())), Map.of()) : y;
     }
 
     private static OnnxValue clip(MappingContext ctx, String v, OnnxValue x, float lo, float hi) {

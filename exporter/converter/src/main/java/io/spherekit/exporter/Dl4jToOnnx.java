@@ -61,7 +61,9 @@ import java.util.Set;
  *
  * <p>The ONNX model has input {@value #INPUT} {@code float[batch,C,H,W]} (NCHW; {@code float[batch,n]} for a
  * feed-forward or convolutionalFlat input; {@code float[batch,F,T]} for an NCW sequence of known length, the input of
- * recurrent layers, which must then be given as {@code InputType.recurrent(F, T)}; {@code float[batch,1]} integer-valued
+ * recurrent layers, which must then be given as {@code InputType.recurrent(F, T)}; {@code float[batch,T,F]} for an NWC
+ * one, {@code InputType.recurrent(F, T, RNNFormat.NWC)}, transposed to NCW inside (an NWC output is transposed back);
+ * the model has no mask input: it computes every step, as DL4J does without a feature mask; {@code float[batch,1]} integer-valued
  * indices for an {@code EmbeddingLayer}, {@code float[batch,1,T]} for an {@code EmbeddingSequenceLayer}) and output {@value #OUTPUT} {@code float[batch,D]} (or
  * {@code [batch,C,H,W]} for a network ending in a feature map); with {@link Options#l2norm()} a second output
  * {@value #OUTPUT_NORM}, the output divided by its L2 norm ({@code LpNormalization}, p=2; a zero row stays zero).
@@ -378,15 +380,19 @@ public final class Dl4jToOnnx {
 
         OnnxGraphBuilder onnx = new OnnxGraphBuilder("spherekit_embedding", options.precision());
         boolean nhwcOut = isNhwc(outType);
+        boolean nwcOut = isNwc(outType);
         // An NHWC output is transposed back at the end, so no vertex node may take the output's name.
         MappingContext ctx = new MappingContext(onnx, net.vertices(), net.layers(), types, postPreprocessor, net.inputs(),
-                nhwcOut ? null : embedding, OUTPUT, options.prelu(),
+                nhwcOut || nwcOut ? null : embedding, OUTPUT, options.prelu(),
                 options.foldBatchNorm() ? foldPlan(net, needed, embedding) : Map.of());
         Map<String, OnnxValue> values = new HashMap<>();
         OnnxValue in = onnx.input(INPUT, OnnxMl.TensorProto.DataType.FLOAT, withBatch(options.batch(), inDims));
         if (isNhwc(inputType)) {
             // The ONNX tensors are NCHW throughout: NHWC only at the graph's edges.
             in = onnx.node(OnnxOp.TRANSPOSE, "input_nchw", List.of(in), Map.of("perm", new long[]{0, 3, 1, 2}));
+        } else if (isNwc(inputType)) {
+            // Sequences likewise: NCW [N, F, T] inside, NWC [N, T, F] only at the edges.
+            in = onnx.node(OnnxOp.TRANSPOSE, "input_ncw", List.of(in), Map.of("perm", new long[]{0, 2, 1}));
         }
         values.put(net.input(), in);
 
@@ -410,6 +416,8 @@ public final class Dl4jToOnnx {
         OnnxValue out = values.get(embedding);
         if (nhwcOut) {
             out = onnx.node(OnnxOp.TRANSPOSE, OUTPUT, List.of(out), Map.of("perm", new long[]{0, 2, 3, 1}), List.of(OUTPUT)).get(0);
+        } else if (nwcOut) {
+            out = onnx.node(OnnxOp.TRANSPOSE, OUTPUT, List.of(out), Map.of("perm", new long[]{0, 2, 1}), List.of(OUTPUT)).get(0);
         } else if (!out.name().equals(OUTPUT)) {
             // The output vertex emitted no node of its own (a dropout, a folded batch norm's conv, ...).
             out = onnx.node(OnnxOp.IDENTITY, OUTPUT, List.of(out), Map.of(), List.of(OUTPUT)).get(0);
@@ -430,6 +438,10 @@ public final class Dl4jToOnnx {
         OnnxMl.ModelProto model = OnnxModels.stamp(onnx.build(), options.opset(), producerVersion(), doc, props);
         return new Conversion(model, embedding, List.copyOf(dropped), Arrays.copyOfRange(inDims, 1, inDims.length),
                 dim, outShape);
+    }
+
+    private static boolean isNwc(InputType t) {
+        return t instanceof InputType.InputTypeRecurrent r && r.getFormat() == RNNFormat.NWC;
     }
 
     private static boolean isNhwc(InputType t) {
@@ -455,10 +467,12 @@ public final class Dl4jToOnnx {
         if (t instanceof InputType.InputTypeFeedForward f) {
             return new long[]{0, f.getSize()};
         }
-        if (t instanceof InputType.InputTypeRecurrent r && r.getFormat() == RNNFormat.NCW && r.getTimeSeriesLength() > 0) {
-            return new long[]{0, r.getSize(), r.getTimeSeriesLength()};
+        if (t instanceof InputType.InputTypeRecurrent r && r.getTimeSeriesLength() > 0) {
+            return r.getFormat() == RNNFormat.NWC ? new long[]{0, r.getTimeSeriesLength(), r.getSize()}
+                    : new long[]{0, r.getSize(), r.getTimeSeriesLength()};
         }
-        throw new ExportException(what + " is " + t + ": only convolutional (NCHW, NHWC), feed-forward and NCW sequences of known length are supported");
+        throw new ExportException(what + " is " + t + ": only convolutional (NCHW, NHWC), feed-forward and sequences "
+                + "(NCW, NWC) of known length are supported");
     }
 
     /**
@@ -527,6 +541,12 @@ public final class Dl4jToOnnx {
 
     private static String unsupported(String name, GraphVertex v) {
         Object what = Mappers.layerOf(v) != null ? Mappers.layerOf(v) : v;
+        if (what instanceof org.deeplearning4j.nn.conf.layers.util.MaskZeroLayer
+                || what instanceof org.deeplearning4j.nn.conf.layers.util.MaskLayer) {
+            return "vertex '" + name + "': " + what.getClass().getName() + " is not supported: a time-step mask cannot be "
+                    + "expressed in the exported graph (ONNX LSTM/RNN take per-example lengths, sequence_lens, not a mask of "
+                    + "arbitrary steps, and the model has no mask input); export the network without the masking layer";
+        }
         return "vertex '" + name + "': " + what.getClass().getName() + " is not supported";
     }
 

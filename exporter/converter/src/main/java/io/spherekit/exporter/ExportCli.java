@@ -1,7 +1,9 @@
 package io.spherekit.exporter;
 
 import io.spherekit.trainer.keras.KerasImporter;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.spherekit.core.cli.Cli;
@@ -37,8 +39,9 @@ import java.util.stream.Collectors;
  * {@code export-model}: converts a trained SphereKit model (DL4J zip) to ONNX.
  *
  * <pre>
- * export-model --model trained.zip --output face.onnx [--opset N] [--l2norm] [--check] [--fp16-weights] [--batch N]
- *              [--prelu depthwise|prelu]
+ * export-model --model trained.zip|dl4j.zip --output face.onnx [--input-type SPEC] [--mean F] [--scale F]
+ *              [--channel-order RGB|BGR] [--align-template NAME] [--opset N] [--l2norm] [--check] [--fp16-weights]
+ *              [--batch N] [--prelu depthwise|prelu]
  * export-model --from-keras model.keras|model.h5 --output face.onnx [--mean F] [--scale F] [--channel-order RGB|BGR]
  *              [--align-template NAME] [--opset N] [--l2norm] [--fp16-weights] [--batch N]
  *              [--int8 --calibration DIR|PAIRS.txt [--calibration-method minmax|percentile|entropy] [--calibration-count N]]
@@ -72,7 +75,9 @@ public final class ExportCli implements Callable<Integer> {
 
     /** Exactly one of a SphereKit/DL4J model file or a Keras 3 file. */
     static final class Source {
-        @Option(names = "--model", required = true, paramLabel = "<trained.zip>", description = "Trained SphereKit model file.")
+        @Option(names = "--model", required = true, paramLabel = "<model.zip>", description = "A trained SphereKit model "
+                + "file, or any DL4J ComputationGraph or MultiLayerNetwork zip (ModelSerializer) of supported layers, "
+                + "recurrent ones included (give --input-type when the model does not record its input).")
         Path model;
 
         @Option(names = "--from-keras", required = true, paramLabel = "<model.keras>",
@@ -87,8 +92,14 @@ public final class ExportCli implements Callable<Integer> {
         Path onnx;
     }
 
+    @Option(names = "--input-type", paramLabel = "SPEC",
+            description = "DL4J models: the network input, image:H,W,C[,nhwc], vector:N or sequence:F,T[,nwc] (a "
+                    + "recurrent network needs its sequence length). Default: the model's recorded input size, else its "
+                    + "configuration, else 112x96 images.")
+    private String inputType;
+
     @Option(names = "--mean", paramLabel = "F", defaultValue = "127.5",
-            description = "Keras models: pixel mean subtracted before scaling, recorded in the metadata (default: ${DEFAULT-VALUE}).")
+            description = "Keras models, and DL4J models with a 3-channel image input: pixel mean subtracted before scaling, recorded in the metadata (default: ${DEFAULT-VALUE}).")
     private float mean;
 
     @Option(names = "--scale", paramLabel = "F", defaultValue = "0.0078125",
@@ -100,7 +111,7 @@ public final class ExportCli implements Callable<Integer> {
     private Preprocessing.ChannelOrder channelOrder;
 
     @Option(names = "--align-template", paramLabel = "NAME",
-            description = "Keras models: alignment template to record (e.g. sphereface-112x96, arcface-112x112).")
+            description = "Keras models and DL4J image models: alignment template to record (e.g. sphereface-112x96, arcface-112x112).")
     private String alignTemplate;
     @Mixin
     private Int8Options int8;
@@ -216,6 +227,10 @@ public final class ExportCli implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--int8 does not combine with --fp16-weights,"
                     + " nor --from-onnx with --check, --l2norm or --batch");
         }
+        if (inputType != null && source.model == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--input-type applies to --model (DL4J zips); "
+                    + "Keras and ONNX models carry their input shape");
+        }
         Path target = output.toAbsolutePath();
         Path model = source.model != null ? source.model : source.keras != null ? source.keras : source.onnx;
         if (Files.exists(model) && Files.exists(target) && Files.isSameFile(model, target)) {
@@ -237,8 +252,30 @@ public final class ExportCli implements Callable<Integer> {
         if (source.keras != null && !isSphereFaceKeras(model)) {
             return exportGeneralKeras(model, target);
         }
-        ModelIO.TrainedModel trained = source.model != null ? ModelIO.load(model, false) : fromKeras(model);
-        Dl4jToOnnx.Conversion conv = Dl4jToOnnx.convert(trained.graph(), trained.metadata(), options);
+        Dl4jModelFile.Loaded trained = source.model != null ? Dl4jModelFile.load(model) : loaded(fromKeras(model));
+        InputType in = null;
+        if (inputType != null) {
+            try {
+                in = Dl4jModelFile.parseInputType(inputType);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--input-type " + message(e));
+            }
+        }
+        Dl4jToOnnx.Conversion conv;
+        try {
+            conv = trained.network() instanceof ComputationGraph g
+                    ? (in == null ? Dl4jToOnnx.convert(g, trained.metadata(), options) : Dl4jToOnnx.convert(g, in, trained.metadata(), options))
+                    : (in == null ? Dl4jToOnnx.convert((MultiLayerNetwork) trained.network(), trained.metadata(), options)
+                    : Dl4jToOnnx.convert((MultiLayerNetwork) trained.network(), in, trained.metadata(), options));
+        } catch (ExportException e) {
+            String hint = message(e).contains("InputType.recurrent") ? " (give it with --input-type sequence:F,T[,nwc])" : "";
+            throw new Cli.Failure("cannot export " + model + ": " + message(e) + hint, e);
+        }
+        Map<String, String> extra = dl4jMetadata(model, trained, conv);
+        if (!extra.isEmpty()) {
+            conv = new Dl4jToOnnx.Conversion(OnnxModels.withMetadata(conv.model(), extra), conv.embeddingVertex(),
+                    conv.dropped(), conv.inputShape(), conv.embeddingDim(), conv.outputShape());
+        }
         byte[] bytes = conv.model().toByteArray();
 
         String checkLine = null;
@@ -246,7 +283,7 @@ public final class ExportCli implements Callable<Integer> {
             double tol = Double.parseDouble(System.getProperty("spherekit.checkTolerance",
                     "" + (fp16 ? OrtCheck.FP16_TOLERANCE : OrtCheck.DEFAULT_TOLERANCE)));
             int n = batch == null ? CHECK_BATCH : batch;
-            OrtCheck.Result r = OrtCheck.compare(trained.graph(), conv, bytes, n, CHECK_SEED);
+            OrtCheck.Result r = OrtCheck.compareAny(trained.network(), conv, bytes, n, CHECK_SEED);
             checkLine = String.format(Locale.ROOT, "check: ONNX Runtime vs DL4J max abs diff %.3g on a random batch of %d"
                     + " (max |embedding| %.3g, tolerance %.1g)", r.maxAbsDiff(), n, r.maxAbs(), tol);
             if (!(r.maxAbsDiff() <= tol)) {
@@ -263,6 +300,52 @@ public final class ExportCli implements Callable<Integer> {
         long size = Dl4jToOnnx.writeBytes(bytes, target);
         printSummary(conv, size, checkLine);
         return Cli.OK;
+    }
+
+    private static Dl4jModelFile.Loaded loaded(ModelIO.TrainedModel m) {
+        return new Dl4jModelFile.Loaded(m.graph(), m.metadata());
+    }
+
+    private boolean given(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
+    }
+
+    /**
+     * The metadata a DL4J export adds: for a 3-channel image input, the preprocessing of --mean/--scale/--channel-order
+     * when one of them is given or the model records none (then their defaults, as for Keras models), and
+     * --align-template; for a model without SphereKit metadata, its source. Empty when nothing is to add.
+     */
+    Map<String, String> dl4jMetadata(Path file, Dl4jModelFile.Loaded trained, Dl4jToOnnx.Conversion conv) {
+        ModelMetadata existing = ModelMetadata.parse(trained.metadata());
+        long[] s = conv.inputShape();
+        boolean nhwc = conv.model().getGraph().getNodeList().stream().anyMatch(n -> n.getOutput(0).equals("input_nchw"));
+        boolean image = s.length == 3 && (nhwc ? s[2] : s[0]) == 3;
+        boolean preGiven = given("--mean") || given("--scale") || given("--channel-order");
+        ModelMetadata.Builder b = ModelMetadata.builder();
+        boolean any = false;
+        if (!image && (preGiven || alignTemplate != null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--mean/--scale/--channel-order/--align-template "
+                    + "apply to 3-channel image inputs; this model's input is " + java.util.Arrays.toString(s));
+        }
+        if (image && (preGiven || existing.preprocessing().isEmpty())) {
+            int h = (int) (nhwc ? s[0] : s[1]);
+            int w = (int) (nhwc ? s[1] : s[2]);
+            b.preprocessing(Preprocessing.fullImage(h, w, mean, scale, channelOrder));
+            any = true;
+        }
+        if (alignTemplate != null) {
+            try {
+                b.put(Key.INPUT_ALIGN_TEMPLATE, AlignmentTemplate.named(alignTemplate).name());
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--align-template: " + message(e));
+            }
+            any = true;
+        }
+        if (existing.get(Key.VERSION).isEmpty()) {
+            b.put(Key.VERSION, Cli.VERSION).put(Key.SOURCE, "dl4j:" + file.getFileName());
+            any = true;
+        }
+        return any ? b.build().toMap() : Map.of();
     }
 
     /** True if SphereKit's SphereFace importer takes the file (its own topology); false for any other Keras model. */
@@ -310,8 +393,9 @@ public final class ExportCli implements Callable<Integer> {
         KerasToOnnx.Conversion conv;
         try {
             KerasToOnnx.Conversion c = KerasToOnnx.convert(file, Map.of(), o);
-            conv = new KerasToOnnx.Conversion(OnnxModels.withMetadata(c.model(), kerasMetadata(file, c.kerasInputShape())),
-                    c.kerasInputShape(), c.outputShape(), c.layers(), c.modelName());
+            // A model with several inputs records no image preprocessing (the runtime feeds one image input).
+            conv = c.withModel(OnnxModels.withMetadata(c.model(), kerasMetadata(file,
+                    c.inputs().size() == 1 ? c.kerasInputShape() : new long[0])));
         } catch (KerasException e) {
             throw new Cli.Failure("cannot convert Keras model: " + message(e), e);
         }

@@ -69,6 +69,52 @@ public final class OrtCheck {
         }
     }
 
+    /**
+     * Compares ORT and DL4J on a random batch of {@code n} for any converted network: a {@link ComputationGraph}
+     * (output of the embedding vertex) or a {@link MultiLayerNetwork} (its output), with the conversion's input
+     * shape (images, vectors or sequences; values uniform in [-1, 1)).
+     */
+    public static Result compareAny(Object network, Dl4jToOnnx.Conversion conv, byte[] model, int n, long seed)
+            throws OrtException {
+        long[] shape = new long[conv.inputShape().length + 1];
+        shape[0] = n;
+        System.arraycopy(conv.inputShape(), 0, shape, 1, conv.inputShape().length);
+        long len = 1;
+        for (long d : shape) {
+            len *= d;
+        }
+        Random r = new Random(seed);
+        float[] x = new float[(int) len];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = r.nextFloat() * 2f - 1f;
+        }
+        INDArray in = Nd4j.create(x, shape, 'c');
+        INDArray out = network instanceof ComputationGraph g ? Dl4jEmbedder.activation(g, conv.embeddingVertex(), in)
+                : ((org.deeplearning4j.nn.multilayer.MultiLayerNetwork) network).output(in, false);
+        float[] expected = Nd4j.toFlattened('c', out).castTo(DataType.FLOAT).toFloatVector();
+        float[] actual;
+        OrtEnvironment env = LargeStack.environment();
+        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
+             OrtSession session = createSession(env, model, opts);
+             OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), shape);
+             OrtSession.Result res = session.run(Map.of(Dl4jToOnnx.INPUT, t))) {
+            FloatBuffer b = ((OnnxTensor) res.get(Dl4jToOnnx.OUTPUT).orElseThrow()).getFloatBuffer();
+            actual = new float[b.remaining()];
+            b.get(actual);
+        }
+        if (actual.length != expected.length) {
+            throw new IllegalStateException("ONNX Runtime gave " + actual.length + " values, DL4J " + expected.length);
+        }
+        double diff = 0;
+        double max = 0;
+        for (int i = 0; i < expected.length; i++) {
+            double d = Math.abs((double) expected[i] - actual[i]);
+            diff = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(diff, d);
+            max = Math.max(max, Math.abs(expected[i]));
+        }
+        return new Result(n, diff, max);
+    }
+
     /** Compares ORT and DL4J on a random batch of {@code n}. */
     public static Result compare(ComputationGraph graph, Dl4jToOnnx.Conversion conv, byte[] model, int n, long seed)
             throws OrtException {

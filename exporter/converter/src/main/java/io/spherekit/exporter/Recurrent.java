@@ -119,9 +119,6 @@ final class Recurrent {
         if (l instanceof Bidirectional b) {
             cells.add(b.getFwd());
             cells.add(b.getBwd());
-            if (b.getRNNDataFormat() != null && b.getRNNDataFormat() != RNNFormat.NCW) {
-                throw new ExportException("Bidirectional '" + name + "' uses data format " + b.getRNNDataFormat() + " (only NCW is supported)");
-            }
         } else {
             cells.add(l);
         }
@@ -131,9 +128,6 @@ final class Recurrent {
                         + " is not supported (LSTM, GravesLSTM, SimpleRnn)");
             }
             BaseRecurrentLayer r = (BaseRecurrentLayer) c;
-            if (r.getRnnDataFormat() != null && r.getRnnDataFormat() != RNNFormat.NCW) {
-                throw new ExportException("recurrent layer '" + name + "' uses data format " + r.getRnnDataFormat() + " (only NCW is supported)");
-            }
             if (r instanceof SimpleRnn s && s.isHasLayerNorm()) {
                 throw new ExportException("SimpleRnn '" + name + "' uses layer normalisation, which is not supported");
             }
@@ -144,11 +138,20 @@ final class Recurrent {
         }
     }
 
-    static InputType.InputTypeRecurrent sequenceInput(MappingContext ctx, String name) {
-        if (!(ctx.inputType(name) instanceof InputType.InputTypeRecurrent r) || r.getFormat() != RNNFormat.NCW
-                || r.getTimeSeriesLength() <= 0) {
-            throw new ExportException("recurrent layer '" + name + "' needs an NCW sequence input of known length, got "
+    /**
+     * The layer's sequence input type. The ONNX tensors are NCW {@code [N, F, T]} throughout (an NWC network input or
+     * output is transposed at the graph's edge), so a layer of either format maps alike; its format must be the
+     * format of the sequence it reads (DL4J would otherwise read the axes swapped).
+     */
+    static InputType.InputTypeRecurrent sequenceInput(MappingContext ctx, String name, RNNFormat layerFormat) {
+        if (!(ctx.inputType(name) instanceof InputType.InputTypeRecurrent r) || r.getTimeSeriesLength() <= 0) {
+            throw new ExportException("recurrent layer '" + name + "' needs a sequence input of known length, got "
                     + ctx.inputType(name));
+        }
+        RNNFormat f = layerFormat == null ? RNNFormat.NCW : layerFormat;
+        if (r.getFormat() != f) {
+            throw new ExportException("recurrent layer '" + name + "' has data format " + f + " but reads a " + r.getFormat()
+                    + " sequence; mixed formats are not supported");
         }
         return r;
     }
@@ -158,8 +161,11 @@ final class Recurrent {
      * {@code [N, F, T]}, the vertex's final node when {@code last}.
      */
     static OnnxValue emit(MappingContext ctx, String name, Layer layer, OnnxValue x, boolean last) {
-        InputType.InputTypeRecurrent in = sequenceInput(ctx, name);
-        Bidirectional bi = layer instanceof Bidirectional b ? b : null;
+        Bidirectional bi0 = layer instanceof Bidirectional b0 ? b0 : null;
+        BaseRecurrentLayer c0 = cell(layer);
+        InputType.InputTypeRecurrent in = sequenceInput(ctx, name, bi0 != null ? bi0.getRNNDataFormat()
+                : c0 != null ? c0.getRnnDataFormat() : null);
+        Bidirectional bi = bi0;
         BaseRecurrentLayer c = cell(layer);
         if (c == null) {
             throw new ExportException("layer '" + name + "': " + layer.getClass().getName()
@@ -167,10 +173,6 @@ final class Recurrent {
         }
         if (bi != null && cell(bi.getBwd()) == null) {
             throw new ExportException("Bidirectional '" + name + "': backward layer " + bi.getBwd().getClass().getName() + " is not supported");
-        }
-        RNNFormat f = bi != null ? bi.getRNNDataFormat() : c.getRnnDataFormat();
-        if (f != null && f != RNNFormat.NCW) {
-            throw new ExportException("recurrent layer '" + name + "' uses data format " + f + " (only NCW is supported)");
         }
         if (c instanceof SimpleRnn s && s.isHasLayerNorm()) {
             throw new ExportException("SimpleRnn '" + name + "' uses layer normalisation, which is not supported");
@@ -276,7 +278,7 @@ final class Recurrent {
 
     /** {@link LSTM} / {@link SimpleRnn} (NCW) → LSTM / RNN between transposes. */
     static final class Rnn implements VertexMapper {
-        @Override public String description() { return "LSTM, GravesLSTM (peepholes), SimpleRnn (NCW; gates Sigmoid or HardSigmoid; activation TanH, Sigmoid, HardSigmoid, SoftSign or ReLU) -> LSTM / RNN (gates reordered to iofc) between Transposes"; }
+        @Override public String description() { return "LSTM, GravesLSTM (peepholes), SimpleRnn (NCW or NWC; gates Sigmoid or HardSigmoid; activation TanH, Sigmoid, HardSigmoid, SoftSign or ReLU) -> LSTM / RNN (gates reordered to iofc) between Transposes"; }
 
         @Override public boolean supports(GraphVertex v) {
             Layer l = Mappers.layerOf(v);
@@ -310,8 +312,8 @@ final class Recurrent {
         @Override
         public OnnxValue map(MappingContext ctx, String name, GraphVertex v, List<OnnxValue> in) {
             Layer u = ((LastTimeStep) Mappers.layerOf(v)).getUnderlying();
-            long t = sequenceInput(ctx, name).getTimeSeriesLength();
             OnnxValue seq = emit(ctx, name, u, in.get(0), false);
+            long t = ((InputType.InputTypeRecurrent) ctx.inputType(name)).getTimeSeriesLength();
             return ctx.finalNode(OnnxOp.GATHER, name, List.of(seq, ctx.onnx().longInitializer(name + "_last", new long[]{t - 1})),
                     Map.of("axis", 2L));
         }
@@ -323,17 +325,14 @@ final class Recurrent {
      * DL4J applies it); the loss is dropped.
      */
     static final class RnnOutput implements VertexMapper {
-        @Override public String description() { return "RnnOutputLayer (NCW) -> Conv 1-D kernel 1 (+ activation, softmax per time step; loss dropped)"; }
+        @Override public String description() { return "RnnOutputLayer (NCW or NWC) -> Conv 1-D kernel 1 (+ activation, softmax per time step; loss dropped)"; }
 
         @Override public boolean supports(GraphVertex v) { return Mappers.layerOf(v) instanceof RnnOutputLayer; }
 
         @Override
         public OnnxValue map(MappingContext ctx, String name, GraphVertex v, List<OnnxValue> in) {
             RnnOutputLayer o = (RnnOutputLayer) Mappers.layerOf(v);
-            if (o.getRnnDataFormat() != null && o.getRnnDataFormat() != RNNFormat.NCW) {
-                throw new ExportException("RnnOutputLayer '" + name + "' uses data format " + o.getRnnDataFormat() + " (only NCW is supported)");
-            }
-            InputType.InputTypeRecurrent r = sequenceInput(ctx, name);
+            InputType.InputTypeRecurrent r = sequenceInput(ctx, name, o.getRnnDataFormat());
             long nIn = o.getNIn();
             long nOut = o.getNOut();
             if (nIn != r.getSize()) {

@@ -21,7 +21,10 @@ import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.SpaceToBatchLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.activations.impl.ActivationRReLU;
+import org.nd4j.linalg.activations.BaseActivationFunction;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.BeforeAll;
@@ -275,20 +278,38 @@ class Dl4jToOnnxTest {
         assertTrue(e.getMessage().contains("SphereConv2D -> Conv"), e.getMessage());
     }
 
-    /** Dense activations are exported now (StandardLayerParityTest); one ONNX cannot express is refused by name. */
+    /** An activation no mapper knows (every one of DL4J's own Activation enum is mapped): sin(x). */
+    public static final class SinActivation extends BaseActivationFunction {
+        @Override
+        public INDArray getActivation(INDArray in, boolean training) {
+            return Transforms.sin(in, false);
+        }
+
+        @Override
+        public Pair<INDArray, INDArray> backprop(INDArray in, INDArray epsilon) {
+            throw new UnsupportedOperationException("inference only");
+        }
+
+        @Override
+        public String toString() {
+            return "sin";
+        }
+    }
+
+    /** Dense activations are exported now (StandardLayerParityTest); one the mapper does not know is refused by name. */
     @Test
     void unsupportedDenseActivationIsRefused() {
         ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(1).dataType(DataType.FLOAT)
                 .updater(new Sgd(0.1)).graphBuilder()
                 .addInputs("input").setInputTypes(InputType.convolutional(8, 8, 3))
                 .addLayer("conv", new SphereConv2D(0, 4, new int[]{3, 3}, new int[]{2, 2}, new int[]{1, 1}, SphereConv2D.Init.XAVIER), "input")
-                .addLayer("fc5", new DenseLayer.Builder().nOut(8).activation(Activation.RRELU).build(), "conv")
+                .addLayer("fc5", new DenseLayer.Builder().nOut(8).activation(new SinActivation()).build(), "conv")
                 .addLayer("fc6", new ASoftmaxHead(0, 3, 4), "fc5")
                 .setOutputs("fc6").build());
         g.init();
         ExportException e = assertThrows(ExportException.class, () -> Dl4jToOnnx.convert(g,
                 Map.of("spherekit.input.height", "8", "spherekit.input.width", "8"), Dl4jToOnnx.Options.defaults()));
-        assertTrue(e.getMessage().contains("'fc5'") && e.getMessage().contains("ActivationRReLU"), e.getMessage());
+        assertTrue(e.getMessage().contains("'fc5'") && e.getMessage().contains("SinActivation"), e.getMessage());
         assertTrue(e.getMessage().contains("activations: Identity, ReLU"), e.getMessage());
     }
 
@@ -384,7 +405,7 @@ class Dl4jToOnnxTest {
     void everyUnsupportedVertexOfAMultiLayerNetworkIsNamedAtOnce() {
         MultiLayerNetwork n = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(1).dataType(DataType.FLOAT)
                 .updater(new Sgd(0.1)).list()
-                .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.RRELU).build())
+                .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).activation(new SinActivation()).build())
                 .layer(new SpaceToBatchLayer.Builder(new int[]{2, 2}).build())
                 .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3).activation(Activation.SOFTMAX).build())
                 .setInputType(InputType.convolutional(10, 10, 2)).build());
@@ -392,7 +413,7 @@ class Dl4jToOnnxTest {
         ExportException e = assertThrows(ExportException.class,
                 () -> Dl4jToOnnx.convert(n, InputType.convolutional(10, 10, 2), Map.of(), Dl4jToOnnx.Options.defaults()));
         String m = e.getMessage();
-        assertTrue(m.contains("layer 'layer0': activation " + ActivationRReLU.class.getName()), m);
+        assertTrue(m.contains("layer 'layer0': activation " + SinActivation.class.getName()), m);
         assertTrue(m.contains("vertex 'layer1': " + SpaceToBatchLayer.class.getName() + " is not supported"), m);
         assertTrue(m.contains("ConvolutionLayer -> Conv (+ activation)") && m.contains("activations: Identity, ReLU"), m);
     }

@@ -3,6 +3,9 @@ package io.spherekit.exporter;
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.ByteString;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.activations.impl.ActivationGELU;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -78,6 +81,14 @@ class LayoutMutationTest {
                         m -> mapLongs(mapLongs(m, "v_starts", p -> new long[]{p[0] + 1}), "v_ends", p -> new long[]{p[0] + 1})),
                 new Mutation("activation hardsigmoid", "slope 1/6 (the PyTorch/Keras 3 hard sigmoid)",
                         m -> setFloat(m, "HardSigmoid", "alpha", 1f / 6f)),
+                new Mutation("activation " + new ActivationGELU(true), "the textbook tanh form 0.044715·x³ (libnd4j cubes 0.044715x)",
+                        m -> mapFloats(m, "l1_c", (w, d) -> new float[]{(float) Math.cbrt(0.044715)})),
+                new Mutation("activation " + new ActivationGELU(false), "slope 2·sqrt(2/pi) = 1.5958 in the sigmoid (tanh form's linear term)",
+                        m -> mapFloats(m, "l1_1702", (w, d) -> new float[]{(float) (2 * Math.sqrt(2 / Math.PI))})),
+                new Mutation("activation " + Activation.RRELU.getActivationFunction(), "zero below the cutoff (l + u)/2 "
+                        + "(ThresholdedRelu) instead of raising values to it", m -> maxToThresholdedRelu(m, "l1_cutoff")),
+                new Mutation("activation " + StandardLayerCases.label(new ActivationReLU(null, 0.25, null)),
+                        "threshold ignored (plain Relu)", m -> replaceOp(m, "ThresholdedRelu", "Relu")),
                 new Mutation("local response normalization", "alpha not multiplied by the window size",
                         m -> setFloat(m, "LRN", "alpha", 0.1f)));
     }
@@ -189,6 +200,44 @@ class LayoutMutationTest {
             assertTrue(p[0] != p[2] || p[1] != p[3], "pads " + Arrays.toString(p) + " are symmetric: nothing to break");
             return new long[]{p[2], p[3], p[0], p[1]};
         });
+    }
+
+    /** The {@code Max(x, cutoff)} node reading initializer {@code cutoff} becomes {@code ThresholdedRelu(x, alpha=cutoff)}. */
+    static OnnxMl.ModelProto maxToThresholdedRelu(OnnxMl.ModelProto m, String cutoff) {
+        OnnxMl.GraphProto.Builder g = m.getGraph().toBuilder();
+        float c = g.getInitializerList().stream().filter(t -> t.getName().equals(cutoff)).findFirst()
+                .orElseThrow(() -> new AssertionError("no initializer " + cutoff))
+                .getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).getFloat();
+        for (int i = 0; i < g.getNodeCount(); i++) {
+            OnnxMl.NodeProto n = g.getNode(i);
+            if (n.getOpType().equals("Max") && n.getInputList().contains(cutoff)) {
+                g.setNode(i, n.toBuilder().setOpType("ThresholdedRelu").clearInput().addInput(n.getInput(0))
+                        .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("alpha").setF(c)
+                                .setType(OnnxMl.AttributeProto.AttributeType.FLOAT)));
+                return m.toBuilder().setGraph(g).build();
+            }
+        }
+        throw new AssertionError("no Max node reading " + cutoff);
+    }
+
+    /** Renames every node of {@code from} to op {@code to}, keeping inputs and attributes. */
+    static OnnxMl.ModelProto replaceOp(OnnxMl.ModelProto m, String from, String to) {
+        OnnxMl.GraphProto.Builder g = m.getGraph().toBuilder();
+        boolean found = false;
+        for (int i = 0; i < g.getNodeCount(); i++) {
+            if (g.getNode(i).getOpType().equals(from)) {
+                OnnxMl.NodeProto.Builder n = g.getNode(i).toBuilder().setOpType(to);
+                if (to.equals("Relu")) {
+                    n.clearAttribute();
+                }
+                g.setNode(i, n);
+                found = true;
+            }
+        }
+        if (!found) {
+            throw new AssertionError("no " + from + " node");
+        }
+        return m.toBuilder().setGraph(g).build();
     }
 
     static OnnxMl.ModelProto setFloat(OnnxMl.ModelProto m, String opType, String name, float v) {

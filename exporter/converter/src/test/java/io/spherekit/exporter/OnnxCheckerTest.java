@@ -1,12 +1,12 @@
 package io.spherekit.exporter;
 
+import io.spherekit.onnx.OnnxChecker;
 import io.spherekit.onnx.OnnxGraphBuilder;
 import io.spherekit.trainer.head.ASoftmaxHead;
 import io.spherekit.trainer.model.SphereFaceNet;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.learning.config.Nesterovs;
@@ -21,7 +21,6 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The reference ONNX checker ({@code onnx.checker.check_model(full_check=True)} plus strict shape inference) accepts
@@ -33,19 +32,7 @@ class OnnxCheckerTest {
             + "onnx.checker.check_model(m, full_check=True); onnx.shape_inference.infer_shapes(m, strict_mode=True)";
 
     private static Path python() {
-        String p = System.getProperty("spherekit.python");
-        Path python = p == null || p.isBlank() ? null : Path.of(p);
-        if (python == null || !Files.isExecutable(python)) {
-            Assumptions.assumeFalse(Boolean.getBoolean("spherekit.skipPython"),
-                    "spherekit.skipPython=true and no Python at " + python);
-            // the build's own venv (root POM: spherekit.python), made by the testdata module from the pip mirror
-            Path root = Path.of(System.getProperty("spherekit.root", "..")).toAbsolutePath().normalize();
-            Path venv = python == null ? root.resolve("testdata/target/venv") : python.getParent().getParent();
-            fail("No Python with the onnx package at spherekit.python=" + python + ". The build creates it (module "
-                    + "testdata); to create it by hand, run:\n  bash " + root.resolve("testdata/python/setup_venv.sh")
-                    + " " + venv + "\nor pass -Dspherekit.python=/path/to/python, or -Dspherekit.skipPython=true to skip.");
-        }
-        return python;
+        return OnnxChecker.python();
     }
 
     private static void check(Path python, Path model) throws Exception {
@@ -108,17 +95,6 @@ class OnnxCheckerTest {
         }
     }
 
-    private static final String MANY_SCRIPT = "import onnx,sys\n"
-            + "bad=[]\n"
-            + "for f in sys.argv[1:]:\n"
-            + "    try:\n"
-            + "        m=onnx.load(f); onnx.checker.check_model(m, full_check=True)\n"
-            + "        onnx.shape_inference.infer_shapes(m, strict_mode=True)\n"
-            + "    except Exception as e:\n"
-            + "        bad.append(f+': '+str(e).splitlines()[0])\n"
-            + "print('checked', len(sys.argv)-1)\n"
-            + "print('\\n'.join(bad)); sys.exit(1 if bad else 0)\n";
-
     /**
      * Every standard-layer case of {@link StandardLayerCases}, every case of {@link RecurrentLayerParityTest} (opset 13,
      * and 21 with fp16 weights) and both whole networks of {@link WholeNetworkParityTest},
@@ -164,15 +140,6 @@ class OnnxCheckerTest {
                 files.add(f.toString());
             }
         }
-        List<String> cmd = new ArrayList<>(List.of(python.toString(), "-c", MANY_SCRIPT));
-        cmd.addAll(files);
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String output;
-        try (var in = p.getInputStream()) {
-            output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        assertTrue(p.waitFor(300, TimeUnit.SECONDS), "onnx checker timed out");
-        assertEquals(0, p.exitValue(), "onnx.checker rejected:\n" + output);
-        assertTrue(output.contains("checked " + files.size()), output);
+        OnnxChecker.assertAllPass(python, files);
     }
 }

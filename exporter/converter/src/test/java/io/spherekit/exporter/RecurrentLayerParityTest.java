@@ -6,6 +6,8 @@ import com.google.protobuf.ByteString;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.RNNFormat;
+import org.deeplearning4j.nn.conf.layers.util.MaskZeroLayer;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.EmbeddingLayer;
@@ -55,6 +57,8 @@ class RecurrentLayerParityTest {
     static final int T = 7;
     static final int H = 3;
     static final InputType SEQ = InputType.recurrent(NIN, T);
+    /** The same sequences in NWC: {@code [N, T, F]}. */
+    static final InputType SEQ_NWC = InputType.recurrent(NIN, T, RNNFormat.NWC);
 
     /** A case: the network and whether its input holds indices below {@code vocab} (0: real-valued). */
     record Case(String label, InputType input, int vocab, org.deeplearning4j.nn.conf.layers.Layer... layers) {
@@ -155,6 +159,18 @@ class RecurrentLayerParityTest {
                 new LSTM.Builder().nIn(NIN).nOut(H).activation(Activation.TANH).build(),
                 new LastTimeStep(new SimpleRnn.Builder().nIn(H).nOut(H).activation(Activation.TANH).build()),
                 new DenseLayer.Builder().nIn(H).nOut(4).activation(Activation.IDENTITY).build()));
+        // NWC ([N, T, F]) networks: the ONNX input and sequence outputs are NWC too, NCW inside.
+        c.add(new Case("lstm [NWC]", SEQ_NWC, 0, new LSTM.Builder().nOut(H).activation(Activation.TANH)
+                .dataFormat(RNNFormat.NWC).build()));
+        c.add(new Case("simple rnn + rnn output layer softmax [NWC]", SEQ_NWC, 0,
+                new SimpleRnn.Builder().nOut(H).activation(Activation.TANH).dataFormat(RNNFormat.NWC).build(),
+                new RnnOutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(4).activation(Activation.SOFTMAX)
+                        .dataFormat(RNNFormat.NWC).build()));
+        c.add(new Case("bidirectional lstm CONCAT [NWC]", SEQ_NWC, 0, new Bidirectional(Bidirectional.Mode.CONCAT,
+                new LSTM.Builder().nOut(H).activation(Activation.TANH).dataFormat(RNNFormat.NWC).build())));
+        c.add(new Case("last time step graves lstm [NWC] + dense", SEQ_NWC, 0, new LastTimeStep(
+                new GravesLSTM.Builder().nOut(H).activation(Activation.TANH).dataFormat(RNNFormat.NWC).build()),
+                new DenseLayer.Builder().nOut(4).activation(Activation.IDENTITY).build()));
         return c;
     }
 
@@ -323,6 +339,46 @@ class RecurrentLayerParityTest {
         e = assertThrows(ExportException.class, () -> new Case("lstm elu", SEQ, 0,
                 new LSTM.Builder().nOut(H).activation(Activation.ELU).build()).build().convert(Dl4jToOnnx.Options.defaults()));
         assertTrue(e.getMessage().contains("'l0'") && e.getMessage().contains("ELU") && e.getMessage().contains("TanH"), e.getMessage());
+    }
+
+    /**
+     * An NWC input read with a Reshape to {@code [N, F, T]} instead of a Transpose (same element count, so the shapes
+     * still fit: the classic layout bug) must miss DL4J.
+     */
+    @Test
+    void nwcInputIsTransposedNotReshaped() throws Exception {
+        assertDetected("lstm [NWC]", "NWC input reshaped to [N, F, T] instead of transposed", m -> {
+            OnnxMl.GraphProto.Builder g = m.getGraph().toBuilder();
+            for (int i = 0; i < g.getNodeCount(); i++) {
+                if (g.getNode(i).getOpType().equals("Transpose") && g.getNode(i).getOutput(0).equals("input_ncw")) {
+                    ByteBuffer b = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
+                    b.asLongBuffer().put(new long[]{-1, NIN, T});
+                    g.addInitializer(OnnxMl.TensorProto.newBuilder().setName("mut_shape").addDims(3)
+                            .setDataType(OnnxMl.TensorProto.DataType.INT64.getNumber()).setRawData(ByteString.copyFrom(b.array())));
+                    g.setNode(i, g.getNode(i).toBuilder().setOpType("Reshape").clearAttribute().addInput("mut_shape"));
+                    return m.toBuilder().setGraph(g).build();
+                }
+            }
+            throw new AssertionError("no input_ncw Transpose");
+        });
+    }
+
+    /** The NWC export's graph input is [batch, T, F] and its sequence output [batch, T, classes]. */
+    @Test
+    void nwcInputAndOutputKeepDl4jsLayout() throws Exception {
+        Dl4jToOnnx.Conversion conv = find("simple rnn + rnn output layer softmax [NWC]").build().convert(Dl4jToOnnx.Options.defaults());
+        assertArrayEquals(new long[]{T, NIN}, conv.inputShape());
+        assertArrayEquals(new long[]{T, 4}, conv.outputShape());
+    }
+
+    /** A MaskZeroLayer is refused with the reason. */
+    @Test
+    void masksAreRefusedNamingTheReason() {
+        ExportException e = assertThrows(ExportException.class, () -> new Case("mask zero", SEQ, 0,
+                new MaskZeroLayer.Builder().setUnderlying(lstm(Activation.TANH, Activation.SIGMOID)).setMaskValue(0.0).build())
+                .build().convert(Dl4jToOnnx.Options.defaults()));
+        assertTrue(e.getMessage().contains("'l0'") && e.getMessage().contains(MaskZeroLayer.class.getName())
+                && e.getMessage().contains("mask cannot be expressed") && e.getMessage().contains("sequence_lens"), e.getMessage());
     }
 
     static MultiLayerNetwork mln(long seed, org.deeplearning4j.nn.conf.layers.Layer... layers) {

@@ -40,6 +40,8 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationELU;
+import org.nd4j.linalg.activations.impl.ActivationGELU;
+import org.nd4j.linalg.activations.impl.ActivationRReLU;
 import org.nd4j.linalg.activations.impl.ActivationLReLU;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.activations.impl.ActivationThresholdedReLU;
@@ -223,15 +225,21 @@ final class StandardLayerCases {
                 Activation.SELU, Activation.GELU, Activation.SWISH, Activation.MISH, Activation.SIGMOID,
                 Activation.HARDSIGMOID, Activation.TANH, Activation.HARDTANH, Activation.SOFTPLUS, Activation.SOFTSIGN,
                 Activation.CUBE, Activation.IDENTITY, Activation.THRESHOLDEDRELU, Activation.RATIONALTANH,
-                Activation.RECTIFIEDTANH}) {
+                Activation.RECTIFIEDTANH, Activation.RRELU}) {
             acts.add(a.getActivationFunction());
         }
         acts.add(new ActivationLReLU(0.2));
         acts.add(new ActivationELU(0.5));
         acts.add(new ActivationThresholdedReLU(0.3));
         acts.add(new ActivationReLU(0.4, 0.0, 0.0));
+        acts.add(new ActivationGELU(true));
+        acts.add(new ActivationRReLU(0.05, 0.6));
+        acts.add(new ActivationReLU(null, 0.25, null));
+        acts.add(new ActivationReLU(null, -0.3, 0.2));
+        acts.add(new ActivationReLU(0.7, null, 0.1));
+        acts.add(new ActivationReLU(0.9, 0.2, 0.3));
         for (IActivation a : acts) {
-            cases.add(chain("activation " + a, cnn, pre(), new ActivationLayer.Builder().activation(a).build()));
+            cases.add(chain("activation " + label(a), cnn, pre(), new ActivationLayer.Builder().activation(a).build()));
         }
         cases.add(chain("activation softmax on vectors", FF, new ActivationLayer.Builder().activation(Activation.SOFTMAX).build()));
         // PReLULayer, Dropout, padding, cropping, upsampling, LRN
@@ -266,5 +274,13 @@ final class StandardLayerCases {
         return cases.stream().filter(c -> c.input() instanceof InputType.InputTypeConvolutional)
                 .filter(c -> !c.label().equals("global pool AVG not collapsed") && !c.label().startsWith("reshape vertex"))
                 .map(c -> new Parity.Case(c.label() + " [" + format + "]", c.input(), c.build())).toList();
+    }
+
+    /** The activation's name for a case label; a ReLU with parameters names them (its toString does not). */
+    static String label(IActivation a) {
+        if (a instanceof ActivationReLU r && (r.getMax() != null || r.getThreshold() != null || r.getNegativeSlope() != null)) {
+            return "relu(max=" + r.getMax() + ", threshold=" + r.getThreshold() + ", negativeSlope=" + r.getNegativeSlope() + ")";
+        }
+        return a.toString();
     }
 }

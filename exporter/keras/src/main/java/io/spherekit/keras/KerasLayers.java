@@ -44,7 +44,9 @@ public final class KerasLayers {
 
     /** Keras activation names (the {@code activation} argument and the {@code Activation} layer) that map. */
     static final List<String> ACTIVATIONS = List.of("linear", "relu", "relu6", "leaky_relu", "elu", "selu", "sigmoid",
-            "hard_sigmoid", "tanh", "softmax", "softplus", "softsign", "swish", "silu");
+            "hard_sigmoid", "tanh", "softmax", "softplus", "softsign", "swish", "silu", "gelu", "mish", "exponential",
+            "hard_silu", "hard_swish", "hard_tanh", "log_sigmoid", "log_softmax", "tanh_shrink", "squareplus", "celu",
+            "soft_shrink", "hard_shrink");
 
     static {
         reg("Conv (+ activation)", KerasLayers::conv, "Conv1D", "Conv2D");
@@ -71,11 +73,15 @@ public final class KerasLayers {
         reg("Mul", (c, l, in) -> fold(c, l, in, OnnxOp.MUL), "Multiply");
         reg("Mean", (c, l, in) -> variadic(c, l, in, OnnxOp.MEAN), "Average");
         reg("Max", (c, l, in) -> variadic(c, l, in, OnnxOp.MAX), "Maximum");
+        reg("Min", (c, l, in) -> variadic(c, l, in, OnnxOp.MIN), "Minimum");
         reg("Concat (axis mapped)", KerasLayers::concat, "Concatenate");
-        reg("MaxPool", (c, l, in) -> pool(c, l, in.get(0), OnnxOp.MAX_POOL), "MaxPooling2D");
-        reg("AveragePool (count_include_pad = 0)", (c, l, in) -> pool(c, l, in.get(0), OnnxOp.AVERAGE_POOL), "AveragePooling2D");
-        reg("GlobalAveragePool (+ Flatten)", (c, l, in) -> globalPool(c, l, in.get(0), OnnxOp.GLOBAL_AVERAGE_POOL), "GlobalAveragePooling2D");
-        reg("GlobalMaxPool (+ Flatten)", (c, l, in) -> globalPool(c, l, in.get(0), OnnxOp.GLOBAL_MAX_POOL), "GlobalMaxPooling2D");
+        reg("MaxPool", (c, l, in) -> pool(c, l, in.get(0), OnnxOp.MAX_POOL), "MaxPooling1D", "MaxPooling2D");
+        reg("AveragePool (count_include_pad = 0)", (c, l, in) -> pool(c, l, in.get(0), OnnxOp.AVERAGE_POOL),
+                "AveragePooling1D", "AveragePooling2D");
+        reg("GlobalAveragePool (+ Flatten); 1-D: over the steps of [N, C, L]", (c, l, in) -> globalPool(c, l, in.get(0),
+                OnnxOp.GLOBAL_AVERAGE_POOL), "GlobalAveragePooling1D", "GlobalAveragePooling2D");
+        reg("GlobalMaxPool (+ Flatten); 1-D: over the steps of [N, C, L]", (c, l, in) -> globalPool(c, l, in.get(0),
+                OnnxOp.GLOBAL_MAX_POOL), "GlobalMaxPooling1D", "GlobalMaxPooling2D");
         reg("Transpose to NHWC + Flatten (Keras element order)", KerasLayers::flatten, "Flatten");
         reg("Transpose to NHWC + Reshape (+ Transpose back)", KerasLayers::reshape, "Reshape");
         reg("Transpose (one, composed with the layout)", KerasLayers::permute, "Permute");
@@ -163,6 +169,31 @@ public final class KerasLayers {
             case "softplus" -> c.node(OnnxOp.SOFTPLUS, hint + "_softplus", v);
             case "softsign" -> c.node(OnnxOp.SOFTSIGN, hint + "_softsign", v);
             case "swish", "silu" -> c.node(OnnxOp.MUL, hint + "_swish", v, c.node(OnnxOp.SIGMOID, hint + "_sig", v));
+            // Keras 3 gelu(x, approximate=False), the activation's only serialisable form: x·(1 + erf(x/√2))/2
+            case "gelu" -> c.node(OnnxOp.MUL, hint + "_gelu", c.node(OnnxOp.MUL, hint + "_halfx", v, c.scalar(hint + "_half", 0.5f)),
+                    c.node(OnnxOp.ADD, hint + "_1perf", c.scalar(hint + "_one", 1f), c.node(OnnxOp.ERF, hint + "_erf",
+                            c.node(OnnxOp.MUL, hint + "_xrs2", v, c.scalar(hint + "_rsqrt2", (float) (1 / Math.sqrt(2)))))));
+            case "mish" -> c.node(OnnxOp.MUL, hint + "_mish", v,
+                    c.node(OnnxOp.TANH, hint + "_tanh", c.node(OnnxOp.SOFTPLUS, hint + "_softplus", v)));
+            case "exponential" -> c.node(OnnxOp.EXP, hint + "_exp", v);
+            // Keras 3: x·relu6(x + 3)/6
+            case "hard_silu", "hard_swish" -> c.node(OnnxOp.MUL, hint + "_hswish", v, c.node(OnnxOp.HARD_SIGMOID,
+                    hint + "_hsig", List.of(v), Map.of("alpha", 1f / 6f, "beta", 0.5f)));
+            case "hard_tanh" -> c.node(OnnxOp.CLIP, hint + "_htanh", List.of(v, c.scalar(hint + "_m1", -1f), c.scalar(hint + "_p1", 1f)), Map.of());
+            // −softplus(−x)
+            case "log_sigmoid" -> c.node(OnnxOp.MUL, hint + "_logsig", c.node(OnnxOp.SOFTPLUS, hint + "_sp",
+                    c.node(OnnxOp.MUL, hint + "_negx", v, c.scalar(hint + "_neg1", -1f))), c.scalar(hint + "_neg1b", -1f));
+            case "log_softmax" -> c.node(OnnxOp.LOG_SOFTMAX, hint + "_logsoftmax", List.of(v), Map.of("axis", 1L));
+            case "tanh_shrink" -> c.node(OnnxOp.SUB, hint + "_tshrink", v, c.node(OnnxOp.TANH, hint + "_tanh", v));
+            // Keras 3 default b = 4: (x + sqrt(x² + 4))/2
+            case "squareplus" -> c.node(OnnxOp.MUL, hint + "_sqplus", c.node(OnnxOp.ADD, hint + "_xps", v,
+                    c.node(OnnxOp.SQRT, hint + "_sqrt", c.node(OnnxOp.ADD, hint + "_x2pb", c.node(OnnxOp.MUL, hint + "_x2", v, v),
+                            c.scalar(hint + "_b", 4f)))), c.scalar(hint + "_half", 0.5f));
+            // Keras 3 default alpha = 1: celu equals elu
+            case "celu" -> c.node(OnnxOp.ELU, hint + "_celu", List.of(v), Map.of("alpha", 1.0f));
+            // Keras 3 default threshold 0.5
+            case "soft_shrink" -> c.node(OnnxOp.SHRINK, hint + "_sshrink", List.of(v), Map.of("bias", 0.5f, "lambd", 0.5f));
+            case "hard_shrink" -> c.node(OnnxOp.SHRINK, hint + "_hshrink", List.of(v), Map.of("bias", 0f, "lambd", 0.5f));
             default -> throw new KerasException("layer '" + hint + "': unsupported activation '" + name
                     + "'; supported: " + ACTIVATIONS);
         };
@@ -603,13 +634,21 @@ public final class KerasLayers {
                 Map.of("axis", (long) KTensor.onnxAxis(axis, rank))), shape);
     }
 
+    /** Spatial rank of a pooling layer: 1 for the {@code ...1D} classes, else 2. */
+    private static int poolRank(KerasLayer l) {
+        return l.className().endsWith("1D") ? 1 : 2;
+    }
+
     private static KTensor pool(Ctx c, KerasLayer l, KTensor x, OnnxOp op) {
         requireChannelsLast(l);
-        requireRank(l, x, 3);
-        int[] k = l.ints("pool_size", 2, 2);
+        int n = poolRank(l);
+        requireRank(l, x, n + 1);
+        int[] k = l.ints("pool_size", n, 2);
         JsonNode st = l.config().get("strides");
-        int[] s = st == null || st.isNull() ? k.clone() : l.ints("strides", 2, 1);
-        long[][] p = pads(l, spatial(x), k, s, new int[]{1, 1});
+        int[] s = st == null || st.isNull() ? k.clone() : l.ints("strides", n, 1);
+        int[] d = new int[n];
+        Arrays.fill(d, 1);
+        long[][] p = pads(l, spatial(x), k, s, d);
         Map<String, Object> a = new LinkedHashMap<>();
         a.put("kernel_shape", longs(k));
         a.put("strides", longs(s));
@@ -622,10 +661,15 @@ public final class KerasLayers {
 
     private static KTensor globalPool(Ctx c, KerasLayer l, KTensor x, OnnxOp op) {
         requireChannelsLast(l);
-        requireRank(l, x, 3);
-        OnnxValue y = c.node(op, l.name() + (l.bool("keepdims", false) ? "" : "_pool"), x.value());
-        if (l.bool("keepdims", false)) {
-            return new KTensor(y, new long[]{1, 1, x.channels()});
+        int n = poolRank(l);
+        requireRank(l, x, n + 1);
+        boolean keep = l.bool("keepdims", false);
+        OnnxValue y = c.node(op, l.name() + (keep ? "" : "_pool"), x.value());
+        if (keep) {
+            long[] shape = new long[n + 1];
+            Arrays.fill(shape, 1);
+            shape[n] = x.channels();
+            return new KTensor(y, shape);
         }
         return new KTensor(c.node(OnnxOp.FLATTEN, l.name(), List.of(y), Map.of("axis", 1L)), new long[]{x.channels()});
     }

@@ -18,7 +18,8 @@ import java.util.Map;
  * Converts a Keras 3 ({@code .keras}) or legacy Keras 2 ({@code .h5}) Sequential or Functional model to ONNX, in
  * Java, with the project's writer (no DL4J, no Python).
  *
- * <p>The ONNX input is {@code input}, float32 {@code [batch, C, H, W]} for an image model (Keras' NHWC input
+ * <p>The ONNX input is {@code input} (a model with several Input layers: one graph input per layer, named as the
+ * layer, in {@code input_layers} order, each laid out as described here), float32 {@code [batch, C, H, W]} for an image model (Keras' NHWC input
  * transposed: the usual face-model layout), {@code [batch, C, L]} for a 1-D model, {@code [batch, F]} for a vector
  * model. The output is {@code embedding} ({@value #OUTPUT}); outputs of rank &ge; 3 are channels-first too. With
  * {@link Options#l2norm()} a second output {@code embedding_norm} holds the L2-normalised rows. Spatial sizes must be
@@ -57,13 +58,30 @@ public final class KerasToOnnx {
     }
 
     /**
-     * The result: the model, the Keras input shape (no batch, channels_last) and output shape, and the layer count.
+     * One graph input: its ONNX name, the Keras input layer it stands for and that layer's shape (no batch,
+     * channels_last).
+     */
+    public record Input(String onnxName, String kerasName, long[] kerasShape) {
+        /** The ONNX dims with {@code batch} first (channels-first for rank &ge; 2). */
+        public long[] onnxDims(long batch) {
+            return new KTensor(null, kerasShape).onnxDims(batch);
+        }
+    }
+
+    /**
+     * The result: the model, the first Keras input's shape (no batch, channels_last) and the output shape, the layer
+     * count, and every graph input in the model's {@code input_layers} order.
      */
     public record Conversion(OnnxMl.ModelProto model, long[] kerasInputShape, long[] outputShape, int layers,
-                             String modelName) {
-        /** The ONNX input dims with {@code batch} first (channels-first). */
+                             String modelName, List<Input> inputs) {
+        /** The first ONNX input's dims with {@code batch} first (channels-first). */
         public long[] onnxInputDims(long batch) {
             return new KTensor(null, kerasInputShape).onnxDims(batch);
+        }
+
+        /** The same conversion with another model (e.g. with more metadata). */
+        public Conversion withModel(OnnxMl.ModelProto m) {
+            return new Conversion(m, kerasInputShape, outputShape, layers, modelName, inputs);
         }
     }
 
@@ -85,7 +103,7 @@ public final class KerasToOnnx {
      *
      * @param metadata written to {@code metadata_props} as given (e.g. the runtime's preprocessing keys)
      * @throws KerasException naming the file and layer, on an unsupported layer, a shared layer, a nested model,
-     *                        a multi-input/-output model, a missing weight or a shape the mapping cannot take
+     *                        a multi-output model, a missing weight or a shape the mapping cannot take
      */
     public static Conversion convert(KerasFile file, Map<String, String> metadata, Options options) {
         try {
@@ -160,9 +178,9 @@ public final class KerasToOnnx {
         } else {
             throw new KerasException("unsupported model class '" + cls + "' (expected Sequential or Functional)");
         }
-        if (inputNames.size() != 1 || outputNames.size() != 1) {
-            throw new KerasException("only single-input single-output models are supported; inputs " + inputNames
-                    + ", outputs " + outputNames);
+        if (inputNames.isEmpty() || outputNames.size() != 1) {
+            throw new KerasException("only single-output models with at least one input are supported; inputs "
+                    + inputNames + ", outputs " + outputNames);
         }
         // Fail before writing: every layer must be supported.
         for (Node n : nodes) {
@@ -175,20 +193,31 @@ public final class KerasToOnnx {
         OnnxGraphBuilder g = new OnnxGraphBuilder(cfg.path("name").asText("keras_model"), options.precision());
         Ctx ctx = new Ctx(g, options.opset());
         Map<String, KTensor> values = new LinkedHashMap<>();
-        String in = inputNames.get(0);
-        long[] inShape = inputShapes.get(in);
-        if (inShape == null) {
-            throw new KerasException("input layer '" + in + "' not found");
-        }
-        for (long d : inShape) {
-            if (d <= 0) {
-                throw new KerasException("input '" + in + "' has a dynamic dimension " + Arrays.toString(inShape)
-                        + "; spatial sizes must be fixed");
+        List<Input> inputs = new ArrayList<>();
+        for (String in : inputNames) {
+            long[] inShape = inputShapes.get(in);
+            if (inShape == null) {
+                throw new KerasException("input layer '" + in + "' not found");
             }
+            for (long d : inShape) {
+                if (d <= 0) {
+                    throw new KerasException("input '" + in + "' has a dynamic dimension " + Arrays.toString(inShape)
+                            + "; spatial sizes must be fixed");
+                }
+            }
+            // One input keeps the name 'input'; several take their Keras names (each NHWC -> NCHW like the first).
+            String onnxName = inputNames.size() == 1 ? INPUT : in;
+            if (onnxName.equals(OUTPUT) || onnxName.equals(OUTPUT_NORM)
+                    || inputs.stream().anyMatch(i -> i.onnxName().equals(onnxName))) {
+                throw new KerasException("input layer '" + in + "' has a name the ONNX graph reserves or repeats: "
+                        + OUTPUT + ", " + OUTPUT_NORM);
+            }
+            KTensor probe = new KTensor(null, inShape);
+            OnnxValue input = g.input(onnxName, OnnxMl.TensorProto.DataType.FLOAT, probe.onnxDims(options.batch()));
+            values.put(in, new KTensor(input, inShape));
+            inputs.add(new Input(onnxName, in, inShape.clone()));
         }
-        KTensor probe = new KTensor(null, inShape);
-        OnnxValue input = g.input(INPUT, OnnxMl.TensorProto.DataType.FLOAT, probe.onnxDims(options.batch()));
-        values.put(in, new KTensor(input, inShape));
+        long[] inShape = inputs.get(0).kerasShape();
         // Reserved before any layer takes them (a Keras layer may be called 'embedding').
         String outName = g.uniqueName(OUTPUT);
         String normName = options.l2norm() ? g.uniqueName(OUTPUT_NORM) : null;
@@ -237,7 +266,7 @@ public final class KerasToOnnx {
                 + ") by SphereKit io.spherekit.keras.KerasToOnnx; input NCHW (Keras NHWC transposed).";
         OnnxMl.ModelProto model = OnnxModels.stamp(g.build(), options.opset(), version(), doc,
                 metadata == null ? Map.of() : metadata);
-        return new Conversion(model, inShape, out.shape(), nodes.size(), cfg.path("name").asText());
+        return new Conversion(model, inShape, out.shape(), nodes.size(), cfg.path("name").asText(), List.copyOf(inputs));
     }
 
     static String version() {

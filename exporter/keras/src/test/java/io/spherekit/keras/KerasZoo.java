@@ -2,7 +2,7 @@ package io.spherekit.keras;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.Assumptions;
+import io.spherekit.onnx.OnnxChecker;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -37,22 +37,12 @@ final class KerasZoo {
     }
 
     static Path root() {
-        String r = System.getProperty("spherekit.root");
-        Path p = r != null && !r.isBlank() ? Path.of(r) : Path.of("").toAbsolutePath().getParent().getParent();
-        return p.toAbsolutePath().normalize();
+        return OnnxChecker.root();
     }
 
+    /** The build's Python (keras, jax and onnx), as {@link OnnxChecker#python()} finds it. */
     static Path python() {
-        String p = System.getProperty("spherekit.python");
-        Path python = p == null || p.isBlank() ? null : Path.of(p);
-        if (python == null || !Files.isExecutable(python)) {
-            Assumptions.assumeFalse(Boolean.getBoolean("spherekit.skipPython"),
-                    "spherekit.skipPython=true and no Python at " + python);
-            fail("No Python with keras/jax/onnx at spherekit.python=" + python + ". The build creates it (module "
-                    + "testdata); by hand: bash " + root().resolve("testdata/python/setup_venv.sh")
-                    + ", or pass -Dspherekit.skipPython=true to skip.");
-        }
-        return python;
+        return OnnxChecker.python();
     }
 
     static int seed() {

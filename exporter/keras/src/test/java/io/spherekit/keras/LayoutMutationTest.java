@@ -115,4 +115,76 @@ class LayoutMutationTest {
         assertEquals("batch", dims.get(0).getDimParam());
         assertEquals(List.of(3L, 56L, 48L), dims.subList(1, 4).stream().map(OnnxMl.TensorShapeProto.Dimension::getDimValue).toList());
     }
+
+    private static OnnxMl.ModelProto renameOp(OnnxMl.ModelProto m, String from, String to) {
+        OnnxMl.ModelProto.Builder b = m.toBuilder();
+        OnnxMl.GraphProto.Builder g = b.getGraphBuilder();
+        int n = 0;
+        for (int i = 0; i < g.getNodeCount(); i++) {
+            if (g.getNode(i).getOpType().equals(from)) {
+                g.getNodeBuilder(i).setOpType(to);
+                n++;
+            }
+        }
+        assertTrue(n > 0, "no " + from + " node");
+        return b.build();
+    }
+
+    @Test
+    void avgPool1dSameExcludesThePaddingFromTheMean() throws Exception {
+        // 16 steps, k=4, s=3 'same': out 6; total (6-1)*3+4-16 = 3 -> 1 before, 2 after; Keras averages real steps only.
+        KerasToOnnx.Conversion conv = KerasToOnnx.convert(KerasZoo.dir().resolve("avgpool1d_same.keras"), Map.of(),
+                KerasToOnnx.Options.defaults());
+        assertArrayEquals(new long[]{1, 2}, ints(only(conv.model(), "AveragePool"), "pads"));
+        assertArrayEquals(new long[]{6, 4}, conv.outputShape());
+        assertTrue(LayerParityTest.diff(conv, "avgpool1d_same", 7, conv.model().toByteArray()) <= 1e-4);
+        OnnxMl.ModelProto.Builder b = conv.model().toBuilder();
+        OnnxMl.GraphProto.Builder g = b.getGraphBuilder();
+        for (int i = 0; i < g.getNodeCount(); i++) {
+            if (g.getNode(i).getOpType().equals("AveragePool")) {
+                OnnxMl.NodeProto.Builder nb = g.getNodeBuilder(i);
+                for (int a = 0; a < nb.getAttributeCount(); a++) {
+                    if (nb.getAttribute(a).getName().equals("count_include_pad")) {
+                        nb.getAttributeBuilder(a).setI(1);
+                    }
+                }
+            }
+        }
+        double d = LayerParityTest.diff(conv, "avgpool1d_same", 7, b.build().toByteArray());
+        assertTrue(d > 1e-3, "counting the padded steps should miss Keras, diff " + d);
+    }
+
+    @Test
+    void globalAveragePool1dKeepsOneStep() throws Exception {
+        // (15, 3) -> GlobalAveragePooling1D(keepdims) -> (1, 3) -> Conv1D(4, 1) -> (1, 4); a max in place of the mean
+        // (a plausible table mix-up) misses Keras.
+        KerasToOnnx.Conversion conv = KerasToOnnx.convert(KerasZoo.dir().resolve("global_pool_1d_keepdims.keras"), Map.of(),
+                KerasToOnnx.Options.defaults());
+        assertArrayEquals(new long[]{1, 4}, conv.outputShape());
+        assertTrue(LayerParityTest.diff(conv, "global_pool_1d_keepdims", 7, conv.model().toByteArray()) <= 1e-4);
+        double d = LayerParityTest.diff(conv, "global_pool_1d_keepdims", 7,
+                renameOp(conv.model(), "GlobalAveragePool", "GlobalMaxPool").toByteArray());
+        assertTrue(d > 1e-2, "max instead of mean should miss Keras, diff " + d);
+    }
+
+    @Test
+    void geluIsTheErfFormNotTheTanhApproximation() throws Exception {
+        // Keras 3 'gelu' is gelu(approximate=False) = x·(1 + erf(x/√2))/2; Erf replaced by Tanh of the same argument
+        // (a wrong rule of the same shape) must miss Keras.
+        KerasToOnnx.Conversion conv = KerasToOnnx.convert(KerasZoo.dir().resolve("activations_more.keras"), Map.of(),
+                KerasToOnnx.Options.defaults());
+        assertEquals(1, conv.model().getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("Erf")).count());
+        assertTrue(LayerParityTest.diff(conv, "activations_more", 7, conv.model().toByteArray()) <= 1e-4);
+        double d = LayerParityTest.diff(conv, "activations_more", 7, renameOp(conv.model(), "Erf", "Tanh").toByteArray());
+        assertTrue(d > 1e-3, "tanh in place of erf should miss Keras, diff " + d);
+    }
+
+    @Test
+    void minimumIsNotMaximum() throws Exception {
+        KerasToOnnx.Conversion conv = KerasToOnnx.convert(KerasZoo.dir().resolve("minimum.keras"), Map.of(),
+                KerasToOnnx.Options.defaults());
+        assertEquals(3, only(conv.model(), "Min").getInputCount());
+        double d = LayerParityTest.diff(conv, "minimum", 7, renameOp(conv.model(), "Min", "Max").toByteArray());
+        assertTrue(d > 1e-2, "Max in place of Min should miss Keras, diff " + d);
+    }
 }

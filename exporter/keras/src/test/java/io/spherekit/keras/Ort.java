@@ -30,6 +30,28 @@ final class Ort {
         }
     }
 
+    /** Output {@code embedding} for several named inputs (ONNX name → values and dims), flattened row-major. */
+    static float[] run(byte[] model, Map<String, float[]> inputs, Map<String, long[]> dims) throws OrtException {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        java.util.Map<String, OnnxTensor> feed = new java.util.LinkedHashMap<>();
+        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
+            o.setIntraOpNumThreads(1);
+            for (Map.Entry<String, float[]> e : inputs.entrySet()) {
+                feed.put(e.getKey(), OnnxTensor.createTensor(env, FloatBuffer.wrap(e.getValue()), dims.get(e.getKey())));
+            }
+            try (OrtSession s = env.createSession(model, o);
+                 OrtSession.Result r = s.run(feed)) {
+                OnnxTensor out = (OnnxTensor) r.get(KerasToOnnx.OUTPUT).orElseThrow();
+                FloatBuffer fb = out.getFloatBuffer();
+                float[] f = new float[fb.remaining()];
+                fb.get(f);
+                return f;
+            }
+        } finally {
+            feed.values().forEach(OnnxTensor::close);
+        }
+    }
+
     /** Channels-last {@code [B, d.., C]} to channels-first {@code [B, C, d..]}; {@code shape} excludes the batch. */
     static float[] toChannelsFirst(float[] x, int batch, long[] shape) {
         if (shape.length < 2) {

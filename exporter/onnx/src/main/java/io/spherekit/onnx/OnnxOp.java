@@ -111,6 +111,12 @@ public enum OnnxOp {
     TANH("Tanh", 1, 1, 1, 1),
     /** Softmax along {@code axis} (opset 13+ semantics: that one axis). */
     SOFTMAX("Softmax", 1, 1, 1, 1, attr("axis", OnnxAttributeType.INT, false)),
+    /** {@code log(softmax(x))} along {@code axis}. */
+    LOG_SOFTMAX("LogSoftmax", 1, 1, 1, 1, attr("axis", OnnxAttributeType.INT, false)),
+    /** {@code x − bias} if x &gt; lambd, {@code x + bias} if x &lt; −lambd, else 0. */
+    SHRINK("Shrink", 1, 1, 1, 1,
+            attr("bias", OnnxAttributeType.FLOAT, false),
+            attr("lambd", OnnxAttributeType.FLOAT, false)),
     /** {@code ln(e^x + 1)}. */
     SOFTPLUS("Softplus", 1, 1, 1, 1),
     /** {@code x / (1 + |x|)}. */
@@ -123,6 +129,10 @@ public enum OnnxOp {
     /** −1, 0 or 1. */
     SIGN("Sign", 1, 1, 1, 1),
     SQRT("Sqrt", 1, 1, 1, 1),
+    /** The Gauss error function {@code erf(x) = 2/sqrt(pi) * integral_0^x e^(-t^2) dt}, element-wise (opset 13+). */
+    ERF("Erf", 1, 1, 1, 1),
+    /** {@code e^x}, element-wise. */
+    EXP("Exp", 1, 1, 1, 1),
     RECIPROCAL("Reciprocal", 1, 1, 1, 1),
     /** Element-wise product with broadcasting: A, B. */
     MUL("Mul", 2, 2, 1, 1),
@@ -132,6 +142,8 @@ public enum OnnxOp {
     DIV("Div", 2, 2, 1, 1),
     /** Element-wise maximum of 1 or more inputs. */
     MAX("Max", 1, Integer.MAX_VALUE, 1, 1),
+    /** Element-wise minimum of 1 or more inputs. */
+    MIN("Min", 1, Integer.MAX_VALUE, 1, 1),
     /** Element-wise mean of 1 or more inputs. */
     MEAN("Mean", 1, Integer.MAX_VALUE, 1, 1),
     /** Concatenation along {@code axis}. */

@@ -146,4 +146,51 @@ class OnnxGraphBuilderTest {
             assertArrayEquals(new float[]{-1.5f, -1f, -0.5f}, out[1]);
         }
     }
+
+    /** erf(x) by composite Simpson integration of 2/sqrt(pi)·e^(-t²) over [0, x] (2000 panels, double). */
+    static double erfBySimpson(double x) {
+        int n = 2000;
+        double h = x / n;
+        double sum = 1 + Math.exp(-x * x);
+        for (int i = 1; i < n; i++) {
+            double t = i * h;
+            sum += (i % 2 == 1 ? 4 : 2) * Math.exp(-t * t);
+        }
+        return 2 / Math.sqrt(Math.PI) * sum * h / 3;
+    }
+
+    /**
+     * Erf, Exp and Min (2 inputs, broadcast scalar) run in ONNX Runtime at opsets 13 and 21 and give erf by numerical
+     * integration, {@link Math#exp} and the smaller value, to float precision.
+     */
+    @Test
+    void erfExpMinRunInOnnxRuntime() throws Exception {
+        float[] xs = {-3.1f, -1.7f, -0.6f, -0.05f, 0f, 0.3f, 0.9f, 1.4f, 2.2f, 4.0f};
+        for (int opset : new int[]{13, 21}) {
+            OnnxGraphBuilder b = new OnnxGraphBuilder("g");
+            OnnxValue x = b.input("x", OnnxMl.TensorProto.DataType.FLOAT, OnnxGraphBuilder.BATCH, xs.length);
+            OnnxValue erf = b.node(OnnxOp.ERF, "erf", List.of(x), Map.of(), List.of("erf")).get(0);
+            OnnxValue exp = b.node(OnnxOp.EXP, "exp", List.of(x), Map.of(), List.of("exp")).get(0);
+            OnnxValue min = b.node(OnnxOp.MIN, "min", List.of(x, b.floatInitializer("c", new float[]{0.5f})), Map.of(),
+                    List.of("min")).get(0);
+            for (OnnxValue v : List.of(erf, exp, min)) {
+                b.output(v, OnnxMl.TensorProto.DataType.FLOAT, OnnxGraphBuilder.BATCH, xs.length);
+            }
+            byte[] model = OnnxModels.stamp(b.build(), opset, "t", null, Map.of()).toByteArray();
+            OrtEnvironment env = OrtEnvironment.getEnvironment();
+            try (OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+                 OrtSession s = env.createSession(model, o);
+                 OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(xs), new long[]{1, xs.length});
+                 OrtSession.Result r = s.run(Map.of("x", t))) {
+                float[] e = ((float[][]) r.get("erf").orElseThrow().getValue())[0];
+                float[] ex = ((float[][]) r.get("exp").orElseThrow().getValue())[0];
+                float[] mn = ((float[][]) r.get("min").orElseThrow().getValue())[0];
+                for (int i = 0; i < xs.length; i++) {
+                    assertEquals(erfBySimpson(xs[i]), e[i], 2e-6, "erf(" + xs[i] + ") at opset " + opset);
+                    assertEquals(Math.exp(xs[i]), ex[i], 2e-6 * Math.max(1, Math.exp(xs[i])), "exp(" + xs[i] + ")");
+                    assertEquals(xs[i] < 0.5f ? xs[i] : 0.5f, mn[i], 0f, "min(" + xs[i] + ", 0.5)");
+                }
+            }
+        }
+    }
 }

@@ -34,8 +34,8 @@ class OnnxOpTest {
                 "Conv", "PRelu", "Relu", "Add", "Flatten", "Gemm", "LpNormalization", "Cast", "Identity",
                 "BatchNormalization", "ConvTranspose", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool",
                 "GlobalMaxPool", "GlobalLpPool", "LeakyRelu", "Elu", "Selu", "Sigmoid", "HardSigmoid", "Tanh",
-                "Softmax", "Softplus", "Softsign", "ThresholdedRelu", "Clip", "Abs", "Sign", "Sqrt", "Reciprocal", "Mul",
-                "Sub", "Div", "Max", "Mean", "Concat", "Pad", "Slice", "Reshape", "Expand", "Transpose",
+                "Softmax", "LogSoftmax", "Shrink", "Softplus", "Softsign", "ThresholdedRelu", "Clip", "Abs", "Sign", "Sqrt", "Erf", "Exp", "Reciprocal", "Mul",
+                "Sub", "Div", "Max", "Min", "Mean", "Concat", "Pad", "Slice", "Reshape", "Expand", "Transpose",
                 "ReduceSum", "SpaceToDepth", "Gather", "LSTM", "RNN", "LRN"),
                 Arrays.stream(OnnxOp.values()).map(OnnxOp::opType).toList());
         assertEquals(Integer.MAX_VALUE, OnnxOp.CONCAT.maxInputs());
