@@ -58,7 +58,9 @@ public final class ModelMetadata {
         /** Four comma-separated fractions {@code left,top,width,height} of the image. */
         CROP("4 comma-separated fractions left,top,width,height"),
         /** How an image becomes the model input: {@code crop} (fixed crop box) or {@code detect} (detect + align). */
-        ALIGN_MODE("crop or detect");
+        ALIGN_MODE("crop or detect"),
+        /** The test-time flip ({@link TestTimeFlip#id()}): {@code none}, {@code sum} or {@code concat}. */
+        FLIP_MODE("none, sum or concat");
 
         private final String expected;
 
@@ -99,6 +101,8 @@ public final class ModelMetadata {
                         return v.equals("RGB") || v.equals("BGR");
                     case ALIGN_MODE:
                         return v.equals("crop") || v.equals("detect");
+                    case FLIP_MODE:
+                        return v.equals("none") || v.equals("sum") || v.equals("concat");
                     case CROP: {
                         String[] c = v.split(",");
                         if (c.length != 4) {
@@ -187,6 +191,12 @@ public final class ModelMetadata {
          * means {@code crop}.
          */
         INPUT_ALIGN("input.align", Type.ALIGN_MODE),
+        /**
+         * The test-time flip the model is used with ({@link TestTimeFlip}): the runtime's default mode, and the mode
+         * {@link #THRESHOLD} was calibrated in when {@code evaluate --write-threshold} wrote both. Absent means
+         * {@code none}.
+         */
+        INPUT_FLIP("input.flip", Type.FLIP_MODE),
         /** {@code int8-qdq} for a statically quantised model (QuantizeLinear/DequantizeLinear form). */
         QUANTIZATION("quantization", Type.TEXT),
         /** The quantisation scheme in words (weight and activation types, granularity). */
@@ -348,6 +358,11 @@ public final class ModelMetadata {
     /** @return the input width in pixels ({@link Key#INPUT_WIDTH}) */
     public OptionalInt inputWidth() {
         return integer(Key.INPUT_WIDTH);
+    }
+
+    /** @return the test-time flip ({@link Key#INPUT_FLIP}); {@link TestTimeFlip#NONE} when absent */
+    public TestTimeFlip flip() {
+        return get(Key.INPUT_FLIP).map(TestTimeFlip::parse).orElse(TestTimeFlip.NONE);
     }
 
     /** @return the margin head name ({@link Key#HEAD}) */
