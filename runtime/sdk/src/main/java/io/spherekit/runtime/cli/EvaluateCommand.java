@@ -127,10 +127,10 @@ public final class EvaluateCommand implements Callable<Integer> {
             ObjectNode written = null;
             if (writeThreshold) {
                 written = writeThreshold(r, embedder.flip());
-                out.printf(Locale.ROOT, "threshold: wrote %s=%s (%s, flip %s) into %s%s%n", Verifier.THRESHOLD_KEY,
-                        written.get("value").asText(), written.get("source").asText(), embedder.flip().id(),
-                        modelOptions.model(),
-                        written.hasNonNull("previous") ? ", replacing " + written.get("previous").asText() : "");
+                out.printf(Locale.ROOT, "threshold: wrote %s=%s (%s) into %s%s; flip %s%n", Verifier.THRESHOLD_KEY,
+                        written.get("value").asText(), written.get("source").asText(), modelOptions.model(),
+                        written.hasNonNull("previous") ? ", replacing " + written.get("previous").asText() : "",
+                        embedder.flip().id());
             }
             if (report != null) {
                 ObjectNode j = reportJson(embedder, list, emb, r, training);
