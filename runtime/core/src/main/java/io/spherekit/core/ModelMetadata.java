@@ -161,6 +161,18 @@ public final class ModelMetadata {
         TRAINING_DATA_SHA256("training.data.sha256", Type.SHA256),
         /** Identities (classes) trained on. */
         TRAINING_IDENTITIES("training.identities", Type.COUNT),
+        /** SHA-256 over the trained identities' names in class order (one per line): which class is which. */
+        TRAINING_IDENTITIES_SHA256("training.identities.sha256", Type.SHA256),
+        /** Fine-tuning: the model file ({@code train --init-from}) the backbone was copied from, by name. */
+        INIT_FROM("training.init_from", Type.NAME),
+        /** Fine-tuning: whether the source's head was kept, or why a new one was made. */
+        INIT_FROM_HEAD("training.init_from.head", Type.TEXT),
+        /** Fine-tuning: {@code continue} or {@code restart}, the A-Softmax λ schedule as applied. */
+        INIT_FROM_LAMBDA("training.init_from.lambda", Type.TEXT),
+        /** Fine-tuning: the iterations the source model had been trained for. */
+        INIT_FROM_ITERATIONS("training.init_from.iterations", Type.COUNT),
+        /** Added to the run's iteration in the λ schedule ({@code continue}: the source's iterations; else 0). */
+        HEAD_LAMBDA_OFFSET("head.lambda_offset", Type.COUNT),
         /** Images trained on. */
         TRAINING_IMAGES("training.images", Type.COUNT),
         /** Epochs configured. */
