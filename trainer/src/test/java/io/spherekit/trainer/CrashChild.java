@@ -31,6 +31,10 @@ public final class CrashChild {
     public static CrashChild start(Class<?> main, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Djava.awt.headless=true", "-cp", System.getProperty("java.class.path"), main.getName()));
+        String ext = System.getProperty("org.bytedeco.javacpp.platform.extension");
+        if (ext != null) { // the ND4J backend build this JVM loads (a CPU without AVX-512 needs -onednn)
+            cmd.add(1, "-Dorg.bytedeco.javacpp.platform.extension=" + ext);
+        }
         cmd.addAll(List.of(args));
         return new CrashChild(new ProcessBuilder(cmd).redirectErrorStream(true).start());
     }

@@ -29,6 +29,10 @@ class ResumeTest {
         if (resume) {
             cmd.add("--resume");
         }
+        String ext = System.getProperty("org.bytedeco.javacpp.platform.extension");
+        if (ext != null) { // the ND4J backend build this JVM loads (a CPU without AVX-512 needs -onednn)
+            cmd.add(1, "-Dorg.bytedeco.javacpp.platform.extension=" + ext);
+        }
         return new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(out.resolveSibling(out.getFileName() + (resume ? "-resume" : "") + ".log").toFile())
                 .start();
