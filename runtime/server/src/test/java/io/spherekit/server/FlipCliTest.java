@@ -97,6 +97,7 @@ class FlipCliTest {
         Run v = run("verify", "--model", m.toString(), "--provider", "cpu", a.toString(), b.toString());
         assertEquals(Cli.OK, v.code(), v.err());
         assertTrue(v.out().contains("(model metadata spherekit.threshold)"), v.out());
+        assertTrue(v.out().contains("flip: sum"), "the model's flip is the default: " + v.out());
 
         assertFailure(RuntimeMain::run, "was calibrated with test-time flip sum (metadata spherekit.input.flip), but"
                 + " the embedder uses flip none", "verify", "--model", m.toString(), "--provider", "cpu", "--flip",
