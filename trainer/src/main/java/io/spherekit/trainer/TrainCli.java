@@ -78,6 +78,12 @@ public final class TrainCli implements Callable<Integer> {
     @Option(names = "--no-cache", description = "Decode images every run") boolean noCache;
     @Option(names = "--checkpoint-every", defaultValue = "200", description = "Checkpoint every N iterations, plus every epoch end") int checkpointEvery;
     @Option(names = "--resume", description = "Continue from the newest checkpoint in --out") boolean resume;
+    @Option(names = "--init-from", paramLabel = "MODEL.zip", description = "Fine-tune: start from this trained model's"
+            + " backbone (same --depth/--width/--embedding-dim/--input/--batchnorm), keep its head when the identity set"
+            + " and head match, else a new head for this run's identities (default: from scratch)") Path initFrom;
+    @Option(names = "--lambda-schedule", defaultValue = "continue", paramLabel = "continue|restart", description = "With"
+            + " --init-from: A-Softmax λ continues from the model's saved iteration, or restarts at --lambda-base")
+    String lambdaSchedule;
     @Option(names = "--val-fraction", defaultValue = "0.1", description = "Identities held out for the per-epoch 10-fold check (0 = train on all)") double valFraction;
 
     private final PrintStream out0;
@@ -111,7 +117,7 @@ public final class TrainCli implements Callable<Integer> {
                     .cacheDir(noCache ? null : (cacheDir != null ? cacheDir : Path.of(System.getProperty("user.home"), ".cache", "spherekit")))
                     .checkpointEvery(checkpointEvery).inputHeight(Integer.parseInt(hw[0]))
                     .inputWidth(Integer.parseInt(hw[1])).batchNorm(batchNorm).failOnCorrupt(failOnCorrupt)
-                    .align(align).landmarksFile(landmarks).build();
+                    .align(align).landmarksFile(landmarks).initFrom(initFrom).lambdaScheduleMode(lambdaSchedule).build();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -138,6 +144,15 @@ public final class TrainCli implements Callable<Integer> {
         report.put("parameters", r.net().numParams());
         report.put("model", model.toString());
         report.put("heldout", r.heldout());
+        if (initFrom != null) {
+            Map<String, Object> init = new LinkedHashMap<>();
+            init.put("model", initFrom.toString());
+            init.put("iterations", r.metadata().get(io.spherekit.core.ModelMetadata.Key.INIT_FROM_ITERATIONS.key()));
+            init.put("head", r.metadata().get(io.spherekit.core.ModelMetadata.Key.INIT_FROM_HEAD.key()));
+            init.put("lambda_schedule", r.metadata().get(io.spherekit.core.ModelMetadata.Key.INIT_FROM_LAMBDA.key()));
+            init.put("lambda_offset", r.metadata().get(io.spherekit.core.ModelMetadata.Key.HEAD_LAMBDA_OFFSET.key()));
+            report.put("init_from", init);
+        }
         report.put("metadata", r.metadata());
         writeJsonAtomic(report, out.resolve("train-report.json"));
         out0.printf(Locale.ROOT, "trained %d iterations in %.1f s (%.1f img/s), final loss %.4f%nmodel: %s%n",

@@ -59,6 +59,11 @@ import java.util.Objects;
  *       largest detected face onto the input size's template (the runtime's detector and template)</li>
  *   <li>{@code landmarksFile} (default none): with {@code detect}, the {@code spherekit landmarks} file to read; none =
  *       run that command (cached under {@code cacheDir})</li>
+ *   <li>{@code initFrom} (default none): a trained {@code model.zip} to fine-tune from: its backbone parameters are
+ *       copied (same depth, width, embedding size, input size and BatchNorm), its head too when the identity set
+ *       and the head type match (see {@code Trainer}), else the head is new</li>
+ *   <li>{@code lambdaScheduleMode} (default {@code continue}): with {@code initFrom}, A-Softmax's λ continues from the
+ *       saved model's iteration count ({@code continue}) or starts again at the schedule's base ({@code restart})</li>
  * </ul>
  */
 public final class TrainConfig {
@@ -98,6 +103,8 @@ public final class TrainConfig {
     private final boolean failOnCorrupt;
     private final String align;
     private final Path landmarksFile;
+    private final Path initFrom;
+    private final String lambdaScheduleMode;
 
     private TrainConfig(Builder b) {
         imageRoot = b.imageRoot;
@@ -136,6 +143,11 @@ public final class TrainConfig {
         failOnCorrupt = b.failOnCorrupt;
         align = b.align;
         landmarksFile = b.landmarksFile;
+        initFrom = b.initFrom;
+        lambdaScheduleMode = b.lambdaScheduleMode;
+        if (!"continue".equals(lambdaScheduleMode) && !"restart".equals(lambdaScheduleMode)) {
+            throw new IllegalArgumentException("lambda schedule must be continue or restart, got " + lambdaScheduleMode);
+        }
         Objects.requireNonNull(imageRoot, "imageRoot is required");
         Objects.requireNonNull(outputDir, "outputDir is required");
         Objects.requireNonNull(head, "head is required");
@@ -256,6 +268,8 @@ public final class TrainConfig {
         b.failOnCorrupt = failOnCorrupt;
         b.align = align;
         b.landmarksFile = landmarksFile;
+        b.initFrom = initFrom;
+        b.lambdaScheduleMode = lambdaScheduleMode;
         return b;
     }
 
@@ -297,6 +311,10 @@ public final class TrainConfig {
     public String align() { return align; }
     /** The landmarks file of {@code align detect}, or null (computed and cached). */
     public Path landmarksFile() { return landmarksFile; }
+    /** The model.zip to fine-tune from, or null (from scratch). */
+    public Path initFrom() { return initFrom; }
+    /** {@code continue} or {@code restart}: the λ schedule of a fine-tuning run ({@link #initFrom}). */
+    public String lambdaScheduleMode() { return lambdaScheduleMode; }
 
     /**
      * Every parameter by name, in declaration order (the {@code config} object of {@code train-report.json}); paths
@@ -340,6 +358,8 @@ public final class TrainConfig {
         out.put("failOnCorrupt", failOnCorrupt);
         out.put("align", align);
         out.put("landmarksFile", landmarksFile);
+        out.put("initFrom", initFrom);
+        out.put("lambdaScheduleMode", lambdaScheduleMode);
         return out;
     }
 
@@ -358,7 +378,9 @@ public final class TrainConfig {
                 lrSchedule, Integer.toString(warmup), Double.toString(momentum), Double.toString(weightDecay),
                 Boolean.toString(flip), Long.toString(seed), Double.toString(valFraction), Double.toString(scale),
                 Double.toString(margin), Integer.toString(cropMargin), inputHeight + "x" + inputWidth,
-                Boolean.toString(batchNorm)) + ("detect".equals(align) ? "|align=detect" : "");
+                Boolean.toString(batchNorm)) + ("detect".equals(align) ? "|align=detect" : "")
+                + (initFrom != null ? "|init=" + initFrom.toAbsolutePath().normalize() + "|lambda=" + lambdaScheduleMode
+                : "");
     }
 
     /** The margin head this configuration asks for. */
@@ -411,6 +433,8 @@ public final class TrainConfig {
         private boolean failOnCorrupt = false;
         private String align = "crop";
         private Path landmarksFile = null;
+        private Path initFrom = null;
+        private String lambdaScheduleMode = "continue";
 
         private Builder() {
         }
@@ -592,6 +616,16 @@ public final class TrainConfig {
 
         public Builder landmarksFile(Path landmarksFile) {
             this.landmarksFile = landmarksFile;
+            return this;
+        }
+
+        public Builder initFrom(Path initFrom) {
+            this.initFrom = initFrom;
+            return this;
+        }
+
+        public Builder lambdaScheduleMode(String lambdaScheduleMode) {
+            this.lambdaScheduleMode = lambdaScheduleMode;
             return this;
         }
 

@@ -129,16 +129,35 @@ public final class Trainer {
                     + cfg.batchSize() + " (" + cfg.imageRoot() + ")");
         }
         Checkpoints.Loaded from = resume ? Checkpoints.latest(cfg.outputDir(), log) : null;
-        return train(trainData, check, from);
+        FineTune.Plan plan = cfg.initFrom() != null ? FineTune.plan(cfg) : null;
+        return train(trainData, check, from, plan);
     }
 
     /** Trains on an already decoded dataset (no held-out check, no resume). */
-    public Result train(FaceDataset data) {
-        return train(data, null, null);
+    public Result train(FaceDataset data) throws IOException {
+        return train(data, null, null, cfg.initFrom() != null ? FineTune.plan(cfg) : null);
     }
 
     Result train(FaceDataset data, HeldOutCheck check, Checkpoints.Loaded from) {
-        Run run = new Run(data, check);
+        return train(data, check, from, null);
+    }
+
+    /**
+     * The network a run on {@code data} starts from, before its first step: freshly initialised and, with
+     * {@code plan}, with the source's backbone (and head) copied in (tests).
+     */
+    Initial initial(FaceDataset data, FineTune.Plan plan) {
+        Run run = new Run(data, null, plan);
+        run.initialise();
+        return new Initial(run.net, run.applied, run.lambdaOffset);
+    }
+
+    /** {@link #initial}'s result. */
+    record Initial(ComputationGraph net, FineTune.Applied applied, int lambdaOffset) {
+    }
+
+    Result train(FaceDataset data, HeldOutCheck check, Checkpoints.Loaded from, FineTune.Plan plan) {
+        Run run = new Run(data, check, plan);
         if (from != null) {
             run.resumeFrom(from);
         } else {
@@ -174,6 +193,10 @@ public final class Trainer {
         final float[] feat;
         final float[] lab;
         final Map<String, Object> heldout = new LinkedHashMap<>();
+        /** Fine-tuning source, or null; its λ offset shifts the schedule ({@link FineTune}). */
+        final FineTune.Plan plan;
+        final int lambdaOffset;
+        FineTune.Applied applied;
         ComputationGraph net;
         Layer headLayer;
         Map<String, String> meta;
@@ -185,9 +208,11 @@ public final class Trainer {
         long start;
         int done;
 
-        Run(FaceDataset data, HeldOutCheck check) {
+        Run(FaceDataset data, HeldOutCheck check, FineTune.Plan plan) {
             this.data = data;
             this.check = check;
+            this.plan = plan;
+            this.lambdaOffset = plan == null ? 0 : plan.lambdaOffset();
             this.pre = data.preprocessing();
             this.classes = data.numClasses();
             this.b = cfg.batchSize();
@@ -220,7 +245,7 @@ public final class Trainer {
             ema = st.ema();
             log.printf(Locale.ROOT, "resumed from %s: iteration %d, epoch %d, batch %d (λ %.2f)%n", from.file(),
                     net.getConfiguration().getIterationCount(), startEpoch + 1, startBatch,
-                    lambda.valueAt(net.getConfiguration().getIterationCount()));
+                    lambda.valueAt(lambdaOffset + net.getConfiguration().getIterationCount()));
         }
 
         /** A freshly initialised network, seeded from the configuration. */
@@ -231,6 +256,12 @@ public final class Trainer {
                     new Nesterovs(lr, cfg.momentum()), new Nesterovs(lr.scaled(2.0), cfg.momentum()),
                     cfg.weightDecay(), cfg.seed(), cfg.batchNorm()));
             net.init();
+            if (plan != null) {
+                applied = FineTune.apply(plan, net, cfg, data.identities(), head.headName());
+                log.printf(Locale.ROOT, "init from %s (%d iterations): backbone copied (%,d values), head %s;"
+                                + " λ schedule %s (offset %d)%n", plan.file(), plan.sourceIterations(),
+                        applied.parametersCopied(), applied.headReason(), plan.lambdaMode(), lambdaOffset);
+            }
             rng = new Random(cfg.seed());
             order = identity(data.size());
         }
@@ -253,7 +284,7 @@ public final class Trainer {
             for (int bi = (epoch == startEpoch ? startBatch : 0); bi < perEpoch; bi++) {
                 fillBatch(bi);
                 int global = net.getConfiguration().getIterationCount();
-                double lam = lambda.valueAt(global);
+                double lam = lambda.valueAt(lambdaOffset + global);
                 fit(global, epoch, lam);
                 done++;
                 int it = global + 1;
@@ -347,7 +378,7 @@ public final class Trainer {
             int iters = net.getConfiguration().getIterationCount();
             ModelMetadata.Builder fin = ModelMetadata.parse(meta).toBuilder().put(Key.TRAINING_ITERATIONS, iters);
             if (head instanceof ASoftmaxHead) {
-                fin.put(Key.HEAD_LAMBDA_FINAL, lambda.valueAt(iters));
+                fin.put(Key.HEAD_LAMBDA_FINAL, lambda.valueAt(lambdaOffset + iters));
             }
             if (heldout.get("threshold") instanceof Double t) {
                 if (Double.isFinite(t) && Math.abs(t) <= 1) {
@@ -355,6 +386,15 @@ public final class Trainer {
                     fin.put(Key.THRESHOLD_SOURCE, "held-out DevTrain identities, 10-fold mean threshold");
                 } else {
                     log.println("held-out threshold " + t + " is not a cosine in [-1,1]; the model records none");
+                }
+            }
+            if (plan != null) {
+                fin.put(Key.INIT_FROM, plan.file().getFileName().toString())
+                        .put(Key.INIT_FROM_ITERATIONS, plan.sourceIterations())
+                        .put(Key.INIT_FROM_LAMBDA, plan.lambdaMode())
+                        .put(Key.HEAD_LAMBDA_OFFSET, lambdaOffset);
+                if (applied != null) {
+                    fin.put(Key.INIT_FROM_HEAD, applied.headReason());
                 }
             }
             meta = fin.build().toMap();
@@ -391,6 +431,7 @@ public final class Trainer {
             throw new UncheckedIOException(e);
         }
         return b.put(Key.TRAINING_IDENTITIES, data.numClasses())
+                .put(Key.TRAINING_IDENTITIES_SHA256, FineTune.identitiesSha256(data.identities()))
                 .put(Key.TRAINING_IMAGES, data.size())
                 .put(Key.TRAINING_EPOCHS, cfg.epochs())
                 .build().toMap();

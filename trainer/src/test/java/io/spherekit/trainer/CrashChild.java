@@ -20,13 +20,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class CrashChild {
 
-    /**
-     * The ND4J native build this test JVM runs (set by the build from the CPU's flags, see the root pom), passed on to
-     * child JVMs: without it JavaCPP loads the AVX-512 build even on an AVX2-only host, and the child dies of SIGILL.
-     */
-    public static final String ND4J_BUILD = "-Dorg.bytedeco.javacpp.platform.extension="
-            + System.getProperty("org.bytedeco.javacpp.platform.extension", "");
-
     private final Process process;
     private final BufferedReader out;
 
@@ -38,7 +31,11 @@ public final class CrashChild {
     /** Starts {@code main} with {@code args} in a new JVM with this JVM's java and class path. */
     public static CrashChild start(Class<?> main, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Djava.awt.headless=true", ND4J_BUILD, "-cp", System.getProperty("java.class.path"), main.getName()));
+                "-Djava.awt.headless=true", "-cp", System.getProperty("java.class.path"), main.getName()));
+        String ext = System.getProperty("org.bytedeco.javacpp.platform.extension");
+        if (ext != null) { // the ND4J backend build this JVM loads (a CPU without AVX-512 needs -onednn)
+            cmd.add(1, "-Dorg.bytedeco.javacpp.platform.extension=" + ext);
+        }
         cmd.addAll(List.of(args));
         return new CrashChild(new ProcessBuilder(cmd).redirectErrorStream(true).start());
     }

@@ -21,13 +21,17 @@ class ResumeTest {
 
     static Process start(Path data, Path out, boolean resume) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g", CrashChild.ND4J_BUILD,
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g",
                 "-cp", System.getProperty("java.class.path"), TrainCli.class.getName(),
                 "--images", data.toString(), "--people", "none", "--out", out.toString(),
                 "--depth", "4", "--width", "0.125", "--embedding-dim", "32", "--epochs", "6", "--batch", "4",
                 "--checkpoint-every", "5", "--no-cache", "--val-fraction", "0", "--random-crop", "2", "--seed", "3"));
         if (resume) {
             cmd.add("--resume");
+        }
+        String ext = System.getProperty("org.bytedeco.javacpp.platform.extension");
+        if (ext != null) { // the ND4J backend build this JVM loads (a CPU without AVX-512 needs -onednn)
+            cmd.add(1, "-Dorg.bytedeco.javacpp.platform.extension=" + ext);
         }
         return new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(out.resolveSibling(out.getFileName() + (resume ? "-resume" : "") + ".log").toFile())

@@ -24,7 +24,8 @@ class TrainConfigTest {
                 "widthMultiplier", "embeddingDim", "head", "m", "lambdaBase", "lambdaGamma", "lambdaPower",
                 "lambdaMin", "epochs", "batchSize", "lr", "lrSchedule", "warmup", "momentum", "weightDecay", "flip",
                 "seed", "threads", "valFraction", "scale", "margin", "cropMargin", "cacheDir", "checkpointEvery",
-                "inputHeight", "inputWidth", "batchNorm", "failOnCorrupt", "align", "landmarksFile");
+                "inputHeight", "inputWidth", "batchNorm", "failOnCorrupt", "align", "landmarksFile", "initFrom",
+                "lambdaScheduleMode");
         assertEquals(keys, List.copyOf(minimal().build().toMap().keySet()));
     }
 

@@ -10,6 +10,7 @@ import io.spherekit.core.cli.Cli;
 import io.spherekit.core.ModelMetadata;
 import io.spherekit.core.ModelMetadata.Key;
 import io.spherekit.core.Preprocessing;
+import io.spherekit.core.TestTimeFlip;
 import io.spherekit.core.ModelCard;
 import io.spherekit.core.align.AlignmentTemplate;
 import io.spherekit.core.io.AtomicFiles;
@@ -115,6 +116,13 @@ public final class ExportCli implements Callable<Integer> {
     private String alignTemplate;
     @Mixin
     private Int8Options int8;
+
+    @Option(names = "--flip", paramLabel = "none|sum|concat",
+            description = "Record the test-time flip the model is to be used with (spherekit.input.flip; the runtime's"
+                    + " default --flip). A threshold the model carries from training was calibrated without flip, so"
+                    + " with sum or concat it is left out (calibrate one with evaluate --write-threshold). Default:"
+                    + " the trained model's metadata as is.")
+    private String flip;
 
     @Option(names = "--output", required = true, paramLabel = "<file.onnx>", description = "ONNX file to write (replaced atomically).")
     private Path output;
@@ -252,7 +260,18 @@ public final class ExportCli implements Callable<Integer> {
         if (source.keras != null && !isSphereFaceKeras(model)) {
             return exportGeneralKeras(model, target);
         }
+        TestTimeFlip flipMode = null;
+        if (flip != null) {
+            try {
+                flipMode = TestTimeFlip.parse(flip);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--flip: " + e.getMessage());
+            }
+        }
         Dl4jModelFile.Loaded trained = source.model != null ? Dl4jModelFile.load(model) : loaded(fromKeras(model));
+        if (flipMode != null) {
+            trained = new Dl4jModelFile.Loaded(trained.network(), withFlip(trained.metadata(), flipMode));
+        }
         InputType in = null;
         if (inputType != null) {
             try {
@@ -346,6 +365,22 @@ public final class ExportCli implements Callable<Integer> {
             any = true;
         }
         return any ? b.build().toMap() : Map.of();
+    }
+
+    /**
+     * The metadata with {@code spherekit.input.flip} set to {@code f} (removed for none); with sum or concat a
+     * threshold calibrated in another flip mode (the metadata's own, absent = none) is left out, and said so.
+     */
+    private Map<String, String> withFlip(Map<String, String> md, TestTimeFlip f) {
+        ModelMetadata parsed = ModelMetadata.parse(md);
+        ModelMetadata.Builder b = parsed.toBuilder().put(Key.INPUT_FLIP, f.needsMirror() ? f.id() : null);
+        if (parsed.threshold().isPresent() && parsed.flip() != f) {
+            b.put(Key.THRESHOLD, (String) null).put(Key.THRESHOLD_SOURCE, (String) null);
+            out.printf(Locale.ROOT, "flip %s: the model's threshold %s was calibrated with flip %s, so it is left out;"
+                    + " calibrate one with evaluate --flip %s --write-threshold%n", f.id(),
+                    parsed.get(Key.THRESHOLD).orElse("?"), parsed.flip().id(), f.id());
+        }
+        return b.build().toMap();
     }
 
     /** True if SphereKit's SphereFace importer takes the file (its own topology); false for any other Keras model. */

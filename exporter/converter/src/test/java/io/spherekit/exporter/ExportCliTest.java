@@ -81,6 +81,41 @@ class ExportCliTest {
     }
 
     @Test
+    void flipIsRecordedAndAThresholdOfAnotherFlipModeIsLeftOut(@TempDir Path dir) throws Exception {
+        Map<String, String> meta = new HashMap<>(Preprocessing.LFW_SPHEREFACE.toMetadata());
+        meta.put("spherekit.head", "asoftmax");
+        meta.put("spherekit.threshold", "0.25");
+        meta.put("spherekit.threshold.source", "held-out DevTrain identities, 10-fold mean threshold");
+        Path zip = dir.resolve("t.zip");
+        ModelIO.save(TestNets.sphereFace(4, 5), meta, zip, false);
+
+        Path sum = dir.resolve("sum.onnx");
+        Run r = run("--model", zip.toString(), "--output", sum.toString(), "--flip", "sum");
+        assertEquals(Cli.OK, r.code(), r.err());
+        assertTrue(r.out().contains("flip sum: the model's threshold 0.25 was calibrated with flip none, so it is"
+                + " left out; calibrate one with evaluate --flip sum --write-threshold"), r.out());
+        Map<String, String> md = new HashMap<>();
+        OnnxMl.ModelProto.parseFrom(Files.readAllBytes(sum)).getMetadataPropsList()
+                .forEach(e -> md.put(e.getKey(), e.getValue()));
+        assertEquals("sum", md.get("spherekit.input.flip"));
+        assertFalse(md.containsKey("spherekit.threshold"), md.toString());
+        assertFalse(md.containsKey("spherekit.threshold.source"), md.toString());
+
+        Path none = dir.resolve("none.onnx");
+        Run n = run("--model", zip.toString(), "--output", none.toString(), "--flip", "none");
+        assertEquals(Cli.OK, n.code(), n.err());
+        Map<String, String> mdNone = new HashMap<>();
+        OnnxMl.ModelProto.parseFrom(Files.readAllBytes(none)).getMetadataPropsList()
+                .forEach(e -> mdNone.put(e.getKey(), e.getValue()));
+        assertEquals("0.25", mdNone.get("spherekit.threshold"), "same flip mode: the threshold stays");
+        assertFalse(mdNone.containsKey("spherekit.input.flip"));
+
+        Run bad = run("--model", zip.toString(), "--output", dir.resolve("b.onnx").toString(), "--flip", "both");
+        assertEquals(Cli.USAGE, bad.code());
+        assertTrue(bad.err().contains("--flip: test-time flip must be none, sum or concat, got 'both'"), bad.err());
+    }
+
+    @Test
     void opsetFp16AndFixedBatchOptions(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("face16.onnx");
         Run r = run("--model", trained.toString(), "--output", out.toString(), "--opset", "13", "--fp16-weights",

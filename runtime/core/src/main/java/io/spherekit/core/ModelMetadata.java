@@ -58,7 +58,9 @@ public final class ModelMetadata {
         /** Four comma-separated fractions {@code left,top,width,height} of the image. */
         CROP("4 comma-separated fractions left,top,width,height"),
         /** How an image becomes the model input: {@code crop} (fixed crop box) or {@code detect} (detect + align). */
-        ALIGN_MODE("crop or detect");
+        ALIGN_MODE("crop or detect"),
+        /** The test-time flip ({@link TestTimeFlip#id()}): {@code none}, {@code sum} or {@code concat}. */
+        FLIP_MODE("none, sum or concat");
 
         private final String expected;
 
@@ -99,6 +101,8 @@ public final class ModelMetadata {
                         return v.equals("RGB") || v.equals("BGR");
                     case ALIGN_MODE:
                         return v.equals("crop") || v.equals("detect");
+                    case FLIP_MODE:
+                        return v.equals("none") || v.equals("sum") || v.equals("concat");
                     case CROP: {
                         String[] c = v.split(",");
                         if (c.length != 4) {
@@ -157,6 +161,18 @@ public final class ModelMetadata {
         TRAINING_DATA_SHA256("training.data.sha256", Type.SHA256),
         /** Identities (classes) trained on. */
         TRAINING_IDENTITIES("training.identities", Type.COUNT),
+        /** SHA-256 over the trained identities' names in class order (one per line): which class is which. */
+        TRAINING_IDENTITIES_SHA256("training.identities.sha256", Type.SHA256),
+        /** Fine-tuning: the model file ({@code train --init-from}) the backbone was copied from, by name. */
+        INIT_FROM("training.init_from", Type.NAME),
+        /** Fine-tuning: whether the source's head was kept, or why a new one was made. */
+        INIT_FROM_HEAD("training.init_from.head", Type.TEXT),
+        /** Fine-tuning: {@code continue} or {@code restart}, the A-Softmax λ schedule as applied. */
+        INIT_FROM_LAMBDA("training.init_from.lambda", Type.TEXT),
+        /** Fine-tuning: the iterations the source model had been trained for. */
+        INIT_FROM_ITERATIONS("training.init_from.iterations", Type.COUNT),
+        /** Added to the run's iteration in the λ schedule ({@code continue}: the source's iterations; else 0). */
+        HEAD_LAMBDA_OFFSET("head.lambda_offset", Type.COUNT),
         /** Images trained on. */
         TRAINING_IMAGES("training.images", Type.COUNT),
         /** Epochs configured. */
@@ -187,6 +203,12 @@ public final class ModelMetadata {
          * means {@code crop}.
          */
         INPUT_ALIGN("input.align", Type.ALIGN_MODE),
+        /**
+         * The test-time flip the model is used with ({@link TestTimeFlip}): the runtime's default mode, and the mode
+         * {@link #THRESHOLD} was calibrated in when {@code evaluate --write-threshold} wrote both. Absent means
+         * {@code none}.
+         */
+        INPUT_FLIP("input.flip", Type.FLIP_MODE),
         /** {@code int8-qdq} for a statically quantised model (QuantizeLinear/DequantizeLinear form). */
         QUANTIZATION("quantization", Type.TEXT),
         /** The quantisation scheme in words (weight and activation types, granularity). */
@@ -348,6 +370,11 @@ public final class ModelMetadata {
     /** @return the input width in pixels ({@link Key#INPUT_WIDTH}) */
     public OptionalInt inputWidth() {
         return integer(Key.INPUT_WIDTH);
+    }
+
+    /** @return the test-time flip ({@link Key#INPUT_FLIP}); {@link TestTimeFlip#NONE} when absent */
+    public TestTimeFlip flip() {
+        return get(Key.INPUT_FLIP).map(TestTimeFlip::parse).orElse(TestTimeFlip.NONE);
     }
 
     /** @return the margin head name ({@link Key#HEAD}) */

@@ -4,6 +4,7 @@ import io.spherekit.core.ModelCard;
 import io.spherekit.core.ModelMetadata;
 import io.spherekit.core.Preprocessing;
 import io.spherekit.core.SphereKitException;
+import io.spherekit.core.TestTimeFlip;
 import io.spherekit.core.align.AlignmentTemplate;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
@@ -38,8 +39,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Model contract, checked at load: exactly one input, a float tensor {@code [N, 3, H, W]} (NCHW; N symbolic
  * or fixed), and exactly one output, a float tensor {@code [N, D]}. When the model fixes H and W they must equal
- * the {@link Preprocessing}'s height and width. Embeddings are returned raw (not L2-normalised); compare them
- * with {@link Similarity#cosine}.
+ * the {@link Preprocessing}'s height and width. Without test-time flip, embeddings are returned raw (not
+ * L2-normalised); compare them with {@link Similarity#cosine}.
+ *
+ * <p>Test-time flip ({@link TestTimeFlip}, {@link Builder#optFlip}): with {@code SUM} or {@code CONCAT} every
+ * input is embedded twice in the same batch, as is and mirrored left-right (column {@code x} of each channel plane
+ * becomes column {@code W−1−x} of the model input, i.e. after cropping or alignment), and the two embeddings are
+ * combined as {@link TestTimeFlip#combine} describes: unit length, and {@link #embeddingDim()} = 2·D for
+ * {@code CONCAT}. The default is the model's metadata {@link ModelMetadata.Key#INPUT_FLIP}, else {@code NONE},
+ * so a model whose threshold was calibrated with flip is served with it; {@link #modelEmbeddingDim()} stays the
+ * model's D.
  *
  * <p>Preprocessing is taken from the model's {@code metadata_props} ({@code spherekit.input.*}, see
  * {@link Preprocessing#fromMetadata}) when present, else from {@link Builder#optPreprocessing}; with neither,
@@ -89,6 +98,8 @@ public final class FaceEmbedder implements AutoCloseable {
     private final String inputName;
     private final long fixedBatch;
     private final int embeddingDim;
+    private final int modelEmbeddingDim;
+    private final TestTimeFlip flip;
     private final Preprocessing preprocessing;
     private final Map<String, String> metadata;
     private final ModelMetadata modelMetadata;
@@ -157,7 +168,9 @@ public final class FaceEmbedder implements AutoCloseable {
                 throw invalid("output '" + out.getName() + "' of rank 2 [N,D] float",
                         "rank " + outShape.length + " " + Arrays.toString(outShape));
             }
-            this.embeddingDim = outShape[1] > 0 ? (int) outShape[1] : probeDim();
+            this.modelEmbeddingDim = outShape[1] > 0 ? (int) outShape[1] : probeDim();
+            this.flip = b.flip != null ? b.flip : modelMetadata.flip();
+            this.embeddingDim = flip.outputDim(modelEmbeddingDim);
         } catch (SphereKitException | RuntimeException e) {
             closeQuietly();
             closeDetector(b.detector);
@@ -169,8 +182,8 @@ public final class FaceEmbedder implements AutoCloseable {
             closeDetector(auto[0]);
             throw new SphereKitException("model " + modelPath + " cannot be inspected: " + e.getMessage(), e);
         }
-        LOG.debug("loaded {} on {} ({}): input {} -> {}-d embedding, {}", modelPath, provider, providerReason,
-                inputName, embeddingDim, preprocessing);
+        LOG.debug("loaded {} on {} ({}): input {} -> {}-d embedding (flip {}), {}", modelPath, provider,
+                providerReason, inputName, embeddingDim, flip.id(), preprocessing);
     }
 
     /** A session and the provider it runs on; {@link FaceDetector} opens its model through {@link #open} too. */
@@ -567,16 +580,55 @@ public final class FaceEmbedder implements AutoCloseable {
     }
 
     /**
-     * Embeds an already preprocessed batch.
+     * Embeds an already preprocessed batch, with this embedder's {@link #flip()}: for {@code SUM}/{@code CONCAT}
+     * the mirrored inputs are appended to the batch (one run of {@code 2n}) and each pair is combined.
      *
      * @param nchw float32 NCHW tensor data, length {@code n · 3 · H · W} with H, W from {@link #preprocessing()}
      * @param n    batch size, {@code >= 1}
      * @return {@code [n][embeddingDim()]}
      * @throws IllegalArgumentException if {@code n < 1} or the length does not match
-     * @throws SphereKitException       if inference fails
+     * @throws SphereKitException       if inference fails, or with flip an embedding has zero norm (naming the
+     *                                  model and the batch index)
      * @throws IllegalStateException    after {@link #close()}
      */
     public float[][] embedTensor(float[] nchw, int n) throws SphereKitException {
+        if (!flip.needsMirror()) {
+            return embedRaw(nchw, n);
+        }
+        int size = preprocessing.tensorSize();
+        if (n < 1 || (long) n * size != nchw.length) {
+            return embedRaw(nchw, n); // throws the argument error
+        }
+        float[] both = Arrays.copyOf(nchw, 2 * n * size);
+        mirrorInto(nchw, n, preprocessing.height(), preprocessing.width(), both, n * size);
+        float[][] r = embedRaw(both, 2 * n);
+        float[][] out = new float[n][];
+        for (int i = 0; i < n; i++) {
+            try {
+                out[i] = flip.combine(r[i], r[n + i]);
+            } catch (IllegalArgumentException e) {
+                throw new SphereKitException("model " + modelPath + ", batch item " + i + ": " + e.getMessage(), e);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Mirrors {@code n} NCHW images left-right: {@code dst[offset + ((i·3 + c)·h + y)·w + x] =
+     * src[((i·3 + c)·h + y)·w + (w − 1 − x)]}.
+     */
+    static void mirrorInto(float[] src, int n, int h, int w, float[] dst, int offset) {
+        int rows = n * 3 * h;
+        for (int r = 0; r < rows; r++) {
+            int base = r * w;
+            for (int x = 0; x < w; x++) {
+                dst[offset + base + x] = src[base + w - 1 - x];
+            }
+        }
+    }
+
+    /** {@link #embedTensor} without the flip: the model's raw outputs, {@code [n][modelEmbeddingDim()]}. */
+    private float[][] embedRaw(float[] nchw, int n) throws SphereKitException {
         int size = preprocessing.tensorSize();
         if (n < 1) {
             throw new IllegalArgumentException("n must be >= 1, got " + n);
@@ -647,9 +699,19 @@ public final class FaceEmbedder implements AutoCloseable {
         return modelMetadata;
     }
 
-    /** @return D, the length of every embedding */
+    /** @return the length of every embedding returned: the model's D, or 2·D with flip {@code CONCAT} */
     public int embeddingDim() {
         return embeddingDim;
+    }
+
+    /** @return D, the length of the model's own output (before any flip combination) */
+    public int modelEmbeddingDim() {
+        return modelEmbeddingDim;
+    }
+
+    /** @return the test-time flip in use: the builder's, else the model's metadata, else {@code NONE} */
+    public TestTimeFlip flip() {
+        return flip;
     }
 
     /** @return the preprocessing in use (from the model metadata, else the builder) */
@@ -712,8 +774,20 @@ public final class FaceEmbedder implements AutoCloseable {
         private AlignmentTemplate alignmentTemplate;
         private ModelCard card;
         private OrtLoggingLevel sessionLogLevel;
+        private TestTimeFlip flip;
 
         private Builder() {
+        }
+
+        /**
+         * Test-time flip (see the class comment).
+         *
+         * @param f the mode, or {@code null} (the default): the model's metadata {@code spherekit.input.flip}, else
+         *          {@link TestTimeFlip#NONE}
+         */
+        public Builder optFlip(TestTimeFlip f) {
+            this.flip = f;
+            return this;
         }
 
         /**

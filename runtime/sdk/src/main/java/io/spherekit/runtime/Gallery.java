@@ -361,7 +361,9 @@ public final class Gallery {
         if (g.dim != expectedDim) {
             throw new IOException("gallery file " + file + " holds " + g.dim + "-d embeddings"
                     + (g.modelId.isEmpty() ? "" : " (model " + g.modelId + ")") + " but the model produces "
-                    + expectedDim + "-d embeddings");
+                    + expectedDim + "-d embeddings"
+                    + (g.dim == 2 * expectedDim || expectedDim == 2 * g.dim ? " (one of the two uses test-time flip"
+                    + " concat, which doubles the dimension: use the flip mode the gallery was built with)" : ""));
         }
         return g;
     }

@@ -16,7 +16,9 @@ import java.util.Map;
  * that embeddings from different models are not mixed by accident.
  *
  * <p>The id is the model metadata value {@code spherekit.model_id} ({@link ModelMetadata.Key#MODEL_ID}) when present, else
- * {@code <file name>@sha256:<first 12 hex digits of the file's SHA-256>}.
+ * {@code <file name>@sha256:<first 12 hex digits of the file's SHA-256>}. An embedder with a test-time flip
+ * ({@link FaceEmbedder#flip()} not {@code none}) adds {@code +flip=sum} or {@code +flip=concat}: its embeddings
+ * are not comparable with the same model's unflipped ones, so a gallery built in one mode is refused in another.
  */
 public final class ModelId {
 
@@ -31,8 +33,12 @@ public final class ModelId {
      * @throws SphereKitException if the model file cannot be read
      */
     public static String of(FaceEmbedder embedder) throws SphereKitException {
-        return of(embedder.modelPath(), embedder.metadata());
+        String id = of(embedder.modelPath(), embedder.metadata());
+        return embedder.flip().needsMirror() ? id + FLIP_SUFFIX + embedder.flip().id() : id;
     }
+
+    /** Appended to the id of an embedder with test-time flip, before the mode's name. */
+    public static final String FLIP_SUFFIX = "+flip=";
 
     /**
      * @param model    the model file
@@ -70,8 +76,17 @@ public final class ModelId {
         if (a.equals(b)) {
             return true;
         }
+        if (!flipOf(a).equals(flipOf(b))) {
+            return false;
+        }
         int ia = a.lastIndexOf("@sha256:");
         int ib = b.lastIndexOf("@sha256:");
         return ia >= 0 && ib >= 0 && a.substring(ia).equals(b.substring(ib));
+    }
+
+    /** @return the {@code +flip=MODE} suffix of an id, or "" */
+    private static String flipOf(String id) {
+        int i = id.lastIndexOf(FLIP_SUFFIX);
+        return i < 0 ? "" : id.substring(i);
     }
 }

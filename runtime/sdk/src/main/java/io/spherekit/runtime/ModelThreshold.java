@@ -4,7 +4,9 @@ import io.spherekit.core.io.AtomicFiles;
 
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.spherekit.core.ModelMetadata;
 import io.spherekit.core.SphereKitException;
+import io.spherekit.core.TestTimeFlip;
 import io.spherekit.onnx.OnnxModels;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,6 +14,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Records a calibrated decision threshold in an ONNX model file, so that {@link Verifier#fromModelMetadata},
@@ -31,16 +34,30 @@ public final class ModelThreshold {
     }
 
     /**
-     * Writes {@code threshold} and {@code source} into the model's metadata.
+     * Writes a threshold calibrated without test-time flip: {@link #write(Path, double, String, TestTimeFlip)} with
+     * {@link TestTimeFlip#NONE}.
+     */
+    public static String write(Path model, double threshold, String source) throws SphereKitException {
+        return write(model, threshold, source, TestTimeFlip.NONE);
+    }
+
+    /**
+     * Writes {@code threshold}, {@code source} and the test-time flip it was calibrated with into the model's
+     * metadata. The flip goes into {@code spherekit.input.flip} ({@link ModelMetadata.Key#INPUT_FLIP}), which the
+     * runtime then uses by default, so the threshold is applied to embeddings of the mode it was chosen for; for
+     * {@link TestTimeFlip#NONE} the key is removed (absent means none).
      *
      * @param model     the ONNX model file (replaced atomically)
      * @param threshold cosine threshold in [-1, 1]
      * @param source    how it was calibrated, e.g. "pairsDevTest.txt 10-fold mean"
+     * @param flip      the test-time flip of the embeddings the threshold was calibrated on
      * @return the threshold the model held before ({@value Verifier#THRESHOLD_KEY}), or null if it had none
      * @throws IllegalArgumentException the threshold is not a finite cosine in [-1, 1], or the source is blank
      * @throws SphereKitException       the file is missing, is not an ONNX model, or cannot be replaced
      */
-    public static String write(Path model, double threshold, String source) throws SphereKitException {
+    public static String write(Path model, double threshold, String source, TestTimeFlip flip)
+            throws SphereKitException {
+        Objects.requireNonNull(flip, "flip");
         if (!Double.isFinite(threshold) || threshold < -1 || threshold > 1) {
             throw new IllegalArgumentException("threshold must be a cosine in [-1,1], got " + threshold);
         }
@@ -57,6 +74,15 @@ public final class ModelThreshold {
         Map<String, String> entries = new LinkedHashMap<>();
         entries.put(Verifier.THRESHOLD_KEY, Double.toString(threshold));
         entries.put(Verifier.THRESHOLD_SOURCE_KEY, source.strip());
+        String flipKey = ModelMetadata.Key.INPUT_FLIP.key();
+        if (flip.needsMirror()) {
+            entries.put(flipKey, flip.id());
+        } else {
+            OnnxMl.ModelProto.Builder pb = proto.toBuilder().clearMetadataProps();
+            proto.getMetadataPropsList().stream().filter(e -> !e.getKey().equals(flipKey))
+                    .forEach(pb::addMetadataProps);
+            proto = pb.build();
+        }
         byte[] bytes = OnnxModels.withMetadata(proto, entries).toByteArray();
         try {
             replaceAtomically(model, bytes);

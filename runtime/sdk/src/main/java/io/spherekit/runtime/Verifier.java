@@ -3,6 +3,7 @@ package io.spherekit.runtime;
 import io.spherekit.core.ModelMetadata;
 import io.spherekit.core.Similarity;
 import io.spherekit.core.SphereKitException;
+import io.spherekit.core.TestTimeFlip;
 import java.awt.image.BufferedImage;
 import java.util.List;
 import java.util.Objects;
@@ -49,15 +50,27 @@ public final class Verifier {
     }
 
     /**
-     * Uses the threshold stored in the model metadata under {@link #THRESHOLD_KEY}.
+     * Uses the threshold stored in the model metadata under {@link #THRESHOLD_KEY}. That threshold holds for the
+     * test-time flip the metadata records ({@code spherekit.input.flip}, absent = {@code none}); an embedder with
+     * another flip is refused, since its cosines are on another scale.
      *
-     * @throws SphereKitException if the key is missing or is not a number in [-1, 1]
+     * @throws SphereKitException if the key is missing or is not a number in [-1, 1], or the embedder's
+     *                            {@link FaceEmbedder#flip()} is not the one the threshold was calibrated with
      */
     public static Verifier fromModelMetadata(FaceEmbedder embedder) throws SphereKitException {
         OptionalDouble t = embedder.modelMetadata().threshold(); // validated in [-1, 1] when the model loaded
         if (t.isEmpty()) {
             throw new SphereKitException("model " + embedder.modelPath() + " has no metadata key " + THRESHOLD_KEY
                     + "; give the threshold explicitly");
+        }
+        TestTimeFlip calibrated = embedder.modelMetadata().flip();
+        if (embedder.flip() != calibrated) {
+            throw new SphereKitException("model " + embedder.modelPath() + "'s threshold " + t.getAsDouble()
+                    + " was calibrated with test-time flip " + calibrated.id() + " (metadata "
+                    + ModelMetadata.Key.INPUT_FLIP + (embedder.modelMetadata().get(ModelMetadata.Key.INPUT_FLIP)
+                    .isPresent() ? "" : " absent") + "), but the embedder uses flip " + embedder.flip().id()
+                    + ": use flip " + calibrated.id() + ", or give a threshold calibrated for flip "
+                    + embedder.flip().id() + " (e.g. evaluate --flip " + embedder.flip().id() + " --write-threshold)");
         }
         return new Verifier(embedder, t.getAsDouble(), "model metadata " + THRESHOLD_KEY);
     }

@@ -118,6 +118,53 @@ final class TestModels {
         return write(file, symbolic(g.build(), inputDims), metadata);
     }
 
+    /**
+     * A position-sensitive model (unlike {@link #standard}, which averages over pixels and so cannot tell an image
+     * from its mirror): {@code input [N,3,h,w] → Flatten → Gemm(B, C) → embedding [N,d]}, i.e.
+     * {@code embedding[j] = C[j] + Σ_k x[k]·B[k·d + j]} over the CHW-flattened input {@code x}, with B and C drawn
+     * uniformly from [−1, 1) by {@code new Random(seed)} (B first, row-major {@code [3·h·w, d]}, then C).
+     *
+     * @param batch the input's batch dim: a String (symbolic) or a Number (fixed)
+     */
+    static Linear linear(Path file, Object batch, int h, int w, int d, long seed, Map<String, String> metadata)
+            throws IOException {
+        int k = 3 * h * w;
+        java.util.Random rnd = new java.util.Random(seed);
+        float[] gemmB = new float[k * d];
+        for (int i = 0; i < gemmB.length; i++) {
+            gemmB[i] = rnd.nextFloat() * 2 - 1;
+        }
+        float[] gemmC = new float[d];
+        for (int j = 0; j < d; j++) {
+            gemmC[j] = rnd.nextFloat() * 2 - 1;
+        }
+        Object[] inputDims = {batch, 3, h, w};
+        OnnxGraphBuilder g = new OnnxGraphBuilder("linear");
+        OnnxValue input = g.input("input", FLOAT, dims(inputDims));
+        OnnxValue gb = g.floatInitializer("gemm_b", gemmB, k, d);
+        OnnxValue gc = g.floatInitializer("gemm_c", gemmC, d);
+        OnnxValue flat = g.node(OnnxOp.FLATTEN, "flat", List.of(input), Map.of("axis", 1L));
+        OnnxValue emb = g.node(OnnxOp.GEMM, "gemm", List.of(flat, gb, gc), Map.of(), List.of("embedding")).get(0);
+        g.output(emb, FLOAT, OnnxGraphBuilder.BATCH, d);
+        return new Linear(write(file, symbolic(g.build(), inputDims), metadata), gemmB, gemmC, d);
+    }
+
+    /** A {@link #linear} model file and its weights, to compute its embeddings by hand. */
+    record Linear(Path path, float[] b, float[] c, int d) {
+        /** The embedding of one CHW-flattened input, in double. */
+        double[] embed(float[] chw) {
+            double[] e = new double[d];
+            for (int j = 0; j < d; j++) {
+                double s = c[j];
+                for (int i = 0; i < chw.length; i++) {
+                    s += (double) chw[i] * b[i * d + j];
+                }
+                e[j] = s;
+            }
+            return e;
+        }
+    }
+
     /** A model whose input is 2-D {@code [N, 3·h·w]} (wrong rank): Gemm to {@code [N, d]}. */
     static Path flatInput(Path file, int h, int w, int d) throws IOException {
         int k = 3 * h * w;

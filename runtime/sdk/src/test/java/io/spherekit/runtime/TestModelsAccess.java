@@ -27,6 +27,12 @@ public final class TestModelsAccess {
         return TestModels.standard(file, inputDims, h, w, d, metadata);
     }
 
+    /** A position-sensitive model with symbolic batch: {@link TestModels#linear}; returns its path. */
+    public static Path linear(Path file, int h, int w, int d, long seed, Map<String, String> metadata)
+            throws IOException {
+        return TestModels.linear(file, "batch", h, w, d, seed, metadata).path();
+    }
+
     /** Expected embedding of a constant image with normalised channel values r, g, b (in the model's order). */
     public static double[] expected(double r, double g, double b, int d) {
         return TestModels.expected(r, g, b, d);

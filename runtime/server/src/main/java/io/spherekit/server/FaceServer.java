@@ -359,7 +359,10 @@ public final class FaceServer implements AutoCloseable {
             if (gallery != null) {
                 if (gallery.dim() != embedder.embeddingDim()) {
                     throw new SphereKitException("gallery " + gallery + " holds " + gallery.dim()
-                            + "-d embeddings but model " + id + " produces " + embedder.embeddingDim() + "-d ones");
+                            + "-d embeddings but model " + id + " produces " + embedder.embeddingDim() + "-d ones"
+                            + (gallery.dim() == 2 * embedder.embeddingDim() || embedder.embeddingDim() == 2 * gallery.dim()
+                            ? " (one of the two uses test-time flip concat, which doubles the dimension: serve with"
+                            + " the flip mode the gallery was built with)" : ""));
                 }
                 if (!gallery.modelId().isEmpty() && !ModelId.sameModel(gallery.modelId(), id)) {
                     if (!allowModelMismatch) {

@@ -49,7 +49,8 @@ public final class EmbedCommand implements Callable<Integer> {
             j.put("model", modelOptions.model.toString());
             j.put("provider", embedder.provider().name());
             j.put("embedding_dim", embedder.embeddingDim());
-            j.put("normalized", false);
+            j.put("flip", embedder.flip().id());
+            j.put("normalized", embedder.flip().needsMirror()); // a flip combination is L2-normalised; none is raw
             ArrayNode arr = j.putArray("embeddings");
             int written = 0;
             for (int i = 0; i < images.size(); i++) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spherekit.core.SphereKitException;
+import io.spherekit.core.TestTimeFlip;
 import io.spherekit.runtime.FaceEmbedder;
 import io.spherekit.runtime.ModelThreshold;
 import io.spherekit.runtime.Verifier;
@@ -61,8 +62,10 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     @Option(names = "--write-threshold", description = "Write the mean 10-fold threshold into the model's"
             + " metadata (spherekit.threshold, with spherekit.threshold.source '<pairs file"
-            + " name> 10-fold mean'), replacing the ONNX file atomically, so that verify and serve use it without"
-            + " --threshold. The file's bytes change, and with them its id (its hash) unless the metadata sets one.")
+            + " name> 10-fold mean') together with the test-time flip it was calibrated with (spherekit.input.flip,"
+            + " removed for none), replacing the ONNX file atomically, so that verify and serve use it, in that"
+            + " flip mode, without --threshold. The file's bytes change, and with them its id (its hash) unless the"
+            + " metadata sets one.")
     boolean writeThreshold;
 
     @Mixin
@@ -101,6 +104,7 @@ public final class EvaluateCommand implements Callable<Integer> {
             Result r = VerificationEvaluation.evaluate(scores, list.genuine(), list.foldIndices());
             out.println(r.summary());
             out.printf(Locale.ROOT, "provider: %s (%s)%n", embedder.provider(), embedder.providerReason());
+            out.printf(Locale.ROOT, "flip: %s (%d-d embeddings)%n", embedder.flip().id(), embedder.embeddingDim());
             out.printf(Locale.ROOT, "images: %d embedded in %.1f s (%.1f img/s, batch %d)%n", images.size(),
                     emb.seconds(), emb.imagesPerSecond(), batch);
             if (embedder.detector() != null) {
@@ -122,10 +126,11 @@ public final class EvaluateCommand implements Callable<Integer> {
             }
             ObjectNode written = null;
             if (writeThreshold) {
-                written = writeThreshold(r);
-                out.printf(Locale.ROOT, "threshold: wrote %s=%s (%s) into %s%s%n", Verifier.THRESHOLD_KEY,
+                written = writeThreshold(r, embedder.flip());
+                out.printf(Locale.ROOT, "threshold: wrote %s=%s (%s) into %s%s; flip %s%n", Verifier.THRESHOLD_KEY,
                         written.get("value").asText(), written.get("source").asText(), modelOptions.model(),
-                        written.hasNonNull("previous") ? ", replacing " + written.get("previous").asText() : "");
+                        written.hasNonNull("previous") ? ", replacing " + written.get("previous").asText() : "",
+                        embedder.flip().id());
             }
             if (report != null) {
                 ObjectNode j = reportJson(embedder, list, emb, r, training);
@@ -141,18 +146,19 @@ public final class EvaluateCommand implements Callable<Integer> {
     }
 
     /** Records the mean 10-fold threshold in the model file; returns what was written, for the report. */
-    private ObjectNode writeThreshold(Result r) throws SphereKitException {
+    private ObjectNode writeThreshold(Result r, TestTimeFlip flip) throws SphereKitException {
         double t = r.meanThreshold();
         if (!Double.isFinite(t) || t < -1 || t > 1) {
             throw new SphereKitException("cannot write the threshold into " + modelOptions.model() + ": the mean"
                     + " 10-fold threshold on " + pairs + " is " + t + ", not a cosine in [-1,1]");
         }
         String source = pairs.getFileName() + " 10-fold mean";
-        String previous = ModelThreshold.write(modelOptions.model(), t, source);
+        String previous = ModelThreshold.write(modelOptions.model(), t, source, flip);
         ObjectNode w = JsonFiles.MAPPER.createObjectNode();
         w.put("key", Verifier.THRESHOLD_KEY);
         w.put("value", Double.toString(t));
         w.put("source", source);
+        w.put("flip", flip.id());
         if (previous != null) {
             w.put("previous", previous);
         } else {
@@ -185,6 +191,8 @@ public final class EvaluateCommand implements Callable<Integer> {
             emb.cropFallbacks().forEach(fb::add);
         }
         j.put("embedding_dim", embedder.embeddingDim());
+        j.put("model_embedding_dim", embedder.modelEmbeddingDim());
+        j.put("flip", embedder.flip().id());
         j.put("provider", embedder.provider().name());
         j.put("provider_reason", embedder.providerReason());
         j.put("pairs_file", pairs.toString());

@@ -8,6 +8,7 @@ import io.spherekit.runtime.FaceEmbedder.IncompletePreprocessingException;
 import io.spherekit.core.Preprocessing;
 import io.spherekit.runtime.Provider;
 import io.spherekit.core.SphereKitException;
+import io.spherekit.core.TestTimeFlip;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -115,6 +116,15 @@ public final class ModelOptions {
                     + " input size).")
     String alignTemplate;
 
+    @Option(names = "--flip", paramLabel = "none|sum|concat",
+            description = "Test-time flip: also embed each aligned face mirrored left-right and combine the two"
+                    + " embeddings (sum: normalised sum of the normalised embeddings, same dimension; concat: their"
+                    + " concatenation, normalised, twice the dimension; none: the model's output as is). Default:"
+                    + " the model's metadata spherekit.input.flip (written by evaluate --flip MODE"
+                    + " --write-threshold, so the model's threshold is used in the mode it was calibrated in),"
+                    + " else none.")
+    String flip;
+
     /** The {@code --model} path as given (relative paths resolve against the current folder). */
     public Path model() {
         return model;
@@ -142,10 +152,19 @@ public final class ModelOptions {
                 throw new ParameterException(mixee.commandLine(), "--align-template: " + e.getMessage());
             }
         }
+        TestTimeFlip flipMode = null;
+        if (flip != null) {
+            try {
+                flipMode = TestTimeFlip.parse(flip);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(mixee.commandLine(), "--flip: " + e.getMessage());
+            }
+        }
         ModelCard card = card();
         FaceEmbedder.Builder b = FaceEmbedder.builder().setModelPath(model).optProvider(provider);
         b.optIntraOpThreads(threads);
         b.optModelCard(card);
+        b.optFlip(flipMode);
         if (lfwPreprocessing) {
             b.optPreprocessing(Preprocessing.LFW_SPHEREFACE);
         }

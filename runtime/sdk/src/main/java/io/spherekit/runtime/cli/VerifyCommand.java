@@ -107,6 +107,9 @@ public final class VerifyCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "decision: %s%n", v.same() ? "same" : "different");
             out.printf(Locale.ROOT, "threshold: %.6f (%s)%n", v.threshold(), verifier.thresholdSource());
             out.printf(Locale.ROOT, "provider: %s (%s)%n", embedder.provider(), embedder.providerReason());
+            if (embedder.flip().needsMirror()) {
+                out.printf(Locale.ROOT, "flip: %s%n", embedder.flip().id());
+            }
             out.flush();
             return Cli.OK;
         }
