@@ -42,7 +42,17 @@ public final class PartitionEmbedder {
     /** Largest file read into memory: 256 MiB (an image above it is recorded as {@link ImageEmbedding#UNDECODABLE}). */
     static final long MAX_FILE_BYTES = 256L << 20;
 
+    private static Configuration conf;
+
     private PartitionEmbedder() {
+    }
+
+    /** The executor JVM's Hadoop configuration (core-site.xml etc. from its class path), read once. */
+    private static synchronized Configuration hadoopConf() {
+        if (conf == null) {
+            conf = new Configuration();
+        }
+        return conf;
     }
 
     /**
@@ -59,7 +69,7 @@ public final class PartitionEmbedder {
             throw new IllegalArgumentException("batch must be >= 1, got " + batch);
         }
         return new Iterator<>() {
-            private final Configuration conf = new Configuration();
+            private final Configuration conf = hadoopConf();
             private final List<ImageEmbedding> ready = new ArrayList<>();
             private int next;
 
