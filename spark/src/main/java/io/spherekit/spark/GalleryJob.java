@@ -97,17 +97,23 @@ public final class GalleryJob implements Callable<Integer> {
             String modelId = ids.get(0).getString(0);
             Dataset<Row> labelled = ok.withColumn("identity", identityColumn != null ? col(identityColumn)
                     : regexp_extract(col("file"), "([^/]+)/[^/]+$", 1));
-            long unlabelled = labelled.filter(col("identity").isNull().or(col("identity").equalTo(""))).count();
-            if (unlabelled > 0) {
-                throw new SphereKitException(embeddings + ": " + unlabelled + " rows have no identity ("
-                        + (identityColumn != null ? "column " + identityColumn + " null or empty"
-                        : "file not inside a folder") + ")");
-            }
             Iterator<Row> it = labelled.select("identity", "file", "embedding").orderBy("identity", "file")
                     .toLocalIterator();
             GalleryIndexBuilder builder = null;
+            long identities = 0;
+            String last = null;
             while (it.hasNext()) {
                 Row r = it.next();
+                String identity = r.isNullAt(0) ? "" : r.getString(0);
+                if (identity.isEmpty()) {
+                    throw new SphereKitException(embeddings + ": row of " + r.getString(1) + " has no identity ("
+                            + (identityColumn != null ? "column " + identityColumn + " null or empty"
+                            : "file not inside a folder") + ")");
+                }
+                if (!identity.equals(last)) {
+                    identities++;
+                    last = identity;
+                }
                 List<Float> e = r.getList(2);
                 float[] v = new float[e.size()];
                 for (int i = 0; i < v.length; i++) {
@@ -117,13 +123,12 @@ public final class GalleryJob implements Callable<Integer> {
                     builder = GalleryIndexBuilder.create(kind, v.length, modelId);
                 }
                 try {
-                    builder.add(r.getString(0), v);
+                    builder.add(identity, v);
                 } catch (IllegalArgumentException ex) {
                     throw new SphereKitException(embeddings + ": row of " + r.getString(1) + ": " + ex.getMessage(), ex);
                 }
             }
             builder.write(output);
-            long identities = labelled.select("identity").distinct().count();
             out.printf(Locale.ROOT, "gallery: %d embeddings of %d identities (model %s) written to %s; %d of %d rows"
                     + " left out (status not ok)%n", builder.size(), identities, modelId, output, total - builder.size(),
                     total);
