@@ -4,6 +4,7 @@
 #
 #   bash bench/spark-embed.sh [--model M.onnx] [--model-args "FLAGS"] [--images N] [--runs R] [--master local[2]] [--batch B] [--out DIR]
 #
+# --model fixture writes the sdk tests' tiny ONNX model (TestModelsAccess.standard) into a temporary folder and uses it.
 # Defaults: the demo model /work/models/demo/model.onnx (else runs/demo/model.onnx), the first 2000 files of
 # lfw-deepfunneled in path order, 3 runs, local[2], batch 64, out bench/results/<yyyymmdd>-spark-embed.
 #
@@ -30,16 +31,23 @@ while [[ $# -gt 0 ]]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
+out="${out:-$repo/bench/results/$(date -u +%Y%m%d)-spark-embed}"
+mkdir -p "$out/raw"
+work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 if [[ -z "$model" ]]; then
   if [[ -f /work/models/demo/model.onnx ]]; then model=/work/models/demo/model.onnx; else model="$repo/runs/demo/model.onnx"; fi
+fi
+if [[ "$model" == fixture ]]; then
+  # the sdk tests' tiny ONNX model (TestModels.standard: 1x1 Conv + Gemm, 112x96 -> 8-d), written by our ONNX writer
+  model="$work/fixture-tiny.onnx"
+  [[ -n "${SKIP_BUILD:-}" ]] || (cd "$repo" && mvn -B -q -o -DskipTests -pl runtime/sdk -am test-compile) >&2
+  printf 'io.spherekit.runtime.TestModelsAccess.standard(java.nio.file.Path.of("%s"),112,96,8,java.util.Map.of());\n/exit\n' \
+      "$model" | jshell -q --class-path "$repo/runtime/sdk/target/test-classes:$repo/runtime/sdk/target/classes:$(cat "$repo/runtime/sdk/target/classpath.txt")" >/dev/null
+  model_args="${model_args:---lfw-preprocessing}"
 fi
 [[ -f "$model" ]] || { echo "model $model does not exist (pass --model)" >&2; exit 2; }
 lfw="${SPHEREKIT_LFW:-$repo/../shared/data/lfw}"
 [[ -d "$lfw/lfw-deepfunneled" ]] || { echo "LFW not found at $lfw" >&2; exit 2; }
-out="${out:-$repo/bench/results/$(date -u +%Y%m%d)-spark-embed}"
-mkdir -p "$out/raw"
-work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
-
 echo "[spark-embed] building runtime/server and spark (mvn package -DskipTests, offline)" >&2
 [[ -n "${SKIP_BUILD:-}" ]] || (cd "$repo" && mvn -B -q -o -DskipTests -pl runtime/server,spark -am package) >&2
 
@@ -88,26 +96,4 @@ for r in $(seq 1 "$runs"); do
   printf '%s\tspark-%s\t%s\t%s\t%.1f\t%s\t%s\n' "$r" "$master" "$count" "$rate" "$(echo "$t1 - $t0" | bc)" "$la0" "$la1" >> "$out/raw/runs.tsv"
   cat "$out/raw/spark-$r.out" >&2
 done
-python3 - "$out" <<'PY'
-import csv, statistics, sys, json, os
-out = sys.argv[1]
-rows = list(csv.DictReader(open(os.path.join(out, "raw/runs.tsv")), delimiter="\t"))
-tools = []
-for r in rows:
-    if r["tool"] not in tools:
-        tools.append(r["tool"])
-lines = ["| tool | images | embed rate, median (img/s) | runs (img/s) | wall clock, median (s) | load avg before each run |",
-         "|---|---|---|---|---|---|"]
-summary = {}
-for t in tools:
-    rs = [r for r in rows if r["tool"] == t]
-    rates = [float(r["embed_img_per_s"]) for r in rs]
-    walls = [float(r["wall_s"]) for r in rs]
-    summary[t] = {"median_img_per_s": statistics.median(rates), "runs_img_per_s": rates,
-                  "median_wall_s": statistics.median(walls), "images": int(rs[0]["images"])}
-    lines.append("| %s | %s | %.1f | %s | %.1f | %s |" % (t, rs[0]["images"], statistics.median(rates),
-                 ", ".join("%.1f" % x for x in rates), statistics.median(walls), "; ".join(r["loadavg_before"] for r in rs)))
-open(os.path.join(out, "results.md"), "w").write("\n".join(lines) + "\n")
-json.dump(summary, open(os.path.join(out, "results.json"), "w"), indent=2)
-print("\n".join(lines))
-PY
+python3 "$repo/bench/spark_embed_summary.py" "$out"
