@@ -329,4 +329,26 @@ class SparkJobsTest {
                 "--input", root.toString(), "--output", tmp.resolve("z.parquet").toString());
         assertEquals(Cli.USAGE, b.code());
     }
+
+    @Test
+    void executorsFindShippedFilesAndRefuseADifferentModel() throws Exception {
+        Path shippedDir = Files.createDirectories(tmp.resolve("ship"));
+        Path shipped = Files.copy(model, shippedDir.resolve("shipped-tiny.onnx"));
+        spark.sparkContext().addFile(shipped.toString()); // what spark-submit --files does
+        Path elsewhere = tmp.resolve("not-on-this-node/shipped-tiny.onnx");
+        Path found = EmbedderSpec.resolve(elsewhere.toString(), "model");
+        assertEquals(org.apache.spark.SparkFiles.get("shipped-tiny.onnx"), found.toString());
+        assertTrue(Files.isSameFile(found, Path.of(org.apache.spark.SparkFiles.get("shipped-tiny.onnx"))));
+        // the same name with other bytes than the driver's model: refused, naming both SHA-256s
+        String driverSha = EmbedderSpec.sha256(shipped);
+        EmbedderSpec other = new EmbedderSpec(elsewhere.toString(), "0".repeat(64), io.spherekit.runtime.Provider.CPU,
+                1, null, null, null, true);
+        io.spherekit.core.SphereKitException e = org.junit.jupiter.api.Assertions.assertThrows(
+                io.spherekit.core.SphereKitException.class, other::open);
+        assertTrue(e.getMessage().contains(driverSha) && e.getMessage().contains("0".repeat(64)), e.getMessage());
+        Path missing = tmp.resolve("nowhere/absent.onnx");
+        io.spherekit.core.SphereKitException m = org.junit.jupiter.api.Assertions.assertThrows(
+                io.spherekit.core.SphereKitException.class, () -> EmbedderSpec.resolve(missing.toString(), "model"));
+        assertTrue(m.getMessage().contains("--files"), m.getMessage());
+    }
 }
