@@ -451,10 +451,31 @@ public final class FaceEmbedder implements AutoCloseable {
      * @throws SphereKitException if detection fails
      */
     public byte[] preprocess(BufferedImage image, String name) throws SphereKitException {
-        byte[] px = detector == null ? preprocessing.cropResize(image)
-                : alignFace(image, detector.detectLargest(image, name));
+        return prepare(image, name).pixels();
+    }
+
+    /**
+     * The model-input pixels of one image and the face they were aligned from.
+     *
+     * @param pixels {@code height·width·3} RGB bytes, HWC (see {@link Preprocessing#normalizeInto})
+     * @param face   the largest detected face, in the image's pixel coordinates; {@code null} in the fixed-crop mode
+     */
+    public record Prepared(byte[] pixels, FaceDetector.Face face) {
+    }
+
+    /**
+     * As {@link #preprocess}, also returning the detected face (for callers that record the face box, e.g. batch
+     * embedding jobs).
+     *
+     * @throws NoFaceException    with a detector, when the image has no usable face; in either mode when the
+     *                            model-input pixels are uniform
+     * @throws SphereKitException if detection fails
+     */
+    public Prepared prepare(BufferedImage image, String name) throws SphereKitException {
+        FaceDetector.Face face = detector == null ? null : detector.detectLargest(image, name);
+        byte[] px = face == null ? preprocessing.cropResize(image) : alignFace(image, face);
         refuseUniform(px, name);
-        return px;
+        return new Prepared(px, face);
     }
 
     /**

@@ -2,20 +2,17 @@ package io.spherekit.runtime.cli;
 
 import io.spherekit.core.cli.Cli;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spherekit.core.SphereKitException;
 import io.spherekit.core.TestTimeFlip;
 import io.spherekit.runtime.FaceEmbedder;
 import io.spherekit.runtime.ModelThreshold;
 import io.spherekit.runtime.Verifier;
-import io.spherekit.core.Similarity;
 import io.spherekit.core.eval.PairList;
 import io.spherekit.core.eval.VerificationEvaluation;
 import io.spherekit.core.eval.VerificationEvaluation.Result;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -91,16 +88,7 @@ public final class EvaluateCommand implements Callable<Integer> {
             for (int i = 0; i < images.size(); i++) {
                 byPath.put(images.get(i), emb.embeddings()[i]);
             }
-            double[] scores = new double[list.size()];
-            for (int i = 0; i < scores.length; i++) {
-                PairList.Pair p = list.pairs().get(i);
-                try {
-                    scores[i] = Similarity.cosine(byPath.get(p.first()), byPath.get(p.second()));
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException(pairs + ":" + p.line() + ": cannot score " + p.first() + " vs "
-                            + p.second() + ": " + e.getMessage(), e);
-                }
-            }
+            double[] scores = EvaluationReport.scores(list, byPath);
             Result r = VerificationEvaluation.evaluate(scores, list.genuine(), list.foldIndices());
             out.println(r.summary());
             out.printf(Locale.ROOT, "provider: %s (%s)%n", embedder.provider(), embedder.providerReason());
@@ -169,86 +157,7 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     private ObjectNode reportJson(FaceEmbedder embedder, PairList list, EmbeddingJob.Output emb, Result r,
                                   JsonNode training) {
-        ObjectNode j = JsonFiles.MAPPER.createObjectNode();
-        j.put("created", Instant.now().toString());
-        j.put("model", modelOptions.model.toString());
-        ObjectNode md = j.putObject("model_metadata");
-        embedder.metadata().forEach(md::put);
-        j.put("preprocessing", embedder.preprocessing().toString());
-        ObjectNode al = j.putObject("alignment");
-        if (embedder.detector() == null) {
-            al.put("mode", "crop");
-        } else {
-            al.put("mode", "detect");
-            al.put("template", embedder.alignmentTemplate().name());
-            al.put("detector", embedder.detector().modelPath().toString());
-            al.put("detector_min_score", embedder.detector().minScore());
-            al.put("images", emb.embeddings().length);
-            al.put("faces_found", emb.embeddings().length - emb.cropFallbacks().size());
-            al.put("detection_rate", (emb.embeddings().length - emb.cropFallbacks().size())
-                    / (double) Math.max(1, emb.embeddings().length));
-            ArrayNode fb = al.putArray("crop_fallback_images");
-            emb.cropFallbacks().forEach(fb::add);
-        }
-        j.put("embedding_dim", embedder.embeddingDim());
-        j.put("model_embedding_dim", embedder.modelEmbeddingDim());
-        j.put("flip", embedder.flip().id());
-        j.put("provider", embedder.provider().name());
-        j.put("provider_reason", embedder.providerReason());
-        j.put("pairs_file", pairs.toString());
-        j.put("image_root", root.toString());
-        j.put("pairs", r.pairs());
-        j.put("genuine_pairs", r.genuinePairs());
-        j.put("impostor_pairs", r.impostorPairs());
-        j.put("skipped_pairs", list.skippedPairs());
-        ArrayNode missing = j.putArray("missing_images");
-        list.missingImages().forEach(p -> missing.add(p.toString()));
-        j.put("images", emb.embeddings().length);
-        j.put("batch", batchOption.batch);
-        j.put("embedding_seconds", emb.seconds());
-        j.put("images_per_second", emb.imagesPerSecond());
-        ObjectNode m = j.putObject("metrics");
-        m.put("folds", r.foldIds().length);
-        m.put("accuracy_mean", r.meanAccuracy());
-        m.put("accuracy_std", r.stdAccuracy());
-        m.put("accuracy_std_kind", "population (divisor K)");
-        m.put("accuracy_sample_std", r.sampleStdAccuracy());
-        m.put("accuracy_standard_error", r.standardError());
-        ArrayNode fa = m.putArray("fold_accuracies");
-        for (double a : r.foldAccuracies()) {
-            fa.add(a);
-        }
-        ArrayNode ft = m.putArray("fold_thresholds");
-        for (double t : r.foldThresholds()) {
-            ft.add(t);
-        }
-        m.put("threshold_mean", r.meanThreshold());
-        m.put("optimistic_accuracy", r.optimisticAccuracy());
-        m.put("optimistic_threshold", r.optimisticThreshold());
-        m.put("auc", r.auc());
-        m.put("eer", r.eer());
-        ArrayNode taf = m.putArray("tar_at_far");
-        for (VerificationEvaluation.TarAtFar t : r.tarAtFar()) {
-            ObjectNode o = taf.addObject();
-            o.put("far_target", t.targetFar());
-            o.put("tar", t.tar());
-            o.put("far", t.far());
-            o.put("threshold", t.threshold());
-        }
-        ArrayNode rocNode = j.putArray("roc");
-        for (VerificationEvaluation.RocPoint p : r.roc()) {
-            ObjectNode o = rocNode.addObject();
-            if (Double.isInfinite(p.threshold())) {
-                o.putNull("threshold");
-            } else {
-                o.put("threshold", p.threshold());
-            }
-            o.put("far", p.far());
-            o.put("tar", p.tar());
-        }
-        if (training != null) {
-            j.set("training", training);
-        }
-        return j;
+        return EvaluationReport.json(embedder, modelOptions.model, pairs, root, list, r, emb.embeddings().length,
+                emb.cropFallbacks(), batchOption.batch, emb.seconds(), training);
     }
 }

@@ -1,0 +1,45 @@
+package io.spherekit.spark;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * Where {@link GalleryJob} puts the collected embeddings: the exact gallery today ({@link ExactGalleryBuilder}); an
+ * approximate index (e.g. Lucene HNSW) plugs in by implementing this and registering it in {@link #create}.
+ *
+ * <p>Contract: {@link #add} is called once per embedding in (identity, file) order, from one thread; then
+ * {@link #write} once. Embeddings are raw (the builder normalises if it needs to).
+ */
+public interface GalleryIndexBuilder {
+
+    /**
+     * @param identity  the person (label), non-empty
+     * @param embedding raw embedding of length {@code dim}
+     * @throws IllegalArgumentException if the label or embedding is invalid (wrong length, non-finite, zero norm)
+     */
+    void add(String identity, float[] embedding);
+
+    /** @return number of embeddings added */
+    int size();
+
+    /**
+     * Writes the gallery / index atomically.
+     *
+     * @throws IOException naming the target when it cannot be written
+     * @throws IllegalStateException if nothing was added
+     */
+    void write(Path target) throws IOException;
+
+    /**
+     * @param kind    {@code exact} (the only one so far)
+     * @param dim     embedding dimension D
+     * @param modelId the model id recorded with the gallery
+     * @throws IllegalArgumentException for an unknown kind
+     */
+    static GalleryIndexBuilder create(String kind, int dim, String modelId) {
+        if ("exact".equals(kind)) {
+            return new ExactGalleryBuilder(dim, modelId);
+        }
+        throw new IllegalArgumentException("unknown gallery kind '" + kind + "' (known: exact)");
+    }
+}

@@ -1,0 +1,139 @@
+package io.spherekit.spark;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.regexp_extract;
+
+import io.spherekit.core.SphereKitException;
+import io.spherekit.core.cli.Cli;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * Spark job (3): bulk-builds a 1:N identification gallery from the Parquet of {@link EmbedJob}.
+ *
+ * <p>The identity of a row is its file's folder name (as {@code gallery build} labels {@code ROOT/LABEL/x.jpg}), or
+ * a column of the Parquet with {@code --identity-column}. Rows whose status is not {@code ok} are left out and
+ * counted. Every row must carry the same {@code model_id}, recorded in the gallery so that another model's queries
+ * are refused. The embeddings are streamed to the driver in (identity, file) order, one partition at a time
+ * ({@code toLocalIterator}), into a {@link GalleryIndexBuilder}, which writes the file atomically; with the exact
+ * gallery and folders laid out as {@code gallery build} expects, the file holds the same identities, rows and
+ * order as {@code gallery build} on the same images and model.
+ */
+@Command(name = "spark-gallery", mixinStandardHelpOptions = true,
+        description = "Build a gallery file from embeddings Parquet (spark-embed's output) on Apache Spark.")
+public final class GalleryJob implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--embeddings", required = true, paramLabel = "IN.parquet",
+            description = "Parquet with columns file, status, embedding, model_id (spark-embed's output).")
+    String embeddings;
+
+    @Option(names = "--output", required = true, paramLabel = "OUT.gallery",
+            description = "Gallery file on the driver, written atomically.")
+    Path output;
+
+    @Option(names = "--identity-column", paramLabel = "NAME",
+            description = "Column holding the identity (default: the name of the folder holding each file).")
+    String identityColumn;
+
+    @Option(names = "--kind", defaultValue = "exact", paramLabel = "exact",
+            description = "Gallery implementation (default: ${DEFAULT-VALUE}, the exact-scan gallery file).")
+    String kind;
+
+    @Option(names = "--master", paramLabel = "URL",
+            description = "Spark master, e.g. local[2] (default: the one spark-submit sets).")
+    String master;
+
+    @Option(names = "--verbose", description = "Print stack traces on errors.")
+    boolean verbose;
+
+    /** Runs the job on spark-submit's master. */
+    public static void main(String[] args) {
+        Cli.exit(new GalleryJob(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        try (SparkJobs.Session s = SparkJobs.session("spherekit-gallery", master)) {
+            SparkSession spark = s.spark();
+            Dataset<Row> df = spark.read().parquet(embeddings);
+            List<String> cols = Arrays.asList(df.columns());
+            for (String c : new String[] {"file", "status", "embedding", "model_id"}) {
+                if (!cols.contains(c)) {
+                    throw new SphereKitException(embeddings + " has no column '" + c + "' (columns " + cols
+                            + "): expected spark-embed's output");
+                }
+            }
+            if (identityColumn != null && !cols.contains(identityColumn)) {
+                throw new SphereKitException(embeddings + " has no column '" + identityColumn + "' (columns " + cols
+                        + ")");
+            }
+            long total = df.count();
+            Dataset<Row> ok = df.filter(col("status").equalTo(ImageEmbedding.OK));
+            List<Row> ids = ok.select("model_id").distinct().limit(3).collectAsList();
+            if (ids.isEmpty()) {
+                throw new SphereKitException(embeddings + " holds no embedded image (" + total + " rows, none with"
+                        + " status ok)");
+            }
+            if (ids.size() > 1) {
+                throw new SphereKitException(embeddings + " mixes embeddings of several models ("
+                        + ids.stream().map(r -> r.getString(0)).toList() + "): build one gallery per model");
+            }
+            String modelId = ids.get(0).getString(0);
+            Dataset<Row> labelled = ok.withColumn("identity", identityColumn != null ? col(identityColumn)
+                    : regexp_extract(col("file"), "([^/]+)/[^/]+$", 1));
+            Iterator<Row> it = labelled.select("identity", "file", "embedding").orderBy("identity", "file")
+                    .toLocalIterator();
+            GalleryIndexBuilder builder = null;
+            long identities = 0;
+            String last = null;
+            while (it.hasNext()) {
+                Row r = it.next();
+                String identity = r.isNullAt(0) ? "" : r.getString(0);
+                if (identity.isEmpty()) {
+                    throw new SphereKitException(embeddings + ": row of " + r.getString(1) + " has no identity ("
+                            + (identityColumn != null ? "column " + identityColumn + " null or empty"
+                            : "file not inside a folder") + ")");
+                }
+                if (!identity.equals(last)) {
+                    identities++;
+                    last = identity;
+                }
+                List<Float> e = r.getList(2);
+                float[] v = new float[e.size()];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = e.get(i);
+                }
+                if (builder == null) {
+                    builder = GalleryIndexBuilder.create(kind, v.length, modelId);
+                }
+                try {
+                    builder.add(identity, v);
+                } catch (IllegalArgumentException ex) {
+                    throw new SphereKitException(embeddings + ": row of " + r.getString(1) + ": " + ex.getMessage(), ex);
+                }
+            }
+            builder.write(output);
+            out.printf(Locale.ROOT, "gallery: %d embeddings of %d identities (model %s) written to %s; %d of %d rows"
+                    + " left out (status not ok)%n", builder.size(), identities, modelId, output, total - builder.size(),
+                    total);
+            out.flush();
+            return Cli.OK;
+        }
+    }
+}

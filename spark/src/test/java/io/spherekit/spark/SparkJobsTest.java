@@ -1,0 +1,354 @@
+package io.spherekit.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.spherekit.core.Images;
+import io.spherekit.core.Preprocessing;
+import io.spherekit.core.cli.Cli;
+import io.spherekit.runtime.FaceDetector;
+import io.spherekit.runtime.FaceEmbedder;
+import io.spherekit.runtime.Gallery;
+import io.spherekit.runtime.ModelId;
+import io.spherekit.runtime.TestModelsAccess;
+import io.spherekit.runtime.cli.EvaluateCommand;
+import io.spherekit.runtime.cli.GalleryCommand;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The three Spark jobs on {@code local[2]} with real LFW images and the sdk's tiny ONNX fixture model, each checked
+ * against the local code path (FaceEmbedder / FaceDetector called directly, {@code evaluate}, {@code gallery build})
+ * run in this JVM on the same files.
+ */
+class SparkJobsTest {
+
+    static final Path LFW = Path.of(System.getProperty("spherekit.root", "."), "..", "shared", "data", "lfw")
+            .normalize();
+    static final Path DEEP = LFW.resolve("lfw-deepfunneled");
+    static final int DIM = 8;
+
+    @TempDir
+    static Path tmp;
+    static SparkSession spark;
+    static Path model;
+    static Path root;
+
+    @BeforeAll
+    static void start() throws IOException {
+        assertTrue(Files.isDirectory(DEEP), "LFW not found at " + DEEP + " (see /work/shared/data/lfw/SOURCE.md)");
+        spark = SparkSession.builder().master("local[2]").appName("spherekit-spark-test")
+                .config("spark.ui.enabled", "false").config("spark.driver.bindAddress", "127.0.0.1")
+                .config("spark.driver.host", "127.0.0.1").config("spark.sql.shuffle.partitions", "4")
+                .getOrCreate();
+        model = TestModelsAccess.standard(tmp.resolve("tiny.onnx"), 112, 96, DIM, Map.of());
+        // ROOT/LABEL/image: 4 people x 2 LFW images, a folder with an undecodable file, one with a blank image,
+        // and a non-image file that must not be listed
+        root = tmp.resolve("people");
+        List<String> people = peopleWithAtLeast(2, 4);
+        for (String p : people) {
+            Files.createDirectories(root.resolve(p));
+            for (int k = 1; k <= 2; k++) {
+                String f = String.format("%s_%04d.jpg", p, k);
+                Files.copy(DEEP.resolve(p).resolve(f), root.resolve(p).resolve(f));
+            }
+        }
+        Files.writeString(root.resolve(people.get(0)).resolve("notes.txt"), "not an image");
+        Files.createDirectories(root.resolve("Zz_Broken"));
+        Files.writeString(root.resolve("Zz_Broken/broken.jpg"), "this is not a JPEG");
+        Files.createDirectories(root.resolve("Zz_Blank"));
+        BufferedImage blank = new BufferedImage(120, 120, BufferedImage.TYPE_INT_RGB);
+        ImageIO.write(blank, "png", root.resolve("Zz_Blank/blank.png").toFile());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (spark != null) {
+            spark.stop();
+        }
+        EmbedderHolder.closeAll();
+    }
+
+    /** The first {@code count} LFW people (name order) with at least {@code min} images. */
+    static List<String> peopleWithAtLeast(int min, int count) throws IOException {
+        List<String> out = new ArrayList<>();
+        try (Stream<Path> s = Files.list(DEEP).sorted()) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                if (Files.exists(p.resolve(String.format("%s_%04d.jpg", p.getFileName(), min)))) {
+                    out.add(p.getFileName().toString());
+                    if (out.size() == count) {
+                        break;
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    record Run(int code, String out, String err) {
+    }
+
+    static Run run(Object command, String... args) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        int code = Cli.run(command, args, new PrintStream(o, true, StandardCharsets.UTF_8),
+                new PrintStream(e, true, StandardCharsets.UTF_8));
+        return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+    }
+
+    static Map<String, Row> byFile(String parquet) {
+        Map<String, Row> m = new HashMap<>();
+        for (Row r : spark.read().parquet(parquet).collectAsList()) {
+            m.put(r.getString(r.fieldIndex("file")), r);
+        }
+        return m;
+    }
+
+    static float[] floats(Row r) {
+        if (r.isNullAt(r.fieldIndex("embedding"))) {
+            return null;
+        }
+        List<Float> l = r.getList(r.fieldIndex("embedding"));
+        float[] v = new float[l.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = l.get(i);
+        }
+        return v;
+    }
+
+    @Test
+    void embedFolderKeepsBadFilesAsRowsAndMatchesTheLocalEmbedder() throws Exception {
+        String out = tmp.resolve("folder.parquet").toString();
+        Run r = run(new EmbedJob(), "--master", "local[2]", "--model", model.toString(), "--lfw-preprocessing",
+                "--input", root.toString(), "--output", out, "--batch", "3", "--partitions", "3");
+        assertEquals(0, r.code(), r.err());
+        Map<String, Row> rows = byFile(out);
+        assertEquals(10, rows.size(), rows.keySet().toString()); // 8 faces + broken + blank; notes.txt not listed
+        String id = ModelId.of(model, Map.of());
+        try (FaceEmbedder local = FaceEmbedder.builder().setModelPath(model)
+                .optPreprocessing(Preprocessing.LFW_SPHEREFACE).build()) {
+            int faces = 0;
+            for (Row row : rows.values()) {
+                assertEquals(id, row.getString(row.fieldIndex("model_id")));
+                String file = row.getString(row.fieldIndex("file"));
+                assertTrue(file.startsWith(root.toString()), file);
+                String status = row.getString(row.fieldIndex("status"));
+                if (file.endsWith("broken.jpg")) {
+                    assertEquals(ImageEmbedding.UNDECODABLE, status);
+                    assertTrue(row.getString(row.fieldIndex("reason")).contains("broken.jpg"));
+                    assertNull(floats(row));
+                    continue;
+                }
+                if (file.endsWith("blank.png")) {
+                    assertEquals("uniform_image", status);
+                    assertNull(floats(row));
+                    continue;
+                }
+                faces++;
+                assertEquals(ImageEmbedding.OK, status);
+                assertTrue(row.isNullAt(row.fieldIndex("reason")));
+                assertTrue(row.isNullAt(row.fieldIndex("box")), "crop mode has no face box");
+                BufferedImage img = Images.read(Path.of(file));
+                float[] got = floats(row);
+                // the single-image SDK path on this JVM: the same floats
+                assertArrayEquals(local.embed(img, file), got, file);
+                // and the fixture's closed form (channel means of the crop), derived without ONNX Runtime
+                double[] expected = TestModelsAccess.expectedOf(Preprocessing.LFW_SPHEREFACE, img, DIM);
+                for (int j = 0; j < DIM; j++) {
+                    assertEquals(expected[j], got[j], 1e-4 * Math.max(1, Math.abs(expected[j])), file + "[" + j + "]");
+                }
+            }
+            assertEquals(8, faces);
+        }
+        assertTrue(r.out().contains("undecodable: 1"), r.out());
+        // an existing output is refused without --overwrite, and left as it was
+        Run again = run(new EmbedJob(), "--master", "local[2]", "--model", model.toString(), "--lfw-preprocessing",
+                "--input", root.toString(), "--output", out);
+        assertEquals(Cli.FAILURE, again.code());
+        assertTrue(again.err().contains("already exists"), again.err());
+        assertEquals(10, byFile(out).size());
+    }
+
+    @Test
+    void embedListInDetectModeRecordsBoxesAndMissingFiles() throws Exception {
+        List<String> people = peopleWithAtLeast(3, 2);
+        List<Path> files = List.of(DEEP.resolve(people.get(0)).resolve(people.get(0) + "_0001.jpg"),
+                DEEP.resolve(people.get(0)).resolve(people.get(0) + "_0003.jpg"),
+                DEEP.resolve(people.get(1)).resolve(people.get(1) + "_0002.jpg"));
+        Path missing = tmp.resolve("nobody/missing.jpg");
+        Path list = tmp.resolve("list.txt");
+        StringBuilder sb = new StringBuilder("# files to embed\n");
+        files.forEach(f -> sb.append(f).append('\n'));
+        sb.append('\n').append(missing).append('\n');
+        Files.writeString(list, sb);
+        String out = tmp.resolve("list.parquet").toString();
+        Run r = run(new EmbedJob(), "--master", "local[2]", "--model", model.toString(), "--lfw-preprocessing",
+                "--align", "detect", "--list", list.toString(), "--output", out, "--batch", "2");
+        assertEquals(0, r.code(), r.err());
+        Map<String, Row> rows = byFile(out);
+        assertEquals(4, rows.size());
+        Row gone = rows.get(missing.toString());
+        assertEquals(ImageEmbedding.UNREADABLE, gone.getString(gone.fieldIndex("status")));
+        assertTrue(gone.getString(gone.fieldIndex("reason")).contains("does not exist"));
+        try (FaceDetector det = FaceDetector.builder().build();
+             FaceEmbedder local = FaceEmbedder.builder().setModelPath(model)
+                     .optPreprocessing(Preprocessing.LFW_SPHEREFACE).optDetector(FaceDetector.builder().build())
+                     .build()) {
+            for (Path f : files) {
+                Row row = rows.get(f.toString());
+                assertNotNull(row, f.toString());
+                assertEquals(ImageEmbedding.OK, row.getString(row.fieldIndex("status")));
+                BufferedImage img = Images.read(f);
+                FaceDetector.Face face = det.detectLargest(img, f.toString());
+                Row box = row.getStruct(row.fieldIndex("box"));
+                assertArrayEquals(new double[] {face.x(), face.y(), face.width(), face.height()},
+                        new double[] {box.getDouble(0), box.getDouble(1), box.getDouble(2), box.getDouble(3)});
+                assertTrue(face.width() > 50, "an LFW face is tens of pixels wide: " + face);
+                assertArrayEquals(local.embed(img, f.toString()), floats(row), f.toString());
+            }
+        }
+    }
+
+    @Test
+    void evaluateReportEqualsTheLocalEvaluateReport() throws Exception {
+        // a pairs.txt-format list: 10 folds x (2 genuine + 2 impostor), people in name order
+        List<String> people = peopleWithAtLeast(2, 40);
+        StringBuilder sb = new StringBuilder("10\t2\n");
+        for (int fold = 0; fold < 10; fold++) {
+            for (int k = 0; k < 2; k++) {
+                sb.append(people.get(4 * fold + 2 * k)).append("\t1\t2\n");
+            }
+            for (int k = 0; k < 2; k++) {
+                sb.append(people.get(4 * fold + k)).append("\t2\t").append(people.get(4 * fold + k + 2))
+                        .append("\t1\n");
+            }
+        }
+        Path pairs = tmp.resolve("pairs-small.txt");
+        Files.writeString(pairs, sb);
+        Path localReport = tmp.resolve("local-eval.json");
+        Path sparkReport = tmp.resolve("spark-eval.json");
+        Run local = run(new EvaluateCommand(), "--model", model.toString(), "--lfw-preprocessing", "--pairs",
+                pairs.toString(), "--root", DEEP.toString(), "--report", localReport.toString());
+        assertEquals(0, local.code(), local.err());
+        Run sp = run(new EvaluateJob(), "--master", "local[2]", "--model", model.toString(), "--lfw-preprocessing",
+                "--pairs", pairs.toString(), "--root", DEEP.toString(), "--report", sparkReport.toString(),
+                "--batch", "7", "--partitions", "5");
+        assertEquals(0, sp.code(), sp.err());
+        ObjectMapper m = new ObjectMapper();
+        JsonNode a = m.readTree(localReport.toFile());
+        JsonNode b = m.readTree(sparkReport.toFile());
+        assertEquals(40, a.get("pairs").asInt());
+        assertEquals(10, a.at("/metrics/fold_accuracies").size());
+        // exact equality: per-fold accuracy and threshold, every metric, the ROC
+        assertEquals(a.at("/metrics/fold_accuracies"), b.at("/metrics/fold_accuracies"));
+        assertEquals(a.at("/metrics/fold_thresholds"), b.at("/metrics/fold_thresholds"));
+        assertEquals(a.get("metrics"), b.get("metrics"));
+        assertEquals(a.get("roc"), b.get("roc"));
+        for (String k : new String[] {"model", "model_metadata", "preprocessing", "alignment", "embedding_dim",
+            "pairs_file", "image_root", "pairs", "genuine_pairs", "impostor_pairs", "skipped_pairs", "missing_images",
+            "images"}) {
+            assertEquals(a.get(k), b.get(k), k);
+        }
+        assertEquals("spark", b.at("/engine/name").asText());
+        assertEquals(5, b.at("/engine/partitions").asInt());
+    }
+
+    @Test
+    void galleryFromParquetEqualsTheLocalGalleryBuild() throws Exception {
+        String emb = tmp.resolve("gallery-emb.parquet").toString();
+        Run e = run(new EmbedJob(), "--master", "local[2]", "--model", model.toString(), "--lfw-preprocessing",
+                "--input", root.toString(), "--output", emb, "--partitions", "4");
+        assertEquals(0, e.code(), e.err());
+        Path sparkGallery = tmp.resolve("spark.gallery");
+        Run g = run(new GalleryJob(), "--master", "local[2]", "--embeddings", emb, "--output",
+                sparkGallery.toString());
+        assertEquals(0, g.code(), g.err());
+        Path localGallery = tmp.resolve("local.gallery");
+        Run l = run(new GalleryCommand(), "build", "--model", model.toString(), "--lfw-preprocessing", "--root",
+                root.toString(), "--output", localGallery.toString(), "--on-bad-image", "skip");
+        assertEquals(0, l.code(), l.err());
+        Gallery a = Gallery.load(localGallery, DIM);
+        Gallery b = Gallery.load(sparkGallery, DIM);
+        assertEquals(8, a.size());
+        assertEquals(4, a.labels().size());
+        assertEquals(a.modelId(), b.modelId());
+        assertEquals(a.labels(), b.labels());
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            assertEquals(a.label(i), b.label(i), "row " + i);
+            assertArrayEquals(a.embedding(i), b.embedding(i), "row " + i);
+        }
+        assertTrue(g.out().contains("2 of 10 rows left out"), g.out());
+    }
+
+    @Test
+    void oneSessionPerJvmWhateverThePartitions() throws Exception {
+        Path copy = Files.copy(model, tmp.resolve("tiny-copy.onnx"));
+        int before = EmbedderHolder.openedCount();
+        Run r = run(new EmbedJob(), "--master", "local[2]", "--model", copy.toString(), "--lfw-preprocessing",
+                "--input", root.toString(), "--output", tmp.resolve("sessions.parquet").toString(),
+                "--partitions", "6", "--batch", "1");
+        assertEquals(0, r.code(), r.err());
+        // driver and both executor threads of local[2] share this JVM: 6 partitions, 10 batches, one session
+        assertEquals(before + 1, EmbedderHolder.openedCount());
+    }
+
+    @Test
+    void badInputsFailNamingTheFile() {
+        Run r = run(new EmbedJob(), "--master", "local[2]", "--model", tmp.resolve("none.onnx").toString(),
+                "--input", root.toString(), "--output", tmp.resolve("x.parquet").toString());
+        assertEquals(Cli.FAILURE, r.code());
+        assertTrue(r.err().contains("none.onnx") && r.err().contains("does not exist"), r.err());
+        Run g = run(new GalleryJob(), "--master", "local[2]", "--embeddings", tmp.resolve("nothing.parquet").toString(),
+                "--output", tmp.resolve("y.gallery").toString());
+        assertEquals(Cli.FAILURE, g.code());
+        assertTrue(g.err().contains("nothing.parquet"), g.err());
+        Run b = run(new EmbedJob(), "--master", "local[2]", "--model", model.toString(), "--batch", "0",
+                "--input", root.toString(), "--output", tmp.resolve("z.parquet").toString());
+        assertEquals(Cli.USAGE, b.code());
+    }
+
+    @Test
+    void executorsFindShippedFilesAndRefuseADifferentModel() throws Exception {
+        Path shippedDir = Files.createDirectories(tmp.resolve("ship"));
+        Path shipped = Files.copy(model, shippedDir.resolve("shipped-tiny.onnx"));
+        spark.sparkContext().addFile(shipped.toString()); // what spark-submit --files does
+        Path elsewhere = tmp.resolve("not-on-this-node/shipped-tiny.onnx");
+        Path found = EmbedderSpec.resolve(elsewhere.toString(), "model");
+        assertEquals(org.apache.spark.SparkFiles.get("shipped-tiny.onnx"), found.toString());
+        assertTrue(Files.isSameFile(found, Path.of(org.apache.spark.SparkFiles.get("shipped-tiny.onnx"))));
+        // the same name with other bytes than the driver's model: refused, naming both SHA-256s
+        String driverSha = EmbedderSpec.sha256(shipped);
+        EmbedderSpec other = new EmbedderSpec(elsewhere.toString(), "0".repeat(64), io.spherekit.runtime.Provider.CPU,
+                1, null, null, null, true);
+        io.spherekit.core.SphereKitException e = org.junit.jupiter.api.Assertions.assertThrows(
+                io.spherekit.core.SphereKitException.class, other::open);
+        assertTrue(e.getMessage().contains(driverSha) && e.getMessage().contains("0".repeat(64)), e.getMessage());
+        Path missing = tmp.resolve("nowhere/absent.onnx");
+        io.spherekit.core.SphereKitException m = org.junit.jupiter.api.Assertions.assertThrows(
+                io.spherekit.core.SphereKitException.class, () -> EmbedderSpec.resolve(missing.toString(), "model"));
+        assertTrue(m.getMessage().contains("--files"), m.getMessage());
+    }
+}
