@@ -1,5 +1,6 @@
 package io.spherekit.server;
 
+import io.spherekit.core.ident.Identifier;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -224,10 +225,10 @@ final class Endpoints {
         double threshold = cfg.verifier().threshold();
         return () -> {
             float[] e = cfg.embedder().embed(decode(img, "image"), "image 'image'");
-            List<Gallery.Match> matches = gallery.search(e, kk);
+            List<Identifier.Match> matches = gallery.search(e, kk);
             ObjectNode j = mapper.createObjectNode();
             ArrayNode arr = j.putArray("matches");
-            for (Gallery.Match m : matches) {
+            for (Identifier.Match m : matches) {
                 ObjectNode o = arr.addObject();
                 o.put("label", m.label());
                 o.put("score", m.score());

@@ -1,5 +1,6 @@
 package io.spherekit.server;
 
+import io.spherekit.core.ident.Identifier;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -408,7 +409,7 @@ class FaceServerTest {
         for (int i = 0; i < PEOPLE.length; i++) {
             gb.add(NAMES[i], embedder.embed(textured(30, 40, PEOPLE[i])));
         }
-        List<Gallery.Match> sdk = gb.build().search(q, 2);
+        List<Identifier.Match> sdk = gb.build().search(q, 2);
         Reply k2 = postParts(server, "/v1/search?k=2", Map.of("image", red));
         assertEquals(2, k2.json().path("matches").size());
         for (int i = 0; i < 2; i++) {

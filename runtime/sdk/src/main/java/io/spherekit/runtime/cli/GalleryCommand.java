@@ -1,5 +1,6 @@
 package io.spherekit.runtime.cli;
 
+import io.spherekit.core.ident.Identifier;
 import io.spherekit.core.cli.Cli;
 import io.spherekit.runtime.FaceEmbedder;
 import io.spherekit.runtime.Gallery;
@@ -185,7 +186,7 @@ public final class GalleryCommand implements Runnable {
                     spec.commandLine().getErr().printf("warning: gallery was built with model %s, searching with"
                             + " %s%n", g.modelId(), id);
                 }
-                List<Gallery.Match> matches = g.search(embedder.embed(Images.read(image), image.toString()), k);
+                List<Identifier.Match> matches = g.search(embedder.embed(Images.read(image), image.toString()), k);
                 for (int i = 0; i < matches.size(); i++) {
                     out.printf(Locale.ROOT, "%d\t%.6f\t%s%n", i + 1, matches.get(i).score(), matches.get(i).label());
                 }
