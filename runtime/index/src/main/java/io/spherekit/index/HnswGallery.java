@@ -460,7 +460,7 @@ public final class HnswGallery implements Identifier, Closeable {
         if (e instanceof CorruptIndexException || e instanceof EOFException) {
             why = "is corrupt or truncated";
         } else if (e instanceof IndexFormatTooNewException || e instanceof IndexFormatTooOldException) {
-            why = "was written by an unsupported Lucene version";
+            why = "is corrupt or was written by an unsupported Lucene version";
         } else if (e instanceof NoSuchFileException) {
             why = "is incomplete (a file it lists is missing)";
         } else if (e instanceof AccessDeniedException) {
@@ -525,15 +525,19 @@ public final class HnswGallery implements Identifier, Closeable {
     public long remove(String label) throws IOException {
         requireWritable();
         refresh();
-        long n;
+        long n = count(label);
+        writer.deleteDocuments(new Term(F_LABEL, label));
+        return n;
+    }
+
+    /** @return how many embeddings of {@code label} the current (last refreshed) view holds */
+    public long count(String label) throws IOException {
         IndexSearcher s = searchers.acquire();
         try {
-            n = s.count(new org.apache.lucene.search.TermQuery(new Term(F_LABEL, label)));
+            return s.count(new org.apache.lucene.search.TermQuery(new Term(F_LABEL, label)));
         } finally {
             searchers.release(s);
         }
-        writer.deleteDocuments(new Term(F_LABEL, label));
-        return n;
     }
 
     /** Makes every add/remove so far visible to searches (near-real-time reopen; no disk commit). */

@@ -428,6 +428,66 @@ class FaceServerTest {
     }
 
     @Test
+    void searchServesAnHnswIndexWithTheSameAnswersAsTheExactGallery() throws Exception {
+        Gallery.Builder gb = Gallery.builder(D).optModelId(ModelId.of(embedder));
+        Path idx = dir.resolve("people-hnsw");
+        try (io.spherekit.index.HnswGallery h = io.spherekit.index.HnswGallery.create(idx, D, ModelId.of(embedder),
+                io.spherekit.runtime.Galleries.preprocessingOf(embedder),
+                io.spherekit.index.HnswGallery.Options.defaults())) {
+            for (int i = 0; i < PEOPLE.length; i++) {
+                float[] e = embedder.embed(textured(30, 40, PEOPLE[i]));
+                gb.add(NAMES[i], e);
+                h.add(NAMES[i], e);
+            }
+        }
+        Gallery exact = gb.build();
+        try (io.spherekit.index.HnswGallery h = io.spherekit.index.HnswGallery.open(idx, false)) {
+            FaceServer s = FaceServer.builder().setEmbedder(embedder).optGallery(h).optCloseEmbedderOnStop(false)
+                    .build().start(0);
+            try {
+                for (Color c : new Color[] {Color.RED, new Color(20, 200, 60), Color.MAGENTA}) {
+                    byte[] img = encode(textured(33, 21, c), "png");
+                    Reply r = postParts(s, "/v1/search?k=3", Map.of("image", img));
+                    assertEquals(200, r.status(), r.json().toString());
+                    List<Identifier.Match> want = exact.search(embedder.embed(textured(33, 21, c)), 3);
+                    JsonNode m = r.json().path("matches");
+                    assertEquals(3, m.size());
+                    for (int i = 0; i < 3; i++) {
+                        assertEquals(want.get(i).label(), m.get(i).path("label").asText());
+                        assertEquals(want.get(i).score(), m.get(i).path("score").asDouble(), 1e-6);
+                    }
+                    JsonNode d = r.json().path("decision");
+                    boolean known = want.get(0).score() >= 0.5; // the model's threshold
+                    assertEquals(known, d.path("known").asBoolean(), r.json().toString());
+                    assertEquals(known ? want.get(0).label() : null, d.path("label").isNull() ? null
+                            : d.path("label").asText());
+                    assertEquals(want.get(0).score(), d.path("best_score").asDouble(), 1e-6);
+                }
+                JsonNode g = get(s, "/v1/model").json().path("gallery");
+                assertEquals("hnsw", g.path("kind").asText());
+                assertEquals(4, g.path("identities").asInt());
+                assertEquals(4, g.path("embeddings").asInt());
+            } finally {
+                s.stop();
+            }
+        }
+        // an index recorded with other preprocessing is refused, as one built with another model
+        Path other = dir.resolve("other-pre");
+        io.spherekit.index.HnswGallery.create(other, D, ModelId.of(embedder), "crop 10x10; align=crop",
+                io.spherekit.index.HnswGallery.Options.defaults()).close();
+        try (io.spherekit.index.HnswGallery h = io.spherekit.index.HnswGallery.open(other, false)) {
+            Exception e = assertThrows(Exception.class, () -> FaceServer.builder().setEmbedder(embedder)
+                    .optGallery(h).build());
+            assertTrue(e.getMessage().contains("was built with preprocessing 'crop 10x10; align=crop'"),
+                    e.getMessage());
+            FaceServer ok = FaceServer.builder().setEmbedder(embedder).optGallery(h).optAllowModelMismatch(true)
+                    .optCloseEmbedderOnStop(false).build();
+            assertEquals(ModelId.of(embedder), ok.modelId()); // allowed explicitly: built, with a warning
+        }
+        assertEquals("exact", get(server, "/v1/model").json().path("gallery").path("kind").asText());
+    }
+
+    @Test
     void badInputsGetCleanJsonErrorsAndTheServerKeepsServing() throws Exception {
         byte[] good = faces.get(0);
         byte[] truncated = Arrays.copyOf(faces.get(2), faces.get(2).length * 2 / 3);
