@@ -496,7 +496,7 @@ public final class GalleryIndexBench {
         String[] encodings = a.getOrDefault("encodings", "float32,int7").split(",");
         int[] fanouts = Arrays.stream(a.getOrDefault("fanouts", "50,100,200").split(",")).mapToInt(Integer::parseInt)
                 .toArray();
-        int dim = Integer.parseInt(a.getOrDefault("dim", "512"));
+        int dim = Integer.parseInt(a.getOrDefault("dim", "512")); // --lfw-embeddings without --dim: the model's
         int per = Integer.parseInt(a.getOrDefault("per-identity", "5"));
         int nGenuine = Integer.parseInt(a.getOrDefault("queries", "400"));
         int nStranger = Integer.parseInt(a.getOrDefault("strangers", "100"));
@@ -513,6 +513,9 @@ public final class GalleryIndexBench {
         Files.createDirectories(work);
 
         LfwSplit lfw = a.containsKey("lfw-embeddings") ? readLfw(Path.of(a.get("lfw-embeddings"))) : null;
+        if (lfw != null && !a.containsKey("dim")) {
+            dim = lfw.dim();
+        }
         if (lfw != null && lfw.dim() != dim) {
             throw new IllegalArgumentException("LFW embeddings are " + lfw.dim() + "-d, --dim is " + dim);
         }
