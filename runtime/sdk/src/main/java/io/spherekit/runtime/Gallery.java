@@ -1,5 +1,6 @@
 package io.spherekit.runtime;
 
+import io.spherekit.core.ident.Identifier;
 import io.spherekit.core.io.AtomicFiles;
 
 import java.io.BufferedInputStream;
@@ -51,16 +52,17 @@ import java.util.zip.CheckedOutputStream;
  * declared size against the file size (before allocating), the checksum, and that each row is finite with unit
  * norm; every failure is an {@link IOException} naming the file and the problem.
  *
- * <p>Instances are immutable and thread-safe.
+ * <p>Instances are immutable and thread-safe. This exact scan is the reference {@link Identifier}: the HNSW index
+ * ({@code io.spherekit.index.HnswGallery}) is measured against it.
  *
  * <pre>{@code
  * Gallery.Builder b = Gallery.builder(embedder.embeddingDim());
  * b.add("alice", embedder.embed(Images.read(Path.of("alice1.jpg"))));
  * Gallery g = b.build();
- * List<Gallery.Match> top = g.search(embedder.embed(probe), 5);
+ * List<Identifier.Match> top = g.search(embedder.embed(probe), 5);
  * }</pre>
  */
-public final class Gallery {
+public final class Gallery implements Identifier {
 
     /** The file format version written by {@link #save}. */
     public static final int FORMAT_VERSION = 1;
@@ -71,15 +73,6 @@ public final class Gallery {
 
     private static final byte[] MAGIC = "SKGALLRY".getBytes(StandardCharsets.US_ASCII);
     private static final double UNIT_NORM_TOLERANCE = 1e-3;
-
-    /**
-     * One search hit.
-     *
-     * @param label the identity
-     * @param score best cosine similarity between the query and the identity's embeddings, in [-1, 1]
-     */
-    public record Match(String label, double score) {
-    }
 
     private final int dim;
     private final String modelId;
@@ -140,6 +133,7 @@ public final class Gallery {
      * @throws IllegalArgumentException if {@code k < 1}, the query length is not {@link #dim()}, or the query has
      *                                  zero norm or non-finite values
      */
+    @Override
     public List<Match> search(float[] query, int k) {
         if (k < 1) {
             throw new IllegalArgumentException("k must be >= 1, got " + k);
@@ -182,6 +176,7 @@ public final class Gallery {
     }
 
     /** @return D, the length of every embedding */
+    @Override
     public int dim() {
         return dim;
     }
@@ -191,12 +186,25 @@ public final class Gallery {
         return rowLabel.length;
     }
 
+    /** @return number of distinct identities (labels) */
+    @Override
+    public int identityCount() {
+        return labels.size();
+    }
+
+    /** @return number of stored embeddings, as {@link #size()} */
+    @Override
+    public long embeddingCount() {
+        return rowLabel.length;
+    }
+
     /** @return the distinct labels, in insertion order */
     public List<String> labels() {
         return labels;
     }
 
     /** @return the model id recorded at build time; empty when unknown */
+    @Override
     public String modelId() {
         return modelId;
     }

@@ -1,5 +1,6 @@
 package io.spherekit.runtime;
 
+import io.spherekit.core.ident.Identifier;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,7 +62,7 @@ class GalleryCrashTest {
             for (int k = 0; k < first.length; k++) {
                 first[k] = (float) r.nextGaussian();
             }
-            Gallery.Match m = g.search(first, 1).get(0);
+            Identifier.Match m = g.search(first, 1).get(0);
             assertEquals("g" + gen + "-0", m.label());
             assertEquals(1.0, m.score(), 1e-6);
 

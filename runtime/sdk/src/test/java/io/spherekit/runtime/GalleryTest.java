@@ -1,5 +1,6 @@
 package io.spherekit.runtime;
 
+import io.spherekit.core.ident.Identifier;
 import io.spherekit.core.Similarity;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -41,24 +42,24 @@ class GalleryTest {
         assertEquals(5, g.size());
         assertEquals(List.of("alice", "bob", "carol", "dave"), g.labels());
         // query along x: alice 1 (first view), carol 1/√2, bob 0, dave −1
-        List<Gallery.Match> r = g.search(new float[] {10, 0, 0}, 4);
-        assertEquals(List.of("alice", "carol", "bob", "dave"), r.stream().map(Gallery.Match::label).toList());
+        List<Identifier.Match> r = g.search(new float[] {10, 0, 0}, 4);
+        assertEquals(List.of("alice", "carol", "bob", "dave"), r.stream().map(Identifier.Match::label).toList());
         assertEquals(1.0, r.get(0).score(), 1e-7);
         assertEquals(1 / Math.sqrt(2), r.get(1).score(), 1e-7);
         assertEquals(0.0, r.get(2).score(), 1e-7);
         assertEquals(-1.0, r.get(3).score(), 1e-7);
         // k smaller / larger than the number of identities
         assertEquals(List.of("alice", "carol"), g.search(new float[] {1, 0, 0}, 2).stream()
-                .map(Gallery.Match::label).toList());
+                .map(Identifier.Match::label).toList());
         assertEquals(4, g.search(new float[] {1, 0, 0}, 100).size());
         // the best of alice's two views counts: query near the second view
         float[] q = {3, 0.3f, 0};
-        Gallery.Match top = g.search(q, 1).get(0);
+        Identifier.Match top = g.search(q, 1).get(0);
         assertEquals("alice", top.label());
         assertEquals(1.0, top.score(), 1e-7);
         // scores agree with Similarity.cosine on the raw vectors
         float[] y = {0.2f, 1, 0.1f};
-        for (Gallery.Match m : g.search(y, 4)) {
+        for (Identifier.Match m : g.search(y, 4)) {
             if (m.label().equals("bob")) {
                 assertEquals(Similarity.cosine(y, new float[] {0, 5, 0}), m.score(), 1e-6);
             }
@@ -70,7 +71,7 @@ class GalleryTest {
         Gallery g = Gallery.builder(2).add("b", new float[] {0, 1}).add("a", new float[] {0, 2})
                 .add("c", new float[] {1, 0}).build();
         assertEquals(List.of("b", "a", "c"), g.search(new float[] {0, 1}, 3).stream()
-                .map(Gallery.Match::label).toList());
+                .map(Identifier.Match::label).toList());
     }
 
     @Test

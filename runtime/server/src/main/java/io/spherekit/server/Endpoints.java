@@ -1,5 +1,6 @@
 package io.spherekit.server;
 
+import io.spherekit.core.ident.Identifier;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -10,7 +11,6 @@ import io.spherekit.core.Images;
 import io.spherekit.core.Preprocessing;
 import io.spherekit.runtime.FaceDetector;
 import io.spherekit.runtime.FaceEmbedder;
-import io.spherekit.runtime.Gallery;
 import io.spherekit.runtime.Verification;
 import io.spherekit.runtime.Verifier;
 import java.awt.image.BufferedImage;
@@ -40,7 +40,7 @@ final class Endpoints {
             + " or the raw image bytes with Content-Type image/*";
 
     /** What the endpoints serve and their request limits; {@code modelId} as shown to clients (no local paths). */
-    record Config(FaceEmbedder embedder, Verifier verifier, Gallery gallery, String modelId, BodyReader body,
+    record Config(FaceEmbedder embedder, Verifier verifier, Identifier gallery, String modelId, BodyReader body,
                   int maxConcurrency, int maxQueue, long timeoutMillis, long maxPixels) {
         long maxBodyBytes() {
             return body.maxBytes();
@@ -200,7 +200,7 @@ final class Endpoints {
     }
 
     private Callable<ObjectNode> search(Context ctx, RequestInputs in) {
-        Gallery gallery = cfg.gallery();
+        Identifier gallery = cfg.gallery();
         if (gallery == null) {
             throw new ApiError(404, "no_gallery", "this server has no gallery: start it with --gallery FILE");
         }
@@ -224,14 +224,28 @@ final class Endpoints {
         double threshold = cfg.verifier().threshold();
         return () -> {
             float[] e = cfg.embedder().embed(decode(img, "image"), "image 'image'");
-            List<Gallery.Match> matches = gallery.search(e, kk);
+            List<Identifier.Match> matches = gallery.search(e, kk);
             ObjectNode j = mapper.createObjectNode();
             ArrayNode arr = j.putArray("matches");
-            for (Gallery.Match m : matches) {
+            for (Identifier.Match m : matches) {
                 ObjectNode o = arr.addObject();
                 o.put("label", m.label());
                 o.put("score", m.score());
                 o.put("same", m.score() >= threshold);
+            }
+            // open-set decision at the server's threshold: the best identity, or unknown (not enrolled)
+            ObjectNode d = j.putObject("decision");
+            boolean known = !matches.isEmpty() && matches.get(0).score() >= threshold;
+            d.put("known", known);
+            if (known) {
+                d.put("label", matches.get(0).label());
+            } else {
+                d.putNull("label");
+            }
+            if (matches.isEmpty()) {
+                d.putNull("best_score");
+            } else {
+                d.put("best_score", matches.get(0).score());
             }
             j.put("k", kk);
             j.put("threshold", threshold);
@@ -243,7 +257,7 @@ final class Endpoints {
     private ObjectNode buildModelInfo() {
         FaceEmbedder embedder = cfg.embedder();
         Verifier verifier = cfg.verifier();
-        Gallery gallery = cfg.gallery();
+        Identifier gallery = cfg.gallery();
         ObjectNode j = mapper.createObjectNode();
         j.put("model_id", cfg.modelId());
         j.put("model_file", String.valueOf(embedder.modelPath().getFileName()));
@@ -266,8 +280,9 @@ final class Endpoints {
             j.putNull("gallery");
         } else {
             ObjectNode g = j.putObject("gallery");
-            g.put("identities", gallery.labels().size());
-            g.put("embeddings", gallery.size());
+            g.put("kind", gallery instanceof io.spherekit.index.HnswGallery ? "hnsw" : "exact");
+            g.put("identities", gallery.identityCount());
+            g.put("embeddings", gallery.embeddingCount());
             g.put("model_id", LocalPaths.toFileNames(gallery.modelId()));
         }
         ObjectNode l = j.putObject("limits");

@@ -2,7 +2,7 @@ package io.spherekit.server;
 
 import io.spherekit.core.SphereKitException;
 import io.spherekit.runtime.FaceEmbedder;
-import io.spherekit.runtime.Gallery;
+import io.spherekit.core.ident.Identifier;
 import io.spherekit.runtime.ModelId;
 import io.spherekit.runtime.Verifier;
 import java.util.Objects;
@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  *       "model_id"}}; the embedding is raw, as {@link FaceEmbedder#embed}.</li>
  *   <li>{@code POST /v1/search}: one image as for embed, and {@code k} (query parameter, multipart field or JSON
  *       number; default {@value #DEFAULT_K}, at most {@value #MAX_K}) → {@code {"matches": [{"label", "score",
- *       "same"}], "k", "threshold", "model_id"}}; 404 when the server has no gallery.</li>
+ *       "same"}], "decision": {"known", "label" (null when unknown), "best_score"}, "k", "threshold", "model_id"}}:
+ *       top-k identification in the served gallery (exact file or HNSW index) and the open-set decision at the
+ *       server's threshold; 404 when the server has no gallery.</li>
  *   <li>{@code POST /v1/inspect}: two images as for verify → verify's score and decision with, per image, the
  *       detected faces, the face used, the fixed crop box and the model-input crop as a PNG ({@link Inspect}).</li>
  *   <li>{@code GET /}: a page for people that compares two photos with {@code /v1/inspect} ({@link Page}; HTML,
@@ -96,7 +98,7 @@ public final class FaceServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FaceServer.class);
 
     private final FaceEmbedder embedder;
-    private final Gallery gallery;
+    private final Identifier gallery;
     private final String modelId;
     private final String host;
     private final int maxConcurrency;
@@ -203,7 +205,7 @@ public final class FaceServer implements AutoCloseable {
     public static final class Builder {
         private FaceEmbedder embedder;
         private Double threshold;
-        private Gallery gallery;
+        private Identifier gallery;
         private boolean allowModelMismatch;
         private String host = "127.0.0.1";
         private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
@@ -244,8 +246,11 @@ public final class FaceServer implements AutoCloseable {
             return this;
         }
 
-        /** @param g gallery for {@code /v1/search}; default none (search answers 404) */
-        public Builder optGallery(Gallery g) {
+        /**
+         * @param g gallery for {@code /v1/search}: the exact {@code Gallery} or an {@code HnswGallery} index; default
+         *          none (search answers 404)
+         */
+        public Builder optGallery(Identifier g) {
             this.gallery = g;
             return this;
         }
@@ -372,6 +377,16 @@ public final class FaceServer implements AutoCloseable {
                     }
                     LOG.warn("gallery was built with model {} but the server runs {}; scores may be meaningless",
                             gallery.modelId(), id);
+                }
+                String storedPre = io.spherekit.runtime.Galleries.preprocessingOf(gallery);
+                String pre = io.spherekit.runtime.Galleries.preprocessingOf(embedder);
+                if (!storedPre.isEmpty() && !storedPre.equals(pre)) {
+                    if (!allowModelMismatch) {
+                        throw new SphereKitException("gallery " + gallery + " was built with preprocessing '"
+                                + storedPre + "' but the server uses '" + pre + "': its embeddings are not comparable"
+                                + " (rebuild the gallery, or allow it explicitly)");
+                    }
+                    LOG.warn("gallery was built with preprocessing '{}' but the server uses '{}'", storedPre, pre);
                 }
             }
             return new FaceServer(this, v, id);

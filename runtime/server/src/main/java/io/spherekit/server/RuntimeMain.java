@@ -11,7 +11,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The runtime JVM's entry point for {@code verify}, {@code evaluate}, {@code embed}, {@code gallery build|search}
+ * The runtime JVM's entry point for {@code verify}, {@code evaluate}, {@code embed}, {@code gallery build|add|remove|search|stats}
  * and {@code serve} (ONNX Runtime, no DL4J). Exit codes, errors and {@code --version} follow {@link Cli}.
  */
 @Command(name = "spherekit", mixinStandardHelpOptions = true, versionProvider = Cli.VersionProvider.class,

@@ -3,7 +3,7 @@ package io.spherekit.server;
 import io.spherekit.core.cli.Cli;
 import io.spherekit.runtime.cli.ModelOptions;
 import io.spherekit.runtime.FaceEmbedder;
-import io.spherekit.runtime.Gallery;
+import io.spherekit.runtime.Galleries;
 import io.spherekit.runtime.Verifier;
 import io.spherekit.server.FaceServer;
 import java.nio.file.Path;
@@ -38,7 +38,8 @@ final class ServeCommand implements Callable<Integer> {
             description = "Cosine threshold in [-1,1]; default: the model's metadata spherekit.threshold.")
     Double threshold;
 
-    @Option(names = "--gallery", paramLabel = "G.gallery", description = "Gallery for POST /v1/search.")
+    @Option(names = "--gallery", paramLabel = "G", description = "Gallery for POST /v1/search: an exact gallery"
+            + " file or an HNSW index folder (gallery build --index hnsw).")
     Path galleryFile;
 
     @Option(names = "--allow-model-mismatch", description = "Serve a --gallery built with another model (refused by"
@@ -116,7 +117,7 @@ final class ServeCommand implements Callable<Integer> {
                 b.optMaxConcurrency(maxConcurrency);
             }
             if (galleryFile != null) {
-                b.optGallery(Gallery.load(galleryFile, embedder.embeddingDim())).optAllowModelMismatch(allowModelMismatch);
+                b.optGallery(Galleries.open(galleryFile, embedder.embeddingDim())).optAllowModelMismatch(allowModelMismatch);
             }
             server = b.build().start(port);
         } catch (Exception | Error e) {

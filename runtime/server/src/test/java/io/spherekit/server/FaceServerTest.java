@@ -1,5 +1,6 @@
 package io.spherekit.server;
 
+import io.spherekit.core.ident.Identifier;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -408,7 +409,7 @@ class FaceServerTest {
         for (int i = 0; i < PEOPLE.length; i++) {
             gb.add(NAMES[i], embedder.embed(textured(30, 40, PEOPLE[i])));
         }
-        List<Gallery.Match> sdk = gb.build().search(q, 2);
+        List<Identifier.Match> sdk = gb.build().search(q, 2);
         Reply k2 = postParts(server, "/v1/search?k=2", Map.of("image", red));
         assertEquals(2, k2.json().path("matches").size());
         for (int i = 0; i < 2; i++) {
@@ -424,6 +425,66 @@ class FaceServerTest {
         assertEquals(3, postParts(server, "/v1/search", withK).json().path("matches").size());
         assertError(postParts(server, "/v1/search?k=0", Map.of("image", red)), 400, "bad_request", "k must be");
         assertError(postParts(server, "/v1/search?k=abc", Map.of("image", red)), 400, "bad_request", "'abc'");
+    }
+
+    @Test
+    void searchServesAnHnswIndexWithTheSameAnswersAsTheExactGallery() throws Exception {
+        Gallery.Builder gb = Gallery.builder(D).optModelId(ModelId.of(embedder));
+        Path idx = dir.resolve("people-hnsw");
+        try (io.spherekit.index.HnswGallery h = io.spherekit.index.HnswGallery.create(idx, D, ModelId.of(embedder),
+                io.spherekit.runtime.Galleries.preprocessingOf(embedder),
+                io.spherekit.index.HnswGallery.Options.defaults())) {
+            for (int i = 0; i < PEOPLE.length; i++) {
+                float[] e = embedder.embed(textured(30, 40, PEOPLE[i]));
+                gb.add(NAMES[i], e);
+                h.add(NAMES[i], e);
+            }
+        }
+        Gallery exact = gb.build();
+        try (io.spherekit.index.HnswGallery h = io.spherekit.index.HnswGallery.open(idx, false)) {
+            FaceServer s = FaceServer.builder().setEmbedder(embedder).optGallery(h).optCloseEmbedderOnStop(false)
+                    .build().start(0);
+            try {
+                for (Color c : new Color[] {Color.RED, new Color(20, 200, 60), Color.MAGENTA}) {
+                    byte[] img = encode(textured(33, 21, c), "png");
+                    Reply r = postParts(s, "/v1/search?k=3", Map.of("image", img));
+                    assertEquals(200, r.status(), r.json().toString());
+                    List<Identifier.Match> want = exact.search(embedder.embed(textured(33, 21, c)), 3);
+                    JsonNode m = r.json().path("matches");
+                    assertEquals(3, m.size());
+                    for (int i = 0; i < 3; i++) {
+                        assertEquals(want.get(i).label(), m.get(i).path("label").asText());
+                        assertEquals(want.get(i).score(), m.get(i).path("score").asDouble(), 1e-6);
+                    }
+                    JsonNode d = r.json().path("decision");
+                    boolean known = want.get(0).score() >= 0.5; // the model's threshold
+                    assertEquals(known, d.path("known").asBoolean(), r.json().toString());
+                    assertEquals(known ? want.get(0).label() : null, d.path("label").isNull() ? null
+                            : d.path("label").asText());
+                    assertEquals(want.get(0).score(), d.path("best_score").asDouble(), 1e-6);
+                }
+                JsonNode g = get(s, "/v1/model").json().path("gallery");
+                assertEquals("hnsw", g.path("kind").asText());
+                assertEquals(4, g.path("identities").asInt());
+                assertEquals(4, g.path("embeddings").asInt());
+            } finally {
+                s.stop();
+            }
+        }
+        // an index recorded with other preprocessing is refused, as one built with another model
+        Path other = dir.resolve("other-pre");
+        io.spherekit.index.HnswGallery.create(other, D, ModelId.of(embedder), "crop 10x10; align=crop",
+                io.spherekit.index.HnswGallery.Options.defaults()).close();
+        try (io.spherekit.index.HnswGallery h = io.spherekit.index.HnswGallery.open(other, false)) {
+            Exception e = assertThrows(Exception.class, () -> FaceServer.builder().setEmbedder(embedder)
+                    .optGallery(h).build());
+            assertTrue(e.getMessage().contains("was built with preprocessing 'crop 10x10; align=crop'"),
+                    e.getMessage());
+            FaceServer ok = FaceServer.builder().setEmbedder(embedder).optGallery(h).optAllowModelMismatch(true)
+                    .optCloseEmbedderOnStop(false).build();
+            assertEquals(ModelId.of(embedder), ok.modelId()); // allowed explicitly: built, with a warning
+        }
+        assertEquals("exact", get(server, "/v1/model").json().path("gallery").path("kind").asText());
     }
 
     @Test

@@ -89,6 +89,119 @@ class GalleryServeCliTest {
         assertFalse(r.err().contains("warning"), r.err());
     }
 
+    /** Lines "rank\tscore\tlabel" of a search, as printed. */
+    static List<String> searchLines(String... args) {
+        RuntimeMainTest.Run r = RuntimeMainTest.run(args);
+        assertEquals(0, r.code(), r.err());
+        return List.of(r.out().strip().split("\n"));
+    }
+
+    @Test
+    void hnswIndexBuildSearchAddRemoveStats() throws IOException {
+        Path idx = dir.resolve("out/people-hnsw");
+        Path exact = dir.resolve("out/people-exact.gallery");
+        for (String[] kind : new String[][] {{"hnsw", idx.toString()}, {"exact", exact.toString()}}) {
+            RuntimeMainTest.Run r = RuntimeMainTest.run("gallery", "build", "--model", model.toString(), "--provider",
+                    "cpu", "--root", root.toString(), "--output", kind[1], "--index", kind[0], "--batch", "4");
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().contains("gallery: 10 embeddings of 5 identities (8-d, model m.onnx@sha256:"), r.out());
+        }
+        assertTrue(Files.isDirectory(idx) && Files.isRegularFile(exact));
+        RuntimeMainTest.Run st = RuntimeMainTest.run("gallery", "stats", "--gallery", idx.toString());
+        assertEquals(0, st.code(), st.err());
+        assertTrue(st.out().contains("kind: hnsw\nidentities: 5\nembeddings: 10\ndim: 8\nmodel: m.onnx@sha256:"),
+                st.out());
+        assertTrue(st.out().contains("encoding: float32\nhnsw_m: 16\nhnsw_beam_width: 100\nsegments: 1"), st.out());
+        assertTrue(st.out().contains("preprocessing: ") && st.out().contains("align=crop"), st.out());
+
+        Path query = dir.resolve("q-hnsw.png");
+        RuntimeMainTest.png(query, RuntimeMainTest.PEOPLE[3], 44, 52);
+        // a 10-embedding index is searched exhaustively: the same lines as the exact gallery
+        List<String> viaIndex = searchLines("gallery", "search", "--model", model.toString(), "--provider", "cpu",
+                "--gallery", idx.toString(), "--k", "5", query.toString());
+        List<String> viaExact = searchLines("gallery", "search", "--model", model.toString(), "--provider", "cpu",
+                "--gallery", exact.toString(), "--k", "5", query.toString());
+        assertEquals(viaExact, viaIndex);
+        double best = Math.max(RuntimeMainTest.expectedCosine(query, root.resolve("P3/img1.png")),
+                RuntimeMainTest.expectedCosine(query, root.resolve("P3/img2.png")));
+        assertTrue(viaIndex.get(0).endsWith("\tP3"), viaIndex.toString());
+        assertEquals(best, Double.parseDouble(viaIndex.get(0).split("\t")[1]), 2e-6);
+
+        // open-set: an enrolled face is accepted at a threshold just below its best cosine; a face not enrolled is
+        // answered unknown at a threshold above its best cosine (computed by hand over every enrolled image)
+        Path newcomer = dir.resolve("newcomer.png");
+        RuntimeMainTest.png(newcomer, Color.CYAN, 33, 47); // no enrolled person has this colour
+        double strangerBest = -2;
+        String strangerLabel = null;
+        for (int p = 0; p < RuntimeMainTest.PEOPLE.length; p++) {
+            for (int i = 1; i <= 2; i++) {
+                double c = RuntimeMainTest.expectedCosine(newcomer, root.resolve("P" + p + "/img" + i + ".png"));
+                if (c > strangerBest) {
+                    strangerBest = c;
+                    strangerLabel = "P" + p;
+                }
+            }
+        }
+        assertTrue(strangerBest < 0.9999, "the stranger must not match perfectly: " + strangerBest);
+        for (String g : new String[] {idx.toString(), exact.toString()}) {
+            List<String> yes = searchLines("gallery", "search", "--model", model.toString(), "--provider", "cpu",
+                    "--gallery", g, "--k", "1", "--threshold", String.valueOf(best - 1e-3), query.toString());
+            assertTrue(yes.get(1).startsWith("identified P3 (cosine "), yes.toString());
+            List<String> no = searchLines("gallery", "search", "--model", model.toString(), "--provider", "cpu",
+                    "--gallery", g, "--k", "1", "--threshold", String.valueOf((strangerBest + 1) / 2),
+                    newcomer.toString());
+            assertTrue(no.get(1).startsWith(String.format(java.util.Locale.ROOT, "unknown (best %s, cosine %.6f < ",
+                    strangerLabel, strangerBest)), no + " " + strangerBest);
+        }
+
+        // add a new identity to both kinds, find it at rank 1 with cosine 1, then remove it
+        for (String g : new String[] {idx.toString(), exact.toString()}) {
+            RuntimeMainTest.Run r = RuntimeMainTest.run("gallery", "add", "--model", model.toString(), "--provider",
+                    "cpu", "--gallery", g, "--label", "Newcomer", newcomer.toString());
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().contains("added 1 embeddings; now 11 embeddings of 6 identities"), r.out());
+            List<String> top = searchLines("gallery", "search", "--model", model.toString(), "--provider", "cpu",
+                    "--gallery", g, "--k", "1", newcomer.toString());
+            assertTrue(top.get(0).startsWith("1\t") && top.get(0).endsWith("\tNewcomer"), top.toString());
+            assertEquals(1.0, Double.parseDouble(top.get(0).split("\t")[1]), 2e-6);
+            r = RuntimeMainTest.run("gallery", "remove", "--gallery", g, "Newcomer", "Nobody");
+            assertEquals(1, r.code(), r.out());
+            assertTrue(r.err().contains("identity 'Nobody' is not in gallery " + g + "; nothing removed"), r.err());
+            r = RuntimeMainTest.run("gallery", "remove", "--gallery", g, "Newcomer");
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().contains("removed 1 identities (1 embeddings); now 10 embeddings of 5 identities"),
+                    r.out());
+            List<String> after = searchLines("gallery", "search", "--model", model.toString(), "--provider", "cpu",
+                    "--gallery", g, "--k", "5", newcomer.toString());
+            assertTrue(after.stream().noneMatch(l -> l.endsWith("\tNewcomer")), after.toString());
+        }
+
+        // another model: refused for search and add unless allowed
+        RuntimeMainTest.Run r = RuntimeMainTest.run("gallery", "search", "--model", bare.toString(), "--provider",
+                "cpu", "--gallery", idx.toString(), query.toString());
+        assertEquals(1, r.code(), r.out());
+        assertTrue(r.err().startsWith("error: gallery " + idx + " was built with model m.onnx@sha256:"), r.err());
+        r = RuntimeMainTest.run("gallery", "add", "--model", bare.toString(), "--provider", "cpu", "--gallery",
+                idx.toString(), "--label", "X", newcomer.toString());
+        assertEquals(1, r.code(), r.out());
+        assertTrue(r.err().contains("--allow-model-mismatch"), r.err());
+        r = RuntimeMainTest.run("gallery", "search", "--model", bare.toString(), "--provider", "cpu", "--gallery",
+                idx.toString(), "--allow-model-mismatch", query.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("warning: gallery was built with model m.onnx@sha256:"), r.err());
+
+        // a folder that is not an index, and a foreign setting
+        Path junk = Files.createDirectories(dir.resolve("junk-index"));
+        Files.writeString(junk.resolve("segments_1"), "not lucene");
+        r = RuntimeMainTest.run("gallery", "search", "--model", model.toString(), "--provider", "cpu", "--gallery",
+                junk.toString(), query.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("gallery index " + junk + " is corrupt or was written by an unsupported Lucene"), r.err());
+        assertEquals(2, RuntimeMainTest.run("gallery", "build", "--model", model.toString(), "--root",
+                root.toString(), "--output", dir.resolve("x").toString(), "--index", "hnsw", "--encoding",
+                "int3").code());
+    }
+
     @Test
     void galleryErrors() throws IOException {
         Path emptyRoot = Files.createDirectories(dir.resolve("nobody"));

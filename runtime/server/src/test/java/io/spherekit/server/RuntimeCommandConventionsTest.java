@@ -112,7 +112,7 @@ class RuntimeCommandConventionsTest {
                 assertUsageError(RuntimeMain::run, "spherekit " + name, "--threads must be >= 0, got -1", args));
         commands(model, "--bogus").forEach((name, args) ->
                 assertUsageError(RuntimeMain::run, "spherekit " + name, "Unknown option: '--bogus'", args));
-        assertUsageError(RuntimeMain::run, "spherekit gallery", "missing subcommand: build or search", "gallery");
+        assertUsageError(RuntimeMain::run, "spherekit gallery", "missing subcommand: build, add, remove, search or stats", "gallery");
         assertUsageError(RuntimeMain::run, "spherekit", "missing subcommand: verify, evaluate, embed, gallery or serve");
         assertUsageError(RuntimeMain::run, "spherekit", "Unmatched argument at index 0: 'frobnicate'", "frobnicate");
     }

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Tables for a gallery-index results folder: reads every run-<size>-<encoding>.json below DIR (written by
+io.spherekit.bench.GalleryIndexBench) and prints Markdown: build/disk/memory per run, recall and latency per search
+beam, LFW identification exact vs index, and a projection to larger galleries from the two largest synthetic sizes
+(power-law fit t ~ N^b through the two points, per quantity; disk and RSS per vector held at the largest size's value).
+
+    python3 bench/gallery_index_summary.py DIR [--project 1000000,10000000] [--fanout 200]
+"""
+import glob
+import json
+import math
+import os
+import sys
+
+
+def load(d):
+    runs = []
+    for f in sorted(glob.glob(os.path.join(d, "**", "run-*.json"), recursive=True)):
+        with open(f) as fh:
+            r = json.load(fh)
+        r["_file"] = os.path.relpath(f, d)
+        runs.append(r)
+    runs.sort(key=lambda r: (r["real_enrolled"] > 0, r["vectors"], r["encoding"]))
+    return runs
+
+
+def fit(points):
+    (n1, y1), (n2, y2) = points[-2], points[-1]
+    b = math.log(y2 / y1) / math.log(n2 / n1)
+    return b, lambda n: y2 * (n / n2) ** b
+
+
+def main(argv):
+    d = argv[1]
+    project = [1_000_000, 10_000_000]
+    fan = 200
+    for i, a in enumerate(argv):
+        if a == "--project":
+            project = [int(x) for x in argv[i + 1].split(",")]
+        if a == "--fanout":
+            fan = int(argv[i + 1])
+    runs = load(d)
+    print("### Build, disk and memory\n")
+    print("| vectors (synthetic + LFW) | encoding | build (add + merge to 1 segment) | build rate | disk / vector | "
+          "RSS file-backed / vector after searching | Java heap held by the open index | load avg at build | file |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in runs:
+        print(f"| {r['synthetic_vectors']:,} + {r['real_enrolled']:,} | {r['encoding']} | "
+              f"{r['build_add_seconds']:.0f} + {r['build_merge_seconds']:.0f} s | {r['build_vectors_per_second']:.0f} /s | "
+              f"{r['disk_bytes_per_vector']:.0f} B | {r['rss_file_bytes_per_vector']:.0f} B | "
+              f"{r['heap_bytes_after_open'] / 1024:.0f} KiB | {r['loadavg_before_build'].split()[0]} | `{r['_file']}` |")
+    print("\n### Recall against the exact scan and single-query latency (k = 10, one thread)\n")
+    print("| vectors | encoding | beam | effective beam | recall@1 | recall@10 | p50 | p99 | load avg |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in runs:
+        for s in r["search"]:
+            eff = max(s["fanout"], 4 * 10)
+            print(f"| {r['vectors']:,} | {r['encoding']} | {s['fanout']} | {eff} | {s['recall_at_1']:.4f} | "
+                  f"{s['recall_at_10']:.4f} | {s['latency_ms_p50']:.2f} ms | {s['latency_ms_p99']:.2f} ms | "
+                  f"{s['loadavg'].split()[0]} |")
+    ex = [r for r in runs if r.get("reference_gallery_check")]
+    if ex:
+        print("\n### The exact Gallery itself (reference check and latency)\n")
+        print("| vectors | queries | same top-10 as the streamed exact scan | exact Gallery.search p50 | p99 |")
+        print("|---|---|---|---|---|")
+        seen = set()
+        for r in ex:
+            g = r["reference_gallery_check"]
+            if r["vectors"] in seen:
+                continue
+            seen.add(r["vectors"])
+            print(f"| {r['vectors']:,} | {g['queries']} | {g['same_top10_as_streamed_scan']} | "
+                  f"{g['latency_ms_p50']:.1f} ms | {g['latency_ms_p99']:.1f} ms |")
+    lfw = [r for r in runs if r["real_enrolled"] > 0]
+    if lfw:
+        print("\n### LFW identification with the real model: exact scan vs HNSW index\n")
+        print("| gallery | encoding | beam | probes (genuine / impostor) | rank-1 exact | rank-1 index | "
+              "DIR@FAR=1% exact | DIR@FAR=1% index | DIR@FAR=10% exact | DIR@FAR=10% index |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for r in lfw:
+            e = r["lfw_exact"]
+            for s in r["search"]:
+                x = s["lfw_index"]
+                print(f"| {r['real_enrolled']:,} LFW + {r['synthetic_vectors']:,} synthetic | {r['encoding']} | "
+                      f"{s['fanout']} | {e['genuine_probes']} / {e['impostor_probes']} | {e['rank1']:.4f} | "
+                      f"{x['rank1']:.4f} | {e['far_0.0100000']['dir']:.4f} | {x['far_0.0100000']['dir']:.4f} | "
+                      f"{e['far_0.100000']['dir']:.4f} | {x['far_0.100000']['dir']:.4f} |")
+    synth = {}
+    for r in runs:
+        if r["real_enrolled"] == 0:
+            synth.setdefault(r["encoding"], []).append(r)
+    print("\n### Projection from the two largest synthetic sizes (power law through them for time; per-vector sizes of "
+          "the largest run, linear)\n")
+    print("| encoding | fit from | quantity | exponent b | " + " | ".join(f"at {n:,}" for n in project) + " |")
+    print("|---|---|---|---|" + "---|" * len(project))
+    for enc, rs in sorted(synth.items()):
+        rs.sort(key=lambda r: r["vectors"])
+        if len(rs) < 2:
+            continue
+        ns = [r["vectors"] for r in rs]
+        src = " / ".join(f"{n:,}" for n in ns[-2:])
+        def lat(r, key):
+            return next(s[key] for s in r["search"] if s["fanout"] == fan)
+        b, f = fit([(r["vectors"], r["build_add_seconds"] + r["build_merge_seconds"]) for r in rs])
+        print(f"| {enc} | {src} | build time, 2 threads, this shared machine | {b:.2f} | "
+              + " | ".join(f"{f(n) / 3600:,.1f} h" for n in project) + " |")
+        last = rs[-1]
+        ext = last["disk_bytes_by_extension"]
+        hot = ext.get("vex", 0) + (ext.get("veq", 0) if enc == "int7" else ext.get("vec", 0))
+        print(f"| {enc} | {ns[-1]:,} | disk, all files (linear) | 1 | " + " | ".join(
+            f"{last['disk_bytes_per_vector'] * n / 2**30:.1f} GiB" for n in project) + " |")
+        print(f"| {enc} | {ns[-1]:,} | page-cache working set of the graph search: graph + "
+              f"{'int7' if enc == 'int7' else 'float32'} vectors, {hot / last['vectors']:.0f} B/vector (linear) | 1 | "
+              + " | ".join(f"{hot / last['vectors'] * n / 2**30:.1f} GiB" for n in project) + " |")
+        print(f"| {enc} | {ns[-1]:,} | Java heap of the open index | 0 | "
+              + " | ".join(f"{last['heap_bytes_after_open'] / 1024:.0f} KiB" for n in project) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
