@@ -4,13 +4,17 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * Where {@link GalleryJob} puts the collected embeddings: the exact gallery today ({@link ExactGalleryBuilder}); an
- * approximate index (e.g. Lucene HNSW) plugs in by implementing this and registering it in {@link #create}.
+ * Where {@link GalleryJob} puts the collected embeddings: the exact gallery file ({@link ExactGalleryBuilder}) or the
+ * Lucene HNSW index folder ({@link HnswGalleryBuilder}); another index plugs in by implementing this and registering
+ * it in {@link #create}.
  *
  * <p>Contract: {@link #add} is called once per embedding in (identity, file) order, from one thread; then
  * {@link #write} once. Embeddings are raw (the builder normalises if it needs to).
  */
 public interface GalleryIndexBuilder {
+
+    /** The kinds {@link #create} knows. */
+    java.util.List<String> KINDS = java.util.List.of("exact", "hnsw", "hnsw-int7");
 
     /**
      * @param identity  the person (label), non-empty
@@ -31,15 +35,21 @@ public interface GalleryIndexBuilder {
     void write(Path target) throws IOException;
 
     /**
-     * @param kind    {@code exact} (the only one so far)
+     * @param kind    {@code exact}, {@code hnsw} (float32) or {@code hnsw-int7}
      * @param dim     embedding dimension D
      * @param modelId the model id recorded with the gallery
      * @throws IllegalArgumentException for an unknown kind
      */
     static GalleryIndexBuilder create(String kind, int dim, String modelId) {
-        if ("exact".equals(kind)) {
-            return new ExactGalleryBuilder(dim, modelId);
+        switch (kind) {
+            case "exact":
+                return new ExactGalleryBuilder(dim, modelId);
+            case "hnsw":
+                return new HnswGalleryBuilder(dim, modelId, io.spherekit.index.HnswGallery.Encoding.FLOAT32);
+            case "hnsw-int7":
+                return new HnswGalleryBuilder(dim, modelId, io.spherekit.index.HnswGallery.Encoding.INT7);
+            default:
+                throw new IllegalArgumentException("unknown gallery kind '" + kind + "' (known: exact, hnsw, hnsw-int7)");
         }
-        throw new IllegalArgumentException("unknown gallery kind '" + kind + "' (known: exact)");
     }
 }

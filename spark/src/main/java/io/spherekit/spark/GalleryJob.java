@@ -50,8 +50,9 @@ public final class GalleryJob implements Callable<Integer> {
             description = "Column holding the identity (default: the name of the folder holding each file).")
     String identityColumn;
 
-    @Option(names = "--kind", defaultValue = "exact", paramLabel = "exact",
-            description = "Gallery implementation (default: ${DEFAULT-VALUE}, the exact-scan gallery file).")
+    @Option(names = "--kind", defaultValue = "exact", paramLabel = "exact|hnsw|hnsw-int7",
+            description = "exact: the exact-scan gallery file (default); hnsw / hnsw-int7: a Lucene HNSW index folder"
+                    + " (float32 / scalar-quantised graph), as `gallery build --index hnsw` writes.")
     String kind;
 
     @Option(names = "--master", paramLabel = "URL",
@@ -69,6 +70,10 @@ public final class GalleryJob implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (!GalleryIndexBuilder.KINDS.contains(kind)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--kind: unknown gallery kind '" + kind
+                    + "' (known: " + String.join(", ", GalleryIndexBuilder.KINDS) + ")");
+        }
         try (SparkJobs.Session s = SparkJobs.session("spherekit-gallery", master)) {
             SparkSession spark = s.spark();
             Dataset<Row> df = spark.read().parquet(embeddings);

@@ -304,6 +304,58 @@ class SparkJobsTest {
     }
 
     @Test
+    void hnswGalleryFromParquetAnswersAsTheExactOne() throws Exception {
+        String emb = tmp.resolve("hnsw-emb.parquet").toString();
+        Run e = run(new EmbedJob(), "--master", "local[2]", "--model", model.toString(), "--lfw-preprocessing",
+                "--input", root.toString(), "--output", emb, "--partitions", "3");
+        assertEquals(0, e.code(), e.err());
+        Path exactFile = tmp.resolve("ref.gallery");
+        Run x = run(new GalleryJob(), "--master", "local[2]", "--embeddings", emb, "--output", exactFile.toString());
+        assertEquals(0, x.code(), x.err());
+        for (String kind : new String[] {"hnsw", "hnsw-int7"}) {
+            Path dir = tmp.resolve(kind + "-index");
+            Run g = run(new GalleryJob(), "--master", "local[2]", "--embeddings", emb, "--output", dir.toString(),
+                    "--kind", kind);
+            assertEquals(0, g.code(), g.err());
+            Gallery exact = Gallery.load(exactFile, DIM);
+            try (io.spherekit.index.HnswGallery h = io.spherekit.index.HnswGallery.open(dir, false)) {
+                assertEquals(exact.modelId(), h.modelId(), kind);
+                // every enrolled embedding as a query: the index's top identity and cosine equal a brute force over
+                // the exact gallery's rows, computed here
+                for (int i = 0; i < exact.size(); i++) {
+                    float[] q = exact.embedding(i);
+                    String bestLabel = null;
+                    double best = -2;
+                    for (int j = 0; j < exact.size(); j++) {
+                        double c = cosine(q, exact.embedding(j));
+                        if (c > best) {
+                            best = c;
+                            bestLabel = exact.label(j);
+                        }
+                    }
+                    var top = h.search(q, 1);
+                    assertEquals(bestLabel, top.get(0).label(), kind + " query " + i);
+                    assertEquals(best, top.get(0).score(), 1e-5, kind + " query " + i);
+                }
+            }
+        }
+        Run bad = run(new GalleryJob(), "--master", "local[2]", "--embeddings", emb, "--output",
+                tmp.resolve("x").toString(), "--kind", "annoy");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("unknown gallery kind 'annoy'"), bad.err());
+    }
+
+    private static double cosine(float[] a, float[] b) {
+        double d = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            d += (double) a[i] * b[i];
+            na += (double) a[i] * a[i];
+            nb += (double) b[i] * b[i];
+        }
+        return d / Math.sqrt(na * nb);
+    }
+
+    @Test
     void oneSessionPerJvmWhateverThePartitions() throws Exception {
         Path copy = Files.copy(model, tmp.resolve("tiny-copy.onnx"));
         int before = EmbedderHolder.openedCount();
