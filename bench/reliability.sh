@@ -38,7 +38,7 @@ if [[ $churn == 1 ]]; then
     ${SPHEREKIT_RELIABILITY_OPTS:-}
 fi
 if [[ $suite == 1 ]]; then
-  "${mvnq[@]}" -pl runtime/server -am verify -Dtest=ReliabilitySuite -Dspherekit.reliability.out="$out/fault-suite.json" \
+  "${mvnq[@]}" -pl runtime/server -am verify -Dtest='ReliabilitySuite#run' -Dspherekit.reliability.out="$out/fault-suite.json" \
     ${SPHEREKIT_RELIABILITY_OPTS:-}
 fi
 echo "results in $out"
