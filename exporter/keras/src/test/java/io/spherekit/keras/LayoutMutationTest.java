@@ -170,12 +170,15 @@ class LayoutMutationTest {
     @Test
     void geluIsTheErfFormNotTheTanhApproximation() throws Exception {
         // Keras 3 'gelu' is gelu(approximate=False) = x·(1 + erf(x/√2))/2; Erf replaced by Tanh of the same argument
-        // (a wrong rule of the same shape) must miss Keras.
-        KerasToOnnx.Conversion conv = KerasToOnnx.convert(KerasZoo.dir().resolve("activations_more.keras"), Map.of(),
-                KerasToOnnx.Options.defaults());
+        // (a wrong rule of the same shape) must miss Keras. Dense(gelu) -> Dense(log_softmax): nothing after the gelu
+        // can hide the difference (in activations_more, the shrink activations at the end of the chain can zero the
+        // output for some seeds, and then no mutation shows).
+        KerasToOnnx.Conversion conv = KerasToOnnx.convert(KerasZoo.dir().resolve("dense_gelu_log_softmax.keras"),
+                Map.of(), KerasToOnnx.Options.defaults());
         assertEquals(1, conv.model().getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("Erf")).count());
-        assertTrue(LayerParityTest.diff(conv, "activations_more", 7, conv.model().toByteArray()) <= 1e-4);
-        double d = LayerParityTest.diff(conv, "activations_more", 7, renameOp(conv.model(), "Erf", "Tanh").toByteArray());
+        assertTrue(LayerParityTest.diff(conv, "dense_gelu_log_softmax", 7, conv.model().toByteArray()) <= 1e-4);
+        double d = LayerParityTest.diff(conv, "dense_gelu_log_softmax", 7,
+                renameOp(conv.model(), "Erf", "Tanh").toByteArray());
         assertTrue(d > 1e-3, "tanh in place of erf should miss Keras, diff " + d);
     }
 
