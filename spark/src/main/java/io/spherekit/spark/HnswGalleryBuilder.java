@@ -40,16 +40,7 @@ public final class HnswGalleryBuilder implements GalleryIndexBuilder {
         if (embedding.length != dim) {
             throw new IllegalArgumentException("embedding has " + embedding.length + " values, expected " + dim);
         }
-        double n = 0;
-        for (float x : embedding) {
-            if (!Float.isFinite(x)) {
-                throw new IllegalArgumentException("embedding has a non-finite value");
-            }
-            n += (double) x * x;
-        }
-        if (n == 0) {
-            throw new IllegalArgumentException("embedding has zero norm");
-        }
+        io.spherekit.core.Similarity.unit(embedding, "embedding"); // non-finite or zero-norm: refused here
         entries.add(new HnswGallery.Entry(identity, embedding.clone()));
     }
 

@@ -44,4 +44,32 @@ public final class Similarity {
         double c = dot / (Math.sqrt(na) * Math.sqrt(nb));
         return Math.max(-1.0, Math.min(1.0, c));
     }
+
+    /**
+     * The L2-normalised copy of an embedding, in double: {@code v / ‖v‖}. Shared by the exact gallery and the HNSW
+     * index so both score with the same unit vectors.
+     *
+     * @param v    embedding of any length D
+     * @param name what {@code v} is, for the error message (e.g. "query")
+     * @return a new length-D array of norm 1
+     * @throws IllegalArgumentException if {@code v} holds non-finite values or has zero norm
+     */
+    public static double[] unit(float[] v, String name) {
+        double n2 = 0;
+        for (float x : v) {
+            n2 += (double) x * x;
+        }
+        if (!Double.isFinite(n2)) {
+            throw new IllegalArgumentException(name + " holds non-finite values");
+        }
+        if (n2 == 0) {
+            throw new IllegalArgumentException(name + " has zero norm");
+        }
+        double inv = 1 / Math.sqrt(n2);
+        double[] u = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            u[i] = v[i] * inv;
+        }
+        return u;
+    }
 }

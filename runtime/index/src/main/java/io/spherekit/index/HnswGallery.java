@@ -1,5 +1,7 @@
 package io.spherekit.index;
 
+import io.spherekit.core.Similarity;
+
 import io.spherekit.core.ident.Identifier;
 
 import java.io.Closeable;
@@ -815,22 +817,7 @@ public final class HnswGallery implements Identifier, Closeable {
     }
 
     static double[] unit(float[] v, String name) {
-        double n2 = 0;
-        for (float x : v) {
-            n2 += (double) x * x;
-        }
-        if (!Double.isFinite(n2)) {
-            throw new IllegalArgumentException(name + " holds non-finite values");
-        }
-        if (n2 == 0) {
-            throw new IllegalArgumentException(name + " has zero norm");
-        }
-        double inv = 1 / Math.sqrt(n2);
-        double[] u = new double[v.length];
-        for (int i = 0; i < v.length; i++) {
-            u[i] = v[i] * inv;
-        }
-        return u;
+        return Similarity.unit(v, name);
     }
 
     // ------------------------------------------------------------------ bulk build

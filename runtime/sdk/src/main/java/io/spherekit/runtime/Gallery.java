@@ -393,22 +393,7 @@ public final class Gallery implements Identifier {
     }
 
     private static double[] unit(float[] v, String name) {
-        double n2 = 0;
-        for (float x : v) {
-            n2 += (double) x * x;
-        }
-        if (!Double.isFinite(n2)) {
-            throw new IllegalArgumentException(name + " holds non-finite values");
-        }
-        if (n2 == 0) {
-            throw new IllegalArgumentException(name + " has zero norm");
-        }
-        double inv = 1 / Math.sqrt(n2);
-        double[] u = new double[v.length];
-        for (int i = 0; i < v.length; i++) {
-            u[i] = v[i] * inv;
-        }
-        return u;
+        return io.spherekit.core.Similarity.unit(v, name);
     }
 
     @Override
