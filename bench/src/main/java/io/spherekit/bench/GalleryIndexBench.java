@@ -652,6 +652,9 @@ public final class GalleryIndexBench {
                 run.put("per_identity", per);
                 run.put("latent_dim_of_centres", latent);
                 run.put("encoding", enc.id());
+                run.put("java_version", Runtime.version().toString());
+                run.put("lucene_version", org.apache.lucene.util.Version.LATEST.toString());
+                run.put("jdk_incubator_vector", ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
                 run.put("hnsw_m", m);
                 run.put("hnsw_beam_width", beam);
                 run.put("threads", threads);

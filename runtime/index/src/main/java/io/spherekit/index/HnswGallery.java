@@ -29,9 +29,10 @@ import java.util.stream.Stream;
 
 import org.apache.lucene.codecs.Codec;
 import org.apache.lucene.codecs.KnnVectorsFormat;
-import org.apache.lucene.codecs.lucene912.Lucene912Codec;
+import org.apache.lucene.codecs.FilterCodec;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswScalarQuantizedVectorsFormat;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
+import org.apache.lucene.codecs.perfield.PerFieldKnnVectorsFormat;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.KnnFloatVectorField;
@@ -40,7 +41,6 @@ import org.apache.lucene.document.StringField;
 import org.apache.lucene.index.ConcurrentMergeScheduler;
 import org.apache.lucene.index.CorruptIndexException;
 import org.apache.lucene.index.DirectoryReader;
-import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexFormatTooNewException;
 import org.apache.lucene.index.IndexFormatTooOldException;
 import org.apache.lucene.index.IndexNotFoundException;
@@ -368,10 +368,19 @@ public final class HnswGallery implements Identifier, Closeable {
         KnnVectorsFormat f = enc == Encoding.FLOAT32
                 ? new Lucene99HnswVectorsFormat(m, beam, workers, ex)
                 : new Lucene99HnswScalarQuantizedVectorsFormat(m, beam, workers, 7, false, null, ex);
-        return new Lucene912Codec() {
+        // The default codec of whichever Lucene is on the class path (9.12 or 10.x), with our vector format for every
+        // vector field. Segments record the per-field format's name, so a reader needs no custom codec.
+        Codec base = Codec.getDefault();
+        KnnVectorsFormat perField = new PerFieldKnnVectorsFormat() {
             @Override
             public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
                 return f;
+            }
+        };
+        return new FilterCodec(base.getName(), base) {
+            @Override
+            public KnnVectorsFormat knnVectorsFormat() {
+                return perField;
             }
         };
     }
@@ -648,18 +657,15 @@ public final class HnswGallery implements Identifier, Closeable {
             int li = ReaderUtil.subIndex(hits[i].doc, leaves);
             LeafReaderContext ctx = leaves.get(li);
             LeafReader r = ctx.reader();
-            FloatVectorValues vv = r.getFloatVectorValues(F_VEC);
+            VectorCursor vv = new VectorCursor(r, F_VEC);
             SortedDocValues labels = r.getSortedDocValues(F_LABEL);
             int end = ctx.docBase + r.maxDoc();
             for (; i < hits.length && hits[i].doc < end; i++) {
                 int doc = hits[i].doc - ctx.docBase;
-                if (vv.docID() < doc) {
-                    vv.advance(doc);
-                }
-                if (vv.docID() != doc || !labels.advanceExact(doc)) {
+                float[] e = vv.vector(doc);
+                if (e == null || !labels.advanceExact(doc)) {
                     throw new CorruptIndexException("document " + doc + " lacks its embedding or label", dir.toString());
                 }
-                float[] e = vv.vectorValue();
                 double dot = 0;
                 for (int j = 0; j < e.length; j++) {
                     dot += e[j] * q[j];
