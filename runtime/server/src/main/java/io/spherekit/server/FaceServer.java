@@ -380,7 +380,7 @@ public final class FaceServer implements AutoCloseable {
                 }
                 String storedPre = io.spherekit.runtime.Galleries.preprocessingOf(gallery);
                 String pre = io.spherekit.runtime.Galleries.preprocessingOf(embedder);
-                if (!storedPre.isEmpty() && !storedPre.equals(pre)) {
+                if (!storedPre.isEmpty() && !io.spherekit.runtime.Galleries.samePreprocessing(storedPre, pre)) {
                     if (!allowModelMismatch) {
                         throw new SphereKitException("gallery " + gallery + " was built with preprocessing '"
                                 + storedPre + "' but the server uses '" + pre + "': its embeddings are not comparable"
