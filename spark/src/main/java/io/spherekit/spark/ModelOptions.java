@@ -130,7 +130,7 @@ public final class ModelOptions {
         flag("--crop", () -> f.crop(crop), crop);
         ModelCard card = io.spherekit.runtime.cli.ModelOptions.card(model, modelCard, f.build());
         return EmbedderSpec.of(model, provider, threads, align == null ? null : align.name(), detector,
-                alignTemplate, lfwPreprocessing, card.isEmpty() ? null : card, flipMode);
+                alignTemplate, lfwPreprocessing, card, flipMode);
     }
 
     private void flag(String name, Runnable set, Object value) {
