@@ -4,6 +4,7 @@ import io.spherekit.core.Images;
 import io.spherekit.core.SphereKitException;
 import io.spherekit.core.cli.Cli;
 import io.spherekit.runtime.FaceEmbedder;
+import io.spherekit.runtime.Galleries;
 import io.spherekit.runtime.ModelId;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -42,8 +43,12 @@ import picocli.CommandLine.Option;
  * {@link ImageEmbedding}: {@code ok}, {@code no_face}, {@code face_too_small}, {@code uniform_image},
  * {@code undecodable}, {@code unreadable}), {@code reason} (string, null when ok), {@code box} (struct of doubles
  * {@code x, y, w, h} in the image's pixels, x/y the top-left corner; null in crop mode and for files without a
- * face), {@code embedding} (array&lt;float&gt;, raw, not L2-normalised; null unless ok) and {@code model_id}
- * (string, {@link ModelId} of the model). Files that cannot be read or decoded, and (aligned mode) images without a
+ * face), {@code embedding} (array&lt;float&gt;: raw, not L2-normalised, without test-time flip; with
+ * {@code --flip sum|concat} the combined, unit-norm embedding of {@link FaceEmbedder#embedTensor}; null unless ok),
+ * {@code model_id} (string, {@link ModelId} of the embedder: the model's id, with {@code +flip=MODE} under a
+ * test-time flip) and {@code preprocessing} (string, {@link Galleries#preprocessingOf(FaceEmbedder)}: input size,
+ * crop, channel order, mean/scale, alignment and template, flip; {@link GalleryJob} records it in the gallery).
+ * Files that cannot be read or decoded, and (aligned mode) images without a
  * usable face, are kept as rows with their reason: the job does not drop or fail on them.
  *
  * <pre>
@@ -66,7 +71,8 @@ public final class EmbedJob implements Callable<Integer> {
             DataTypes.createStructField("w", DataTypes.DoubleType, false),
             DataTypes.createStructField("h", DataTypes.DoubleType, false)}), true),
         DataTypes.createStructField("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), true),
-        DataTypes.createStructField("model_id", DataTypes.StringType, false)});
+        DataTypes.createStructField("model_id", DataTypes.StringType, false),
+        DataTypes.createStructField("preprocessing", DataTypes.StringType, false)});
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -123,18 +129,20 @@ public final class EmbedJob implements Callable<Integer> {
             }
             FaceEmbedder driverEmbedder = EmbedderHolder.get(es); // fails fast on a bad model; gives the model id
             String modelId = ModelId.of(driverEmbedder);
+            String preprocessing = Galleries.preprocessingOf(driverEmbedder);
             long t0 = System.nanoTime();
             JavaRDD<ImageEmbedding> results = SparkJobs.embed(spark, files, es, jobOptions,
                     PartitionEmbedder.NoFace.RECORD);
-            Dataset<Row> df = spark.createDataFrame(results.map(r -> toRow(r, modelId)), SCHEMA);
+            Dataset<Row> df = spark.createDataFrame(results.map(r -> toRow(r, modelId, preprocessing)), SCHEMA);
             SparkJobs.writeParquetAtomically(df, output, overwrite, conf);
             double seconds = (System.nanoTime() - t0) / 1e9;
             List<Row> counts = spark.read().parquet(output).groupBy("status").count().orderBy("status")
                     .collectAsList();
             out.printf(Locale.ROOT, "embedded %d files in %.1f s (%.1f files/s, %d partitions, batch %d, model %s,"
-                    + " %s)%n", files.size(), seconds, files.size() / seconds,
+                    + " %s, flip %s, %d-d)%n", files.size(), seconds, files.size() / seconds,
                     jobOptions.partitionsFor(files.size(), spark.sparkContext().defaultParallelism()),
-                    jobOptions.batch, modelId, driverEmbedder.detector() == null ? "fixed crop" : "detect + align");
+                    jobOptions.batch, modelId, driverEmbedder.detector() == null ? "fixed crop" : "detect + align",
+                    driverEmbedder.flip().id(), driverEmbedder.embeddingDim());
             for (Row r : counts) {
                 out.printf(Locale.ROOT, "  %s: %d%n", r.getString(0), r.getLong(1));
             }
@@ -144,9 +152,9 @@ public final class EmbedJob implements Callable<Integer> {
         }
     }
 
-    static Row toRow(ImageEmbedding r, String modelId) {
+    static Row toRow(ImageEmbedding r, String modelId, String preprocessing) {
         Row box = r.box() == null ? null : RowFactory.create(r.box()[0], r.box()[1], r.box()[2], r.box()[3]);
-        return RowFactory.create(r.file(), r.status(), r.reason(), box, r.embedding(), modelId);
+        return RowFactory.create(r.file(), r.status(), r.reason(), box, r.embedding(), modelId, preprocessing);
     }
 
     /**

@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * One ONNX Runtime session per executor JVM and model: the first task that needs an {@link EmbedderSpec} opens it,
  * every later task of the JVM (any thread) shares it ({@link FaceEmbedder} is thread-safe). Keyed by the whole
- * spec, which holds the model path and its SHA-256. The sessions are closed when the JVM shuts down.
+ * spec (compared by value), which holds the model path and its SHA-256, the model card and the flip mode. The
+ * sessions are closed when the JVM shuts down.
  */
 public final class EmbedderHolder {
 

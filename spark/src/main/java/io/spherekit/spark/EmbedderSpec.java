@@ -1,6 +1,8 @@
 package io.spherekit.spark;
 
+import io.spherekit.core.ModelCard;
 import io.spherekit.core.Preprocessing;
+import io.spherekit.core.TestTimeFlip;
 import io.spherekit.core.SphereKitException;
 import io.spherekit.core.align.AlignmentTemplate;
 import io.spherekit.runtime.FaceDetector;
@@ -37,9 +39,14 @@ import org.apache.spark.SparkFiles;
  *                        {@link FaceDetector#defaultModelPath()}
  * @param alignTemplate   alignment template name ({@link AlignmentTemplate#named}), or {@code null}
  * @param lfwPreprocessing use {@link Preprocessing#LFW_SPHEREFACE} when the model has no preprocessing metadata
+ * @param card            the model card read on the driver (flags over the card file;
+ *                        {@link FaceEmbedder.Builder#optModelCard}), or {@code null} for none
+ * @param flip            the test-time flip ({@link FaceEmbedder.Builder#optFlip}), or {@code null}: the model's
+ *                        metadata {@code spherekit.input.flip}, else none
  */
 public record EmbedderSpec(String model, String modelSha256, Provider provider, int threads, String align,
-                           String detector, String alignTemplate, boolean lfwPreprocessing) implements Serializable {
+                           String detector, String alignTemplate, boolean lfwPreprocessing, ModelCard card,
+                           TestTimeFlip flip) implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -59,18 +66,27 @@ public record EmbedderSpec(String model, String modelSha256, Provider provider, 
         }
     }
 
+    /** A spec without model card and with the model's own flip mode. */
+    public EmbedderSpec(String model, String modelSha256, Provider provider, int threads, String align,
+                        String detector, String alignTemplate, boolean lfwPreprocessing) {
+        this(model, modelSha256, provider, threads, align, detector, alignTemplate, lfwPreprocessing, null, null);
+    }
+
     /**
      * A spec for a model file visible to the driver; hashes it.
      *
+     * @param card the model card, or {@code null}
+     * @param flip the test-time flip, or {@code null} for the model's own
      * @throws SphereKitException naming the model when it does not exist or cannot be read
      */
     public static EmbedderSpec of(Path model, Provider provider, int threads, String align, Path detector,
-                                  String alignTemplate, boolean lfwPreprocessing) throws SphereKitException {
+                                  String alignTemplate, boolean lfwPreprocessing, ModelCard card, TestTimeFlip flip)
+            throws SphereKitException {
         if (!Files.isRegularFile(model)) {
             throw new SphereKitException("model " + model + " cannot be loaded: file does not exist");
         }
         return new EmbedderSpec(model.toString(), sha256(model), provider, threads, align,
-                detector == null ? null : detector.toString(), alignTemplate, lfwPreprocessing);
+                detector == null ? null : detector.toString(), alignTemplate, lfwPreprocessing, card, flip);
     }
 
     /**
@@ -91,6 +107,8 @@ public record EmbedderSpec(String model, String modelSha256, Provider provider, 
         if (lfwPreprocessing) {
             b.optPreprocessing(Preprocessing.LFW_SPHEREFACE);
         }
+        b.optModelCard(card);
+        b.optFlip(flip);
         Path det = detector == null ? null : resolve(detector, "face detector");
         if ("detect".equals(align)) {
             b.optDetector(FaceDetector.builder().optModelPath(det).optProvider(provider)

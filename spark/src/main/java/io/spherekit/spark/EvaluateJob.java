@@ -64,6 +64,12 @@ public final class EvaluateJob implements Callable<Integer> {
             + " of failing.")
     boolean skipMissing;
 
+    @Option(names = "--write-threshold", description = "As evaluate --write-threshold: write the mean 10-fold"
+            + " threshold into the model's metadata (spherekit.threshold, spherekit.threshold.source '<pairs file"
+            + " name> 10-fold mean') with the test-time flip it was calibrated with (spherekit.input.flip, removed for"
+            + " none), replacing the ONNX file on the driver atomically.")
+    boolean writeThreshold;
+
     /** Runs the job on spark-submit's master. */
     public static void main(String[] args) {
         Cli.exit(new EvaluateJob(), args);
@@ -125,9 +131,18 @@ public final class EvaluateJob implements Callable<Integer> {
             engine.put("spark_version", spark.version());
             engine.put("master", spark.sparkContext().master());
             engine.put("partitions", jobOptions.partitionsFor(uris.size(), spark.sparkContext().defaultParallelism()));
+            if (writeThreshold) {
+                ObjectNode written = EvaluationReport.writeThreshold(modelOptions.model, pairs, r, embedder.flip());
+                j.set("threshold_written", written);
+                out.printf(Locale.ROOT, "threshold: wrote %s=%s (%s) into %s%s; flip %s%n",
+                        written.get("key").asText(), written.get("value").asText(), written.get("source").asText(),
+                        modelOptions.model, written.hasNonNull("previous") ? ", replacing "
+                                + written.get("previous").asText() : "", embedder.flip().id());
+            }
             EvaluationReport.write(report, j);
             out.println(r.summary());
             out.printf(Locale.ROOT, "provider: %s (%s)%n", embedder.provider(), embedder.providerReason());
+            out.printf(Locale.ROOT, "flip: %s (%d-d embeddings)%n", embedder.flip().id(), embedder.embeddingDim());
             out.printf(Locale.ROOT, "images: %d embedded in %.1f s (%.1f img/s, batch %d, %s)%n", images.size(),
                     seconds, images.size() / seconds, jobOptions.batch, spark.sparkContext().master());
             out.println(embedder.detector() == null ? "alignment: fixed crop"

@@ -12,9 +12,10 @@ public final class ExactGalleryBuilder implements GalleryIndexBuilder {
     /**
      * @param dim     embedding dimension D, in [1, {@value Gallery#MAX_DIM}]
      * @param modelId the model id stored in the gallery (may be empty)
+     * @param preprocessing the preprocessing stored in the gallery (may be empty: not recorded)
      */
-    public ExactGalleryBuilder(int dim, String modelId) {
-        this.builder = Gallery.builder(dim).optModelId(modelId);
+    public ExactGalleryBuilder(int dim, String modelId, String preprocessing) {
+        this.builder = Gallery.builder(dim).optModelId(modelId).optPreprocessing(preprocessing);
     }
 
     @Override

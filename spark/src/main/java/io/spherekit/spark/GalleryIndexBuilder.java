@@ -38,16 +38,20 @@ public interface GalleryIndexBuilder {
      * @param kind    {@code exact}, {@code hnsw} (float32) or {@code hnsw-int7}
      * @param dim     embedding dimension D
      * @param modelId the model id recorded with the gallery
+     * @param preprocessing the preprocessing recorded with the gallery
+     *                      ({@code Galleries.preprocessingOf(FaceEmbedder)}; empty = not recorded)
      * @throws IllegalArgumentException for an unknown kind
      */
-    static GalleryIndexBuilder create(String kind, int dim, String modelId) {
+    static GalleryIndexBuilder create(String kind, int dim, String modelId, String preprocessing) {
         switch (kind) {
             case "exact":
-                return new ExactGalleryBuilder(dim, modelId);
+                return new ExactGalleryBuilder(dim, modelId, preprocessing);
             case "hnsw":
-                return new HnswGalleryBuilder(dim, modelId, io.spherekit.index.HnswGallery.Encoding.FLOAT32);
+                return new HnswGalleryBuilder(dim, modelId, preprocessing,
+                        io.spherekit.index.HnswGallery.Encoding.FLOAT32);
             case "hnsw-int7":
-                return new HnswGalleryBuilder(dim, modelId, io.spherekit.index.HnswGallery.Encoding.INT7);
+                return new HnswGalleryBuilder(dim, modelId, preprocessing,
+                        io.spherekit.index.HnswGallery.Encoding.INT7);
             default:
                 throw new IllegalArgumentException("unknown gallery kind '" + kind + "' (known: exact, hnsw, hnsw-int7)");
         }

@@ -25,8 +25,12 @@ import picocli.CommandLine.Option;
  *
  * <p>The identity of a row is its file's folder name (as {@code gallery build} labels {@code ROOT/LABEL/x.jpg}), or
  * a column of the Parquet with {@code --identity-column}. Rows whose status is not {@code ok} are left out and
- * counted. Every row must carry the same {@code model_id}, recorded in the gallery so that another model's queries
- * are refused. The embeddings are streamed to the driver in (identity, file) order, one partition at a time
+ * counted. Every row must carry the same {@code model_id} (which names the test-time flip, {@code +flip=MODE}) and
+ * the same {@code preprocessing}; both are recorded in the gallery, as {@code gallery build} records them, so that
+ * {@code gallery search}, {@code gallery add} and {@code serve} refuse queries of another model, flip mode or
+ * preprocessing. A Parquet written before EmbedJob had the {@code preprocessing} column gives a gallery without a
+ * recorded preprocessing (said so in the output; not checked, as an exact gallery of format version 1). The
+ * embeddings are streamed to the driver in (identity, file) order, one partition at a time
  * ({@code toLocalIterator}), into a {@link GalleryIndexBuilder}, which writes the file atomically; with the exact
  * gallery and folders laid out as {@code gallery build} expects, the file holds the same identities, rows and
  * order as {@code gallery build} on the same images and model.
@@ -39,7 +43,8 @@ public final class GalleryJob implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--embeddings", required = true, paramLabel = "IN.parquet",
-            description = "Parquet with columns file, status, embedding, model_id (spark-embed's output).")
+            description = "Parquet with columns file, status, embedding, model_id and preprocessing (spark-embed's"
+                    + " output).")
     String embeddings;
 
     @Option(names = "--output", required = true, paramLabel = "OUT.gallery",
@@ -100,6 +105,19 @@ public final class GalleryJob implements Callable<Integer> {
                         + ids.stream().map(r -> r.getString(0)).toList() + "): build one gallery per model");
             }
             String modelId = ids.get(0).getString(0);
+            String preprocessing = "";
+            if (cols.contains("preprocessing")) {
+                List<Row> pres = ok.select("preprocessing").distinct().limit(3).collectAsList();
+                if (pres.size() > 1) {
+                    throw new SphereKitException(embeddings + " mixes embeddings of several preprocessings ("
+                            + pres.stream().map(r -> r.getString(0)).toList() + "): their embeddings are not"
+                            + " comparable; build one gallery per preprocessing");
+                }
+                preprocessing = pres.get(0).isNullAt(0) ? "" : pres.get(0).getString(0);
+            } else {
+                spec.commandLine().getErr().println("note: " + embeddings + " has no 'preprocessing' column (written"
+                        + " before spark-embed recorded it): the gallery records none, so searches will not check it");
+            }
             Dataset<Row> labelled = ok.withColumn("identity", identityColumn != null ? col(identityColumn)
                     : regexp_extract(col("file"), "([^/]+)/[^/]+$", 1));
             Iterator<Row> it = labelled.select("identity", "file", "embedding").orderBy("identity", "file")
@@ -125,7 +143,7 @@ public final class GalleryJob implements Callable<Integer> {
                     v[i] = e.get(i);
                 }
                 if (builder == null) {
-                    builder = GalleryIndexBuilder.create(kind, v.length, modelId);
+                    builder = GalleryIndexBuilder.create(kind, v.length, modelId, preprocessing);
                 }
                 try {
                     builder.add(identity, v);
@@ -137,6 +155,7 @@ public final class GalleryJob implements Callable<Integer> {
             out.printf(Locale.ROOT, "gallery: %d embeddings of %d identities (model %s) written to %s; %d of %d rows"
                     + " left out (status not ok)%n", builder.size(), identities, modelId, output, total - builder.size(),
                     total);
+            out.printf(Locale.ROOT, "preprocessing: %s%n", preprocessing.isEmpty() ? "(not recorded)" : preprocessing);
             out.flush();
             return Cli.OK;
         }

@@ -11,24 +11,27 @@ import java.util.List;
  * embeddings are indexed on the driver with {@link HnswGallery.Options#threads()} indexing threads, merged to one
  * graph and moved into place in one rename, so the target folder is either the old gallery or the new one.
  *
- * <p>The index records the model id; the preprocessing is recorded as empty (the embeddings Parquet does not carry
- * it), which {@code gallery search} and {@code serve} treat as "not checked", as for the exact format.
+ * <p>The index records the model id and the preprocessing of the embeddings Parquet (empty for a Parquet written
+ * before EmbedJob recorded it, which {@code gallery search} and {@code serve} treat as "not checked").
  */
 public final class HnswGalleryBuilder implements GalleryIndexBuilder {
 
     private final int dim;
     private final String modelId;
+    private final String preprocessing;
     private final HnswGallery.Options options;
     private final List<HnswGallery.Entry> entries = new ArrayList<>();
 
     /**
      * @param dim      embedding dimension D
      * @param modelId  model id stored with the index
+     * @param preprocessing preprocessing stored with the index (empty: not recorded)
      * @param encoding float32 or int7 (scalar-quantised graph, float32 kept for rescoring)
      */
-    public HnswGalleryBuilder(int dim, String modelId, HnswGallery.Encoding encoding) {
+    public HnswGalleryBuilder(int dim, String modelId, String preprocessing, HnswGallery.Encoding encoding) {
         this.dim = dim;
         this.modelId = modelId;
+        this.preprocessing = preprocessing;
         this.options = HnswGallery.Options.defaults().withEncoding(encoding);
     }
 
@@ -54,7 +57,7 @@ public final class HnswGalleryBuilder implements GalleryIndexBuilder {
         if (entries.isEmpty()) {
             throw new IllegalStateException("no embeddings added");
         }
-        try (HnswGallery.BulkBuilder b = HnswGallery.bulkBuilder(target, dim, modelId, "", options)) {
+        try (HnswGallery.BulkBuilder b = HnswGallery.bulkBuilder(target, dim, modelId, preprocessing, options)) {
             b.addAll(entries);
             b.finish(true);
         }

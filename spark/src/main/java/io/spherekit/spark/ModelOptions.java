@@ -1,6 +1,8 @@
 package io.spherekit.spark;
 
+import io.spherekit.core.ModelCard;
 import io.spherekit.core.SphereKitException;
+import io.spherekit.core.TestTimeFlip;
 import io.spherekit.runtime.Provider;
 import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;
@@ -8,7 +10,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** The model options of the Spark jobs: the subset of the local commands' options that executors can honour. */
+/**
+ * The model options of the Spark jobs: the local commands' model options ({@code io.spherekit.runtime.cli.ModelOptions})
+ * that executors can honour, with the same defaults: the preprocessing from the flags over the model card
+ * ({@code --model-card}, default {@code MODEL.onnx.json} next to the model when it exists) over the model's
+ * metadata, and the test-time flip from {@code --flip}, else the model's {@code spherekit.input.flip}, else none.
+ * The card is read on the driver and shipped to the executors with the {@link EmbedderSpec}.
+ */
 public final class ModelOptions {
 
     @Spec(Spec.Target.MIXEE)
@@ -50,6 +58,42 @@ public final class ModelOptions {
             + " SphereFace deep-funneled LFW preprocessing.")
     boolean lfwPreprocessing;
 
+    @Option(names = "--model-card", paramLabel = "CARD.json",
+            description = "JSON model card with the preprocessing of a model without SphereKit metadata (fields"
+                    + " input_size, mean, scale or std, channel_order, layout, crop, align_template), read on the"
+                    + " driver. Default: MODEL.onnx.json next to the model, when it exists. Flags override the card,"
+                    + " the card overrides the model's metadata.")
+    Path modelCard;
+
+    @Option(names = "--input-size", paramLabel = "HxW", description = "Model input height x width in pixels.")
+    String inputSize;
+
+    @Option(names = "--mean", paramLabel = "M", description = "Subtracted from each 0..255 pixel value.")
+    Double mean;
+
+    @Option(names = "--scale", paramLabel = "S", description = "Multiplies (pixel - mean); or give --std.")
+    Double scale;
+
+    @Option(names = "--std", paramLabel = "D", description = "Divides (pixel - mean): the same as --scale 1/D.")
+    Double std;
+
+    @Option(names = "--channel-order", paramLabel = "RGB|BGR", description = "Channel order of the model input.")
+    String channelOrder;
+
+    @Option(names = "--layout", paramLabel = "NCHW", description = "Input layout; only NCHW is fed.")
+    String layout;
+
+    @Option(names = "--crop", paramLabel = "L,T,W,H",
+            description = "Fixed crop box of --align crop as fractions of the image (left, top, width, height).")
+    String crop;
+
+    @Option(names = "--flip", paramLabel = "none|sum|concat",
+            description = "Test-time flip, as the local commands: also embed each aligned face mirrored left-right"
+                    + " and combine the two embeddings (sum: normalised sum, same dimension; concat: twice the"
+                    + " dimension; none: the model's output as is). Default: the model's metadata"
+                    + " spherekit.input.flip, else none. The mode is part of the model id (+flip=MODE).")
+    String flip;
+
     @Option(names = "--verbose", description = "Print stack traces on errors.")
     boolean verbose;
 
@@ -65,7 +109,38 @@ public final class ModelOptions {
         if (align != Align.detect && (detector != null || alignTemplate != null)) {
             throw new ParameterException(mixee.commandLine(), "--detector and --align-template need --align detect");
         }
+        TestTimeFlip flipMode = null;
+        if (flip != null) {
+            try {
+                flipMode = TestTimeFlip.parse(flip);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(mixee.commandLine(), "--flip: " + e.getMessage());
+            }
+        }
+        if (scale != null && std != null) {
+            throw new ParameterException(mixee.commandLine(), "give --scale or --std, not both");
+        }
+        ModelCard.Builder f = ModelCard.builder();
+        flag("--input-size", () -> f.inputSize(inputSize), inputSize);
+        flag("--mean", () -> f.mean(mean), mean);
+        flag("--scale", () -> f.scale(scale), scale);
+        flag("--std", () -> f.std(std), std);
+        flag("--channel-order", () -> f.channelOrder(channelOrder), channelOrder);
+        flag("--layout", () -> f.layout(layout), layout);
+        flag("--crop", () -> f.crop(crop), crop);
+        ModelCard card = io.spherekit.runtime.cli.ModelOptions.card(model, modelCard, f.build());
         return EmbedderSpec.of(model, provider, threads, align == null ? null : align.name(), detector,
-                alignTemplate, lfwPreprocessing);
+                alignTemplate, lfwPreprocessing, card, flipMode);
+    }
+
+    private void flag(String name, Runnable set, Object value) {
+        if (value == null) {
+            return;
+        }
+        try {
+            set.run();
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(mixee.commandLine(), name + ": " + e.getMessage());
+        }
     }
 }

@@ -10,12 +10,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.spherekit.core.Images;
 import io.spherekit.core.Preprocessing;
+import io.spherekit.core.TestTimeFlip;
 import io.spherekit.core.cli.Cli;
 import io.spherekit.runtime.FaceDetector;
 import io.spherekit.runtime.FaceEmbedder;
+import io.spherekit.runtime.Galleries;
 import io.spherekit.runtime.Gallery;
 import io.spherekit.runtime.ModelId;
 import io.spherekit.runtime.TestModelsAccess;
+import io.spherekit.runtime.Verifier;
 import io.spherekit.runtime.cli.EvaluateCommand;
 import io.spherekit.runtime.cli.GalleryCommand;
 import java.awt.image.BufferedImage;
@@ -227,13 +230,19 @@ class SparkJobsTest {
                         new double[] {box.getDouble(0), box.getDouble(1), box.getDouble(2), box.getDouble(3)});
                 assertTrue(face.width() > 50, "an LFW face is tens of pixels wide: " + face);
                 assertArrayEquals(local.embed(img, f.toString()), floats(row), f.toString());
+                assertEquals(Galleries.preprocessingOf(local), row.getString(row.fieldIndex("preprocessing")));
             }
+            assertTrue(Galleries.preprocessingOf(local).endsWith("; align=detect; template=sphereface-112x96"),
+                    Galleries.preprocessingOf(local));
         }
     }
 
-    @Test
-    void evaluateReportEqualsTheLocalEvaluateReport() throws Exception {
-        // a pairs.txt-format list: 10 folds x (2 genuine + 2 impostor), people in name order
+    /** A pairs.txt-format list: 10 folds x (2 genuine + 2 impostor), people in name order. */
+    static Path smallPairs() throws IOException {
+        Path pairs = tmp.resolve("pairs-small.txt");
+        if (Files.exists(pairs)) {
+            return pairs;
+        }
         List<String> people = peopleWithAtLeast(2, 40);
         StringBuilder sb = new StringBuilder("10\t2\n");
         for (int fold = 0; fold < 10; fold++) {
@@ -245,8 +254,13 @@ class SparkJobsTest {
                         .append("\t1\n");
             }
         }
-        Path pairs = tmp.resolve("pairs-small.txt");
         Files.writeString(pairs, sb);
+        return pairs;
+    }
+
+    @Test
+    void evaluateReportEqualsTheLocalEvaluateReport() throws Exception {
+        Path pairs = smallPairs();
         Path localReport = tmp.resolve("local-eval.json");
         Path sparkReport = tmp.resolve("spark-eval.json");
         Run local = run(new EvaluateCommand(), "--model", model.toString(), "--lfw-preprocessing", "--pairs",
@@ -267,7 +281,7 @@ class SparkJobsTest {
         assertEquals(a.get("metrics"), b.get("metrics"));
         assertEquals(a.get("roc"), b.get("roc"));
         for (String k : new String[] {"model", "model_metadata", "preprocessing", "alignment", "embedding_dim",
-            "pairs_file", "image_root", "pairs", "genuine_pairs", "impostor_pairs", "skipped_pairs", "missing_images",
+            "model_embedding_dim", "flip", "pairs_file", "image_root", "pairs", "genuine_pairs", "impostor_pairs", "skipped_pairs", "missing_images",
             "images"}) {
             assertEquals(a.get(k), b.get(k), k);
         }
@@ -294,6 +308,8 @@ class SparkJobsTest {
         assertEquals(8, a.size());
         assertEquals(4, a.labels().size());
         assertEquals(a.modelId(), b.modelId());
+        assertEquals(a.preprocessing(), b.preprocessing());
+        assertTrue(a.preprocessing().endsWith("; align=crop"), a.preprocessing());
         assertEquals(a.labels(), b.labels());
         assertEquals(a.size(), b.size());
         for (int i = 0; i < a.size(); i++) {
@@ -343,6 +359,263 @@ class SparkJobsTest {
                 tmp.resolve("x").toString(), "--kind", "annoy");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("unknown gallery kind 'annoy'"), bad.err());
+    }
+
+    /**
+     * A position-sensitive model (its embedding of a mirrored face differs) that records the LFW preprocessing and
+     * test-time flip {@code sum} in its metadata, as {@code evaluate --flip sum --write-threshold} leaves a model.
+     */
+    static Path flipModel(String name) throws IOException {
+        Map<String, String> md = new HashMap<>(Preprocessing.LFW_SPHEREFACE.toMetadata());
+        md.put(io.spherekit.core.ModelMetadata.Key.INPUT_FLIP.key(), "sum");
+        return TestModelsAccess.linear(tmp.resolve(name), 112, 96, DIM, 11, md);
+    }
+
+    /** The local SDK embedder of {@code m} with {@code flip} (null: the model's own mode). */
+    static FaceEmbedder localEmbedder(Path m, TestTimeFlip flip) throws Exception {
+        return FaceEmbedder.builder().setModelPath(m).optFlip(flip).build();
+    }
+
+    @Test
+    void embedJobFlipIsTheModelsModeByDefaultAndTheFlagsOtherwiseAsTheLocalEmbedder() throws Exception {
+        Path m = flipModel("flip-embed.onnx");
+        String baseId = ModelId.of(m, Map.of());
+        // mode given -> expected flip, id suffix, dimension
+        Object[][] cases = {{null, TestTimeFlip.SUM, "+flip=sum", DIM}, {"concat", TestTimeFlip.CONCAT,
+            "+flip=concat", 2 * DIM}, {"none", TestTimeFlip.NONE, "", DIM}};
+        Map<String, float[]> unflipped = new HashMap<>();
+        Map<String, float[]> summed = new HashMap<>();
+        for (Object[] c : cases) {
+            String flag = (String) c[0];
+            TestTimeFlip mode = (TestTimeFlip) c[1];
+            String out = tmp.resolve("flip-" + mode.id() + ".parquet").toString();
+            List<String> args = new ArrayList<>(List.of("--master", "local[2]", "--model", m.toString(), "--input",
+                    root.toString(), "--output", out, "--batch", "3", "--partitions", "3"));
+            if (flag != null) {
+                args.addAll(List.of("--flip", flag));
+            }
+            Run r = run(new EmbedJob(), args.toArray(String[]::new));
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().contains("flip " + mode.id() + ", " + c[3] + "-d"), r.out());
+            Map<String, Row> rows = byFile(out);
+            try (FaceEmbedder local = localEmbedder(m, flag == null ? null : mode)) {
+                assertEquals(mode, local.flip());
+                String id = ModelId.of(local);
+                assertEquals(baseId + c[2], id);
+                int faces = 0;
+                for (Row row : rows.values()) {
+                    assertEquals(id, row.getString(row.fieldIndex("model_id")));
+                    assertEquals(Galleries.preprocessingOf(local), row.getString(row.fieldIndex("preprocessing")));
+                    if (!ImageEmbedding.OK.equals(row.getString(row.fieldIndex("status")))) {
+                        continue;
+                    }
+                    String file = row.getString(row.fieldIndex("file"));
+                    float[] got = floats(row);
+                    assertEquals((int) c[3], got.length, file);
+                    // the local SDK path on this JVM, in the same flip mode: the same floats
+                    assertArrayEquals(local.embed(Images.read(Path.of(file)), file), got, file);
+                    if (mode == TestTimeFlip.NONE) {
+                        unflipped.put(file, got);
+                    } else if (mode == TestTimeFlip.SUM) {
+                        summed.put(file, got);
+                    }
+                    faces++;
+                }
+                assertEquals(8, faces);
+            }
+        }
+        // the flip changes the embedding (the model is not mirror-symmetric): sum is not just the unit raw vector
+        for (Map.Entry<String, float[]> e : summed.entrySet()) {
+            double[] u = io.spherekit.core.Similarity.unit(unflipped.get(e.getKey()), "raw");
+            double diff = 0;
+            for (int j = 0; j < DIM; j++) {
+                diff = Math.max(diff, Math.abs(u[j] - e.getValue()[j]));
+            }
+            assertTrue(diff > 1e-3, e.getKey() + ": sum equals the unflipped unit embedding (max diff " + diff + ")");
+        }
+        Run bad = run(new EmbedJob(), "--master", "local[2]", "--model", m.toString(), "--input", root.toString(),
+                "--output", tmp.resolve("flip-bad.parquet").toString(), "--flip", "both");
+        assertEquals(Cli.USAGE, bad.code());
+        assertTrue(bad.err().contains("--flip: test-time flip must be none, sum or concat, got 'both'"), bad.err());
+    }
+
+    @Test
+    void evaluateJobWithFlipEqualsTheLocalEvaluateAndWritesTheSameThreshold() throws Exception {
+        Path pairs = smallPairs();
+        Path localModel = flipModel("flip-eval-local.onnx");
+        Path sparkModel = flipModel("flip-eval-spark.onnx");
+        Path localReport = tmp.resolve("flip-local-eval.json");
+        Path sparkReport = tmp.resolve("flip-spark-eval.json");
+        Run local = run(new EvaluateCommand(), "--model", localModel.toString(), "--flip", "concat", "--pairs",
+                pairs.toString(), "--root", DEEP.toString(), "--report", localReport.toString(), "--write-threshold");
+        assertEquals(0, local.code(), local.err());
+        Run sp = run(new EvaluateJob(), "--master", "local[2]", "--model", sparkModel.toString(), "--flip", "concat",
+                "--pairs", pairs.toString(), "--root", DEEP.toString(), "--report", sparkReport.toString(),
+                "--batch", "6", "--partitions", "4", "--write-threshold");
+        assertEquals(0, sp.code(), sp.err());
+        assertTrue(sp.out().contains("flip: concat (16-d embeddings)"), sp.out());
+        ObjectMapper om = new ObjectMapper();
+        JsonNode a = om.readTree(localReport.toFile());
+        JsonNode b = om.readTree(sparkReport.toFile());
+        assertEquals("concat", a.get("flip").asText());
+        assertEquals(2 * DIM, a.get("embedding_dim").asInt());
+        assertEquals(DIM, a.get("model_embedding_dim").asInt());
+        assertEquals(a.get("metrics"), b.get("metrics"));
+        assertEquals(a.get("roc"), b.get("roc"));
+        for (String k : new String[] {"model_metadata", "preprocessing", "alignment", "embedding_dim",
+            "model_embedding_dim", "flip", "pairs", "images"}) {
+            assertEquals(a.get(k), b.get(k), k);
+        }
+        // the flip changed the scores: the unflipped evaluation of the same model has other fold thresholds
+        Path noneReport = tmp.resolve("flip-none-eval.json");
+        Run none = run(new EvaluateCommand(), "--model", flipModel("flip-eval-none.onnx").toString(), "--flip",
+                "none", "--pairs", pairs.toString(), "--root", DEEP.toString(), "--report", noneReport.toString());
+        assertEquals(0, none.code(), none.err());
+        assertTrue(!om.readTree(noneReport.toFile()).at("/metrics/fold_thresholds").equals(
+                a.at("/metrics/fold_thresholds")), "flip concat gave the same thresholds as none");
+        // both files now record the same threshold, calibrated in flip concat
+        assertEquals(a.get("threshold_written"), b.get("threshold_written"));
+        assertEquals(Double.toString(a.at("/metrics/threshold_mean").asDouble()),
+                b.at("/threshold_written/value").asText());
+        try (FaceEmbedder l = localEmbedder(localModel, null); FaceEmbedder s2 = localEmbedder(sparkModel, null)) {
+            assertEquals(TestTimeFlip.CONCAT, s2.flip());
+            assertEquals(l.metadata().get(Verifier.THRESHOLD_KEY), s2.metadata().get(Verifier.THRESHOLD_KEY));
+            assertEquals("pairs-small.txt 10-fold mean", s2.metadata().get(Verifier.THRESHOLD_SOURCE_KEY));
+            assertEquals(a.at("/metrics/threshold_mean").asDouble(), Verifier.fromModelMetadata(s2).threshold());
+        }
+        // ... and refused in another flip mode
+        try (FaceEmbedder other = localEmbedder(sparkModel, TestTimeFlip.SUM)) {
+            io.spherekit.core.SphereKitException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    io.spherekit.core.SphereKitException.class, () -> Verifier.fromModelMetadata(other));
+            assertTrue(e.getMessage().contains("flip concat"), e.getMessage());
+        }
+    }
+
+    @Test
+    void galleryJobRecordsFlipAndPreprocessingAsGalleryBuildAndRefusesMixedOnes() throws Exception {
+        Path m = flipModel("flip-gallery.onnx");
+        String emb = tmp.resolve("flip-gallery-emb.parquet").toString();
+        Run e = run(new EmbedJob(), "--master", "local[2]", "--model", m.toString(), "--input", root.toString(),
+                "--output", emb, "--partitions", "4");
+        assertEquals(0, e.code(), e.err());
+        Path sparkGallery = tmp.resolve("flip-spark.gallery");
+        Run g = run(new GalleryJob(), "--master", "local[2]", "--embeddings", emb, "--output",
+                sparkGallery.toString());
+        assertEquals(0, g.code(), g.err());
+        Path localGallery = tmp.resolve("flip-local.gallery");
+        Run l = run(new GalleryCommand(), "build", "--model", m.toString(), "--root", root.toString(), "--output",
+                localGallery.toString(), "--on-bad-image", "skip");
+        assertEquals(0, l.code(), l.err());
+        Gallery a = Gallery.load(localGallery, DIM);
+        Gallery b = Gallery.load(sparkGallery, DIM);
+        try (FaceEmbedder local = localEmbedder(m, null)) {
+            assertEquals(ModelId.of(local), a.modelId());
+            assertEquals(Galleries.preprocessingOf(local), a.preprocessing());
+        }
+        assertTrue(a.modelId().endsWith("+flip=sum") && a.preprocessing().endsWith("; align=crop; flip=sum"),
+                a.modelId() + " / " + a.preprocessing());
+        assertEquals(a.modelId(), b.modelId());
+        assertEquals(a.preprocessing(), b.preprocessing());
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            assertEquals(a.label(i), b.label(i), "row " + i);
+            assertArrayEquals(a.embedding(i), b.embedding(i), "row " + i);
+        }
+        Run stats = run(new GalleryCommand(), "stats", "--gallery", sparkGallery.toString());
+        assertEquals(0, stats.code(), stats.err());
+        assertTrue(stats.out().contains("preprocessing: " + a.preprocessing() + "\n"), stats.out());
+        // a query in another flip mode is refused by gallery search, as for the local gallery
+        String query = peopleWithAtLeast(2, 1).stream().map(p -> DEEP.resolve(p).resolve(p + "_0001.jpg").toString())
+                .findFirst().orElseThrow();
+        Run s = run(new GalleryCommand(), "search", "--model", m.toString(), "--flip", "none", "--gallery",
+                sparkGallery.toString(), query);
+        assertEquals(Cli.FAILURE, s.code(), s.out());
+        assertTrue(s.err().contains("was built with model " + a.modelId()), s.err());
+        // the HNSW index from the same Parquet records the same
+        Path dir = tmp.resolve("flip-hnsw");
+        Run h = run(new GalleryJob(), "--master", "local[2]", "--embeddings", emb, "--output", dir.toString(),
+                "--kind", "hnsw");
+        assertEquals(0, h.code(), h.err());
+        try (io.spherekit.index.HnswGallery idx = io.spherekit.index.HnswGallery.open(dir, false)) {
+            assertEquals(a.modelId(), idx.modelId());
+            assertEquals(a.preprocessing(), idx.preprocessing());
+        }
+        // rows of the same model id with two preprocessings (another mean) are refused
+        String other = tmp.resolve("flip-gallery-mean100.parquet").toString();
+        Run e2 = run(new EmbedJob(), "--master", "local[2]", "--model", m.toString(), "--mean", "100", "--input",
+                root.toString(), "--output", other);
+        assertEquals(0, e2.code(), e2.err());
+        String mixed = tmp.resolve("flip-gallery-mixed.parquet").toString();
+        spark.read().parquet(emb).union(spark.read().parquet(other)).write().parquet(mixed);
+        Run x = run(new GalleryJob(), "--master", "local[2]", "--embeddings", mixed, "--output",
+                tmp.resolve("mixed.gallery").toString());
+        assertEquals(Cli.FAILURE, x.code(), x.out());
+        assertTrue(x.err().contains("mixes embeddings of several preprocessings")
+                && x.err().contains("(p-100.0)") && x.err().contains("(p-127.5)"), x.err());
+        assertTrue(!Files.exists(tmp.resolve("mixed.gallery")));
+        // a Parquet without the preprocessing column (written before it existed): built, recorded as not recorded
+        String old = tmp.resolve("flip-gallery-old.parquet").toString();
+        spark.read().parquet(emb).drop("preprocessing").write().parquet(old);
+        Path oldGallery = tmp.resolve("old-parquet.gallery");
+        Run o = run(new GalleryJob(), "--master", "local[2]", "--embeddings", old, "--output", oldGallery.toString());
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.err().contains("has no 'preprocessing' column"), o.err());
+        assertEquals("", Gallery.load(oldGallery, DIM).preprocessing());
+    }
+
+    @Test
+    void modelCardNextToTheModelIsReadOnTheDriverAndUsedOnTheExecutors() throws Exception {
+        Path m = TestModelsAccess.standard(tmp.resolve("carded.onnx"), 112, 96, DIM, Map.of()); // no metadata
+        Path card = tmp.resolve("carded.onnx.json");
+        Files.writeString(card, "{\"input_size\": \"112x96\", \"mean\": 127.5, \"std\": 128, \"channel_order\": \"BGR\","
+                + " \"crop\": [0.2, 0.2, 0.6, 0.6]}");
+        String out = tmp.resolve("carded.parquet").toString();
+        Run r = run(new EmbedJob(), "--master", "local[2]", "--model", m.toString(), "--input", root.toString(),
+                "--output", out, "--partitions", "3");
+        assertEquals(0, r.code(), r.err());
+        Map<String, Row> rows = byFile(out);
+        try (FaceEmbedder local = FaceEmbedder.builder().setModelPath(m)
+                .optModelCard(io.spherekit.core.ModelCard.read(card)).build()) {
+            Preprocessing pre = local.preprocessing();
+            assertEquals(Preprocessing.ChannelOrder.BGR, pre.channelOrder());
+            int faces = 0;
+            for (Row row : rows.values()) {
+                assertEquals(Galleries.preprocessingOf(local), row.getString(row.fieldIndex("preprocessing")));
+                if (!ImageEmbedding.OK.equals(row.getString(row.fieldIndex("status")))) {
+                    continue;
+                }
+                String file = row.getString(row.fieldIndex("file"));
+                BufferedImage img = Images.read(Path.of(file));
+                float[] got = floats(row);
+                assertArrayEquals(local.embed(img, file), got, file);
+                // the fixture's closed form under the card's crop and normalisation, without ONNX Runtime: the
+                // standard model averages each input channel, and in BGR order channel 0 holds blue
+                byte[] px = pre.cropResize(img);
+                double[] mean = new double[3];
+                for (int k = 0; k < px.length; k++) {
+                    mean[k % 3] += ((px[k] & 0xFF) - 127.5) / 128.0 / (px.length / 3);
+                }
+                double[] expected = TestModelsAccess.expected(mean[2], mean[1], mean[0], DIM);
+                for (int j = 0; j < DIM; j++) {
+                    assertEquals(expected[j], got[j], 1e-4 * Math.max(1, Math.abs(expected[j])), file + "[" + j + "]");
+                }
+                faces++;
+            }
+            assertEquals(8, faces);
+        }
+        // a flag overrides the card field by field, as in the local commands
+        Run f = run(new EmbedJob(), "--master", "local[2]", "--model", m.toString(), "--channel-order", "RGB",
+                "--input", root.toString(), "--output", tmp.resolve("carded-rgb.parquet").toString());
+        assertEquals(0, f.code(), f.err());
+        Row any = byFile(tmp.resolve("carded-rgb.parquet").toString()).values().iterator().next();
+        assertTrue(any.getString(any.fieldIndex("preprocessing")).contains(" RGB, "),
+                any.getString(any.fieldIndex("preprocessing")));
+        // a model without metadata and without card: refused, naming the missing fields
+        Path bare = TestModelsAccess.standard(tmp.resolve("bare.onnx"), 112, 96, DIM, Map.of());
+        Run n = run(new EmbedJob(), "--master", "local[2]", "--model", bare.toString(), "--input", root.toString(),
+                "--output", tmp.resolve("bare.parquet").toString());
+        assertEquals(Cli.FAILURE, n.code(), n.out());
+        assertTrue(n.err().contains("bare.onnx") && n.err().contains("mean"), n.err());
     }
 
     private static double cosine(float[] a, float[] b) {

@@ -40,9 +40,12 @@ import java.util.Map;
  * {@code input_size}, {@code mean}, {@code scale} (or {@code std}) and {@code channel_order} from the card or the
  * flags; {@code crop} defaults to the whole image and {@code align_template} to the template of the input size.
  *
- * <p>Instances are immutable.
+ * <p>Instances are immutable, {@link java.io.Serializable} (a batch job ships the card read on its driver to the
+ * machines that open the model) and compared by value ({@link #equals}: every field, the template by name).
  */
-public final class ModelCard {
+public final class ModelCard implements java.io.Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     /** The fields of a card, with their JSON name and the command-line flag that sets each. */
     public enum Field {
@@ -299,6 +302,28 @@ public final class ModelCard {
     /** @return where the card came from (file names, joined by " over "), or {@code null} for flags only */
     public String source() {
         return source;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof ModelCard c)) {
+            return false;
+        }
+        return Arrays.equals(size, c.size) && java.util.Objects.equals(mean, c.mean)
+                && java.util.Objects.equals(scale, c.scale) && channelOrder == c.channelOrder
+                && java.util.Objects.equals(layout, c.layout) && Arrays.equals(crop, c.crop)
+                && java.util.Objects.equals(templateName(), c.templateName())
+                && java.util.Objects.equals(source, c.source);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(Arrays.hashCode(size), mean, scale, channelOrder, layout, Arrays.hashCode(crop),
+                templateName(), source);
+    }
+
+    private String templateName() {
+        return alignTemplate == null ? null : alignTemplate.name();
     }
 
     @Override

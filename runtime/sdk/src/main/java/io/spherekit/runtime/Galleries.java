@@ -44,16 +44,66 @@ public final class Galleries {
     }
 
     /**
-     * The preprocessing description recorded in an HNSW gallery: the embedder's {@link
-     * io.spherekit.core.Preprocessing} and alignment ({@code crop} or {@code detect}).
+     * The preprocessing description recorded in a gallery (exact file format 2, HNSW index) and compared with the
+     * query side's: the embedder's {@link io.spherekit.core.Preprocessing} (crop box, input size, channel order,
+     * mean, scale), then {@code "; align=crop"} or {@code "; align=detect; template=NAME"} (the alignment template),
+     * then {@code "; flip=sum"} or {@code "; flip=concat"} when the embedder uses test-time flip. For the fixed crop
+     * without flip the string is the one galleries recorded before the template and flip were added.
      */
     public static String preprocessingOf(FaceEmbedder embedder) {
-        return embedder.preprocessing() + "; align=" + (embedder.detector() != null ? "detect" : "crop");
+        StringBuilder s = new StringBuilder(embedder.preprocessing().toString());
+        if (embedder.detector() != null) {
+            s.append("; align=detect; template=").append(embedder.alignmentTemplate().name());
+        } else {
+            s.append("; align=crop");
+        }
+        if (embedder.flip().needsMirror()) {
+            s.append("; flip=").append(embedder.flip().id());
+        }
+        return s.toString();
     }
 
-    /** The stored preprocessing of a gallery: empty for the exact format, which does not record it. */
+    /**
+     * The stored preprocessing of a gallery ({@link Gallery#preprocessing()}, {@link HnswGallery#preprocessing()}):
+     * empty when not recorded (exact format version 1, or a builder given none), which the checks skip.
+     */
     public static String preprocessingOf(Identifier g) {
-        return g instanceof HnswGallery h ? h.preprocessing() : "";
+        if (g instanceof HnswGallery h) {
+            return h.preprocessing();
+        }
+        return g instanceof Gallery x ? x.preprocessing() : "";
+    }
+
+    /**
+     * Whether a gallery's recorded preprocessing and the query side's are the same: equal strings, or a string
+     * recorded before the template and flip parts existed (it has neither {@code "; template="} nor
+     * {@code "; flip="}) equal to {@code current} without them. Such a gallery's flip mode is still checked through
+     * its model id ({@link ModelId}, {@code +flip=MODE}).
+     *
+     * @param stored  as recorded, non-empty
+     * @param current {@link #preprocessingOf(FaceEmbedder)} of the query side
+     */
+    public static boolean samePreprocessing(String stored, String current) {
+        if (stored.equals(current)) {
+            return true;
+        }
+        if (stored.contains(TEMPLATE_PART) || stored.contains(FLIP_PART)) {
+            return false;
+        }
+        return stored.equals(withoutPart(withoutPart(current, FLIP_PART), TEMPLATE_PART));
+    }
+
+    private static final String TEMPLATE_PART = "; template=";
+    private static final String FLIP_PART = "; flip=";
+
+    /** {@code s} without the part starting at {@code part} and running to the next {@code "; "} or the end. */
+    private static String withoutPart(String s, String part) {
+        int i = s.indexOf(part);
+        if (i < 0) {
+            return s;
+        }
+        int end = s.indexOf("; ", i + part.length());
+        return s.substring(0, i) + (end < 0 ? "" : s.substring(end));
     }
 
     /** Closes {@code g} if it holds resources (an {@link HnswGallery}); errors are ignored. */

@@ -37,13 +37,17 @@ import java.util.zip.CheckedOutputStream;
  * <p><b>File format</b> (version {@value #FORMAT_VERSION}; big-endian; strings are an int32 UTF-8 byte length
  * followed by the bytes):
  * <pre>
- *   magic       8 bytes  ASCII "SKGALLRY"
- *   version     int32    1
- *   dim         int32    D, 1..65536
- *   rows        int32    R, number of embeddings, 0..2^31-1
- *   identities  int32    L, number of distinct labels, 0..R
- *   model_id    string   the model that produced the embeddings (may be empty), at most 4096 bytes
- *   labels      L strings, each 1..4096 bytes, distinct
+ *   magic          8 bytes  ASCII "SKGALLRY"
+ *   version        int32    2 (1 is still read, see below)
+ *   dim            int32    D, 1..65536
+ *   rows           int32    R, number of embeddings, 0..2^31-1
+ *   identities     int32    L, number of distinct labels, 0..R
+ *   model_id       string   the model that produced the embeddings (may be empty), at most 4096 bytes
+ *   preprocessing  string   version 2 only: how images became model input (may be empty = not recorded), at
+ *                           most 4096 bytes; {@code Galleries.preprocessingOf(FaceEmbedder)}: input size, crop box,
+ *                           channel order, mean and scale, alignment (crop / detect with its template) and
+ *                           test-time flip
+ *   labels         L strings, each 1..4096 bytes, distinct
  *   rows        R × (int32 label index 0..L-1, D × float32 unit-norm embedding)
  *   crc32       int64    CRC-32 of every byte above
  * </pre>
@@ -51,6 +55,12 @@ import java.util.zip.CheckedOutputStream;
  * atomically, so readers never see a half-written gallery. {@link #load} checks the magic, version, ranges,
  * declared size against the file size (before allocating), the checksum, and that each row is finite with unit
  * norm; every failure is an {@link IOException} naming the file and the problem.
+ *
+ * <p><b>Version 1</b> (written before 2026-12-02) has no {@code preprocessing} field; it is read with an empty
+ * {@link #preprocessing()} ("not recorded", which the preprocessing checks of {@code gallery add/search} and
+ * {@code serve} skip, as for a version 2 file written without one) and {@link #formatVersion()} 1. Saving such a
+ * gallery again writes version 2, still with the empty preprocessing: the old rows' preprocessing is unknown, and is
+ * not guessed from the model in use.
  *
  * <p>Instances are immutable and thread-safe. This exact scan is the reference {@link Identifier}: the HNSW index
  * ({@code io.spherekit.index.HnswGallery}) is measured against it.
@@ -65,7 +75,9 @@ import java.util.zip.CheckedOutputStream;
 public final class Gallery implements Identifier {
 
     /** The file format version written by {@link #save}. */
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
+    /** The previous format version, without the preprocessing field; still read by {@link #load}. */
+    public static final int FORMAT_VERSION_1 = 1;
     /** Largest embedding dimension accepted. */
     public static final int MAX_DIM = 65_536;
     /** Largest label or model id, in UTF-8 bytes. */
@@ -76,13 +88,18 @@ public final class Gallery implements Identifier {
 
     private final int dim;
     private final String modelId;
+    private final String preprocessing;
+    private final int formatVersion;
     private final List<String> labels;
     private final int[] rowLabel;
     private final float[] matrix;
 
-    private Gallery(int dim, String modelId, List<String> labels, int[] rowLabel, float[] matrix) {
+    private Gallery(int dim, String modelId, String preprocessing, int formatVersion, List<String> labels,
+                    int[] rowLabel, float[] matrix) {
         this.dim = dim;
         this.modelId = modelId;
+        this.preprocessing = preprocessing;
+        this.formatVersion = formatVersion;
         this.labels = Collections.unmodifiableList(labels);
         this.rowLabel = rowLabel;
         this.matrix = matrix;
@@ -209,6 +226,22 @@ public final class Gallery implements Identifier {
         return modelId;
     }
 
+    /**
+     * @return the preprocessing recorded at build time ({@code Galleries.preprocessingOf(FaceEmbedder)}); empty when
+     *         not recorded (a version 1 file, or a builder given none)
+     */
+    public String preprocessing() {
+        return preprocessing;
+    }
+
+    /**
+     * @return the format version the gallery was read from ({@value #FORMAT_VERSION_1} or {@value #FORMAT_VERSION});
+     *         {@value #FORMAT_VERSION} for a gallery built in memory, which {@link #save} writes in that version
+     */
+    public int formatVersion() {
+        return formatVersion;
+    }
+
     /** @return a copy of row {@code r}, L2-normalised */
     public float[] embedding(int r) {
         Objects.checkIndex(r, rowLabel.length);
@@ -237,6 +270,7 @@ public final class Gallery implements Identifier {
             out.writeInt(rowLabel.length);
             out.writeInt(labels.size());
             writeString(out, modelId);
+            writeString(out, preprocessing);
             for (String l : labels) {
                 writeString(out, l);
             }
@@ -282,9 +316,9 @@ public final class Gallery implements Identifier {
             }
             try {
                 int version = in.readInt();
-                if (version != FORMAT_VERSION) {
+                if (version != FORMAT_VERSION && version != FORMAT_VERSION_1) {
                     throw corrupt(file, "unsupported format version " + version + " (this reader supports "
-                            + FORMAT_VERSION + ")");
+                            + FORMAT_VERSION_1 + " and " + FORMAT_VERSION + ")");
                 }
                 int dim = in.readInt();
                 int rows = in.readInt();
@@ -296,7 +330,8 @@ public final class Gallery implements Identifier {
                     throw corrupt(file, "header declares " + rows + " rows and " + nLabels + " identities");
                 }
                 long rowBytes = (long) rows * (4L + 4L * dim);
-                long minSize = MAGIC.length + 16 + 4 + 4L * nLabels + rowBytes + 8;
+                long minSize = MAGIC.length + 16 + 4 + (version == FORMAT_VERSION_1 ? 0 : 4) + 4L * nLabels
+                        + rowBytes + 8;
                 if (minSize > fileSize) {
                     throw corrupt(file, "truncated: header declares " + rows + " rows of " + dim + " floats (at least "
                             + minSize + " bytes) but the file has " + fileSize + " bytes");
@@ -305,6 +340,9 @@ public final class Gallery implements Identifier {
                     throw corrupt(file, rows + " rows of " + dim + " floats do not fit in one array");
                 }
                 String modelId = readString(in, file, "model id", true);
+                // version 1 has no preprocessing field: not recorded
+                String preprocessing = version == FORMAT_VERSION_1 ? ""
+                        : readString(in, file, "preprocessing", true);
                 List<String> labels = new ArrayList<>(nLabels);
                 Map<String, Integer> seen = new HashMap<>();
                 for (int i = 0; i < nLabels; i++) {
@@ -351,7 +389,7 @@ public final class Gallery implements Identifier {
                         throw corrupt(file, "label '" + labels.get(l) + "' has no embeddings");
                     }
                 }
-                return new Gallery(dim, modelId, labels, rowLabel, matrix);
+                return new Gallery(dim, modelId, preprocessing, version, labels, rowLabel, matrix);
             } catch (EOFException e) {
                 throw corrupt(file, "truncated: unexpected end of file (" + fileSize + " bytes)");
             }
@@ -402,10 +440,28 @@ public final class Gallery implements Identifier {
                 + (modelId.isEmpty() ? "" : ", model " + modelId) + "]";
     }
 
+    /**
+     * Refuses a gallery whose recorded preprocessing differs from the one queries will be embedded with.
+     *
+     * @param file     the gallery's file, named in the error
+     * @param expected the query side's preprocessing ({@code Galleries.preprocessingOf(FaceEmbedder)})
+     * @throws IOException naming the file and both values when {@link #preprocessing()} is recorded and is not the
+     *                     same as {@code expected} ({@code Galleries.samePreprocessing}); a gallery without a
+     *                     recorded preprocessing passes
+     */
+    public void checkPreprocessing(Path file, String expected) throws IOException {
+        if (!preprocessing.isEmpty() && !Galleries.samePreprocessing(preprocessing, expected)) {
+            throw new IOException("gallery file " + file + " was built with preprocessing '" + preprocessing
+                    + "', not '" + expected + "': its embeddings are not comparable (rebuild it, or use the"
+                    + " preprocessing it was built with)");
+        }
+    }
+
     /** Collects labelled embeddings; not thread-safe. {@link #add} validates each embedding. */
     public static final class Builder {
         private final int dim;
         private String modelId = "";
+        private String preprocessing = "";
         private final List<String> labels = new ArrayList<>();
         private final Map<String, Integer> index = new HashMap<>();
         private int[] rowLabel = new int[16];
@@ -430,6 +486,21 @@ public final class Gallery implements Identifier {
                 throw new IllegalArgumentException("modelId must be at most " + MAX_STRING_BYTES + " UTF-8 bytes");
             }
             this.modelId = id;
+            return this;
+        }
+
+        /**
+         * @param p how images became model input ({@code Galleries.preprocessingOf(FaceEmbedder)}), at most
+         *          {@value #MAX_STRING_BYTES} UTF-8 bytes; default empty (not recorded)
+         * @throws IllegalArgumentException if it is longer
+         */
+        public Builder optPreprocessing(String p) {
+            Objects.requireNonNull(p, "preprocessing");
+            if (p.getBytes(StandardCharsets.UTF_8).length > MAX_STRING_BYTES) {
+                throw new IllegalArgumentException("preprocessing must be at most " + MAX_STRING_BYTES
+                        + " UTF-8 bytes");
+            }
+            this.preprocessing = p;
             return this;
         }
 
@@ -483,7 +554,8 @@ public final class Gallery implements Identifier {
 
         /** @return an immutable gallery of everything added (may be empty) */
         public Gallery build() {
-            return new Gallery(dim, modelId, new ArrayList<>(labels), Arrays.copyOf(rowLabel, rows),
+            return new Gallery(dim, modelId, preprocessing, FORMAT_VERSION, new ArrayList<>(labels),
+                    Arrays.copyOf(rowLabel, rows),
                     Arrays.copyOf(matrix, rows * dim));
         }
     }

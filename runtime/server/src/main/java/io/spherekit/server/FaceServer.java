@@ -206,6 +206,7 @@ public final class FaceServer implements AutoCloseable {
         private FaceEmbedder embedder;
         private Double threshold;
         private Identifier gallery;
+        private java.nio.file.Path gallerySource;
         private boolean allowModelMismatch;
         private String host = "127.0.0.1";
         private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
@@ -252,6 +253,19 @@ public final class FaceServer implements AutoCloseable {
          */
         public Builder optGallery(Identifier g) {
             this.gallery = g;
+            return this;
+        }
+
+        /**
+         * As {@link #optGallery(Identifier)}, naming the gallery by the file or folder it was opened from in the
+         * errors of {@link #build()} (another model, dimension or preprocessing).
+         *
+         * @param g      the gallery
+         * @param source where it was opened from
+         */
+        public Builder optGallery(Identifier g, java.nio.file.Path source) {
+            this.gallery = g;
+            this.gallerySource = source;
             return this;
         }
 
@@ -362,8 +376,9 @@ public final class FaceServer implements AutoCloseable {
                     : Verifier.fromModelMetadata(embedder);
             String id = ModelId.of(embedder);
             if (gallery != null) {
+                String name = gallerySource != null ? gallerySource + " (" + gallery + ")" : gallery.toString();
                 if (gallery.dim() != embedder.embeddingDim()) {
-                    throw new SphereKitException("gallery " + gallery + " holds " + gallery.dim()
+                    throw new SphereKitException("gallery " + name + " holds " + gallery.dim()
                             + "-d embeddings but model " + id + " produces " + embedder.embeddingDim() + "-d ones"
                             + (gallery.dim() == 2 * embedder.embeddingDim() || embedder.embeddingDim() == 2 * gallery.dim()
                             ? " (one of the two uses test-time flip concat, which doubles the dimension: serve with"
@@ -371,7 +386,7 @@ public final class FaceServer implements AutoCloseable {
                 }
                 if (!gallery.modelId().isEmpty() && !ModelId.sameModel(gallery.modelId(), id)) {
                     if (!allowModelMismatch) {
-                        throw new SphereKitException("gallery " + gallery + " was built with model "
+                        throw new SphereKitException("gallery " + name + " was built with model "
                                 + gallery.modelId() + " but the server runs " + id + ": its embeddings are not"
                                 + " comparable (rebuild the gallery with this model, or allow it explicitly)");
                     }
@@ -380,9 +395,9 @@ public final class FaceServer implements AutoCloseable {
                 }
                 String storedPre = io.spherekit.runtime.Galleries.preprocessingOf(gallery);
                 String pre = io.spherekit.runtime.Galleries.preprocessingOf(embedder);
-                if (!storedPre.isEmpty() && !storedPre.equals(pre)) {
+                if (!storedPre.isEmpty() && !io.spherekit.runtime.Galleries.samePreprocessing(storedPre, pre)) {
                     if (!allowModelMismatch) {
-                        throw new SphereKitException("gallery " + gallery + " was built with preprocessing '"
+                        throw new SphereKitException("gallery " + name + " was built with preprocessing '"
                                 + storedPre + "' but the server uses '" + pre + "': its embeddings are not comparable"
                                 + " (rebuild the gallery, or allow it explicitly)");
                     }

@@ -117,7 +117,7 @@ final class ServeCommand implements Callable<Integer> {
                 b.optMaxConcurrency(maxConcurrency);
             }
             if (galleryFile != null) {
-                b.optGallery(Galleries.open(galleryFile, embedder.embeddingDim())).optAllowModelMismatch(allowModelMismatch);
+                b.optGallery(Galleries.open(galleryFile, embedder.embeddingDim()), galleryFile).optAllowModelMismatch(allowModelMismatch);
             }
             server = b.build().start(port);
         } catch (Exception | Error e) {

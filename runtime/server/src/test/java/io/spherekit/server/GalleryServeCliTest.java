@@ -243,6 +243,24 @@ class GalleryServeCliTest {
                 wrongDim.toString());
         assertEquals(1, r.code());
         assertTrue(r.err().contains("holds 5-d embeddings"), r.err());
+        // an exact gallery (format 2) recording another preprocessing than the model's: refused, naming the file and
+        // both preprocessings; the model's is the one gallery build records for it
+        Path built = dir.resolve("serve-pre.gallery");
+        r = RuntimeMainTest.run("gallery", "build", "--model", model.toString(), "--provider", "cpu", "--root",
+                root.toString(), "--output", built.toString());
+        assertEquals(0, r.code(), r.err());
+        String recorded = Gallery.load(built, 8).preprocessing();
+        assertEquals("Preprocessing[crop=(0.0000,0.0000,1.0000,1.0000) -> 112x96 RGB, (p-127.5)*0.0078125];"
+                + " align=crop", recorded);
+        String other = recorded.replace("(p-127.5)", "(p-100.0)");
+        Path otherPre = dir.resolve("other-pre.gallery");
+        Gallery.builder(8).optPreprocessing(other).add("x", new float[] {1, 0, 0, 0, 0, 0, 0, 0}).build()
+                .save(otherPre);
+        r = RuntimeMainTest.run("serve", "--model", model.toString(), "--provider", "cpu", "--port", "0", "--gallery",
+                otherPre.toString());
+        assertEquals(1, r.code(), r.out());
+        assertTrue(r.err().contains("gallery " + otherPre) && r.err().contains("was built with preprocessing '"
+                + other + "' but the server uses '" + recorded + "'"), r.err());
         assertTrue(RuntimeMainTest.run("serve", "--help").out().contains("--timeout-ms"));
     }
 }

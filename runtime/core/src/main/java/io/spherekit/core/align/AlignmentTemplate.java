@@ -28,7 +28,8 @@ import java.util.Objects;
  * @param width  input width in pixels
  * @param points {@code [4][2]}: left-in-image eye, right-in-image eye, nose tip, mouth centre
  */
-public record AlignmentTemplate(String name, int height, int width, double[][] points) {
+public record AlignmentTemplate(String name, int height, int width, double[][] points)
+        implements java.io.Serializable {
 
     /** Number of points a template holds. */
     public static final int POINTS = 4;

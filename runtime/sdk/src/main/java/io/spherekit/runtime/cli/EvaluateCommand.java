@@ -135,24 +135,7 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     /** Records the mean 10-fold threshold in the model file; returns what was written, for the report. */
     private ObjectNode writeThreshold(Result r, TestTimeFlip flip) throws SphereKitException {
-        double t = r.meanThreshold();
-        if (!Double.isFinite(t) || t < -1 || t > 1) {
-            throw new SphereKitException("cannot write the threshold into " + modelOptions.model() + ": the mean"
-                    + " 10-fold threshold on " + pairs + " is " + t + ", not a cosine in [-1,1]");
-        }
-        String source = pairs.getFileName() + " 10-fold mean";
-        String previous = ModelThreshold.write(modelOptions.model(), t, source, flip);
-        ObjectNode w = JsonFiles.MAPPER.createObjectNode();
-        w.put("key", Verifier.THRESHOLD_KEY);
-        w.put("value", Double.toString(t));
-        w.put("source", source);
-        w.put("flip", flip.id());
-        if (previous != null) {
-            w.put("previous", previous);
-        } else {
-            w.putNull("previous");
-        }
-        return w;
+        return EvaluationReport.writeThreshold(modelOptions.model(), pairs, r, flip);
     }
 
     private ObjectNode reportJson(FaceEmbedder embedder, PairList list, EmbeddingJob.Output emb, Result r,

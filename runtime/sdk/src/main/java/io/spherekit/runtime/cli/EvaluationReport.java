@@ -7,7 +7,11 @@ import io.spherekit.core.eval.PairList;
 import io.spherekit.core.eval.VerificationEvaluation;
 import io.spherekit.core.eval.VerificationEvaluation.Result;
 import io.spherekit.core.Similarity;
+import io.spherekit.core.SphereKitException;
+import io.spherekit.core.TestTimeFlip;
 import io.spherekit.runtime.FaceEmbedder;
+import io.spherekit.runtime.ModelThreshold;
+import io.spherekit.runtime.Verifier;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -151,6 +155,41 @@ public final class EvaluationReport {
             j.set("training", training);
         }
         return j;
+    }
+
+    /**
+     * {@code evaluate --write-threshold}: records the mean 10-fold threshold of {@code r} in the model's metadata
+     * ({@link ModelThreshold#write}, with source {@code "<pairs file name> 10-fold mean"} and the test-time flip the
+     * embeddings were made with), replacing the ONNX file atomically.
+     *
+     * @param model the ONNX model file the embeddings came from
+     * @param pairs the pair list the threshold was chosen on
+     * @param r     the 10-fold result
+     * @param flip  the embedder's test-time flip ({@link FaceEmbedder#flip()})
+     * @return the report's {@code threshold_written} object: key, value, source, flip, previous (or null)
+     * @throws SphereKitException naming the model when the mean threshold is not a cosine in [-1, 1] or the file
+     *                            cannot be rewritten
+     */
+    public static ObjectNode writeThreshold(Path model, Path pairs, Result r, TestTimeFlip flip)
+            throws SphereKitException {
+        double t = r.meanThreshold();
+        if (!Double.isFinite(t) || t < -1 || t > 1) {
+            throw new SphereKitException("cannot write the threshold into " + model + ": the mean"
+                    + " 10-fold threshold on " + pairs + " is " + t + ", not a cosine in [-1,1]");
+        }
+        String source = pairs.getFileName() + " 10-fold mean";
+        String previous = ModelThreshold.write(model, t, source, flip);
+        ObjectNode w = JsonFiles.MAPPER.createObjectNode();
+        w.put("key", Verifier.THRESHOLD_KEY);
+        w.put("value", Double.toString(t));
+        w.put("source", source);
+        w.put("flip", flip.id());
+        if (previous != null) {
+            w.put("previous", previous);
+        } else {
+            w.putNull("previous");
+        }
+        return w;
     }
 
     /**

@@ -105,7 +105,7 @@ public final class GalleryCommand implements Runnable {
             cl.getErr().printf("warning: gallery was built with model %s, searching with %s%n", stored, id);
         }
         String storedPre = Galleries.preprocessingOf(g);
-        if (!storedPre.isEmpty() && !storedPre.equals(pre)) {
+        if (!storedPre.isEmpty() && !Galleries.samePreprocessing(storedPre, pre)) {
             if (!allow) {
                 throw new Cli.Failure("gallery " + path + " was built with preprocessing '" + storedPre + "', not '"
                         + pre + "': its embeddings are not comparable (use the same --align and input settings,"
@@ -208,7 +208,8 @@ public final class GalleryCommand implements Runnable {
                 long rows;
                 int identities;
                 if (kind == Kind.exact) {
-                    Gallery.Builder b = Gallery.builder(embedder.embeddingDim()).optModelId(id);
+                    Gallery.Builder b = Gallery.builder(embedder.embeddingDim()).optModelId(id)
+                            .optPreprocessing(Galleries.preprocessingOf(embedder));
                     for (int i = 0; i < files.size(); i++) {
                         if (emb.embeddings()[i] == null) {
                             continue; // skipped (no usable face), reported below
@@ -355,7 +356,9 @@ public final class GalleryCommand implements Runnable {
                     Gallery g = Gallery.load(galleryPath, embedder.embeddingDim());
                     checkModel(cl, galleryPath, g, id, pre, allowModelMismatch);
                     EmbeddingJob.Output emb = embed(embedder, files, batch, cl.getErr(), noFaceOption, "given");
-                    Gallery.Builder b = Gallery.builder(g.dim()).optModelId(g.modelId());
+                    // the recorded preprocessing is kept (checked above); an old file's "not recorded" stays so
+                    Gallery.Builder b = Gallery.builder(g.dim()).optModelId(g.modelId())
+                            .optPreprocessing(g.preprocessing());
                     for (int r = 0; r < g.size(); r++) {
                         b.add(g.label(r), g.embedding(r));
                     }
@@ -436,7 +439,8 @@ public final class GalleryCommand implements Runnable {
                                 + "; nothing removed");
                     }
                 }
-                Gallery.Builder b = Gallery.builder(g.dim()).optModelId(g.modelId());
+                Gallery.Builder b = Gallery.builder(g.dim()).optModelId(g.modelId())
+                        .optPreprocessing(g.preprocessing());
                 for (int r = 0; r < g.size(); r++) {
                     if (wanted.contains(g.label(r))) {
                         removed++;
@@ -543,7 +547,7 @@ public final class GalleryCommand implements Runnable {
 
     /** {@code gallery stats --gallery G}. */
     @Command(name = "stats", mixinStandardHelpOptions = true,
-            description = "Describe a gallery: kind, identities, embeddings, dimension, model, and for an HNSW index"
+            description = "Describe a gallery: kind, identities, embeddings, dimension, model, preprocessing, and for an HNSW index"
                     + " its encoding, graph settings, segments and disk size.")
     static final class Stats implements Callable<Integer> {
 
@@ -568,9 +572,14 @@ public final class GalleryCommand implements Runnable {
                 }
             } else {
                 Gallery g = Gallery.load(galleryPath);
-                out.printf(Locale.ROOT, "kind: exact%nidentities: %d%nembeddings: %d%ndim: %d%nmodel: %s%n"
-                                + "disk_bytes: %d%n", g.identityCount(), g.embeddingCount(), g.dim(), g.modelId(),
-                        Files.size(galleryPath));
+                String pre = !g.preprocessing().isEmpty() ? g.preprocessing()
+                        : g.formatVersion() == Gallery.FORMAT_VERSION_1
+                        ? "(not recorded: format version 1 file, written before galleries recorded their"
+                                + " preprocessing; searches do not check it. Rebuild the gallery to record it)"
+                        : "(not recorded)";
+                out.printf(Locale.ROOT, "kind: exact%nformat_version: %d%nidentities: %d%nembeddings: %d%ndim: %d%n"
+                                + "model: %s%npreprocessing: %s%ndisk_bytes: %d%n", g.formatVersion(),
+                        g.identityCount(), g.embeddingCount(), g.dim(), g.modelId(), pre, Files.size(galleryPath));
             }
             out.flush();
             return Cli.OK;

@@ -200,8 +200,22 @@ public final class ModelOptions {
         flag("--channel-order", () -> f.channelOrder(channelOrder), channelOrder);
         flag("--layout", () -> f.layout(layout), layout);
         flag("--crop", () -> f.crop(crop), crop);
-        ModelCard flags = f.build();
-        Path file = cardFile();
+        return card(model, modelCard, f.build());
+    }
+
+    /**
+     * The model card of a command (shared with the batch jobs, e.g. on Apache Spark): the flags' fields over the
+     * card file, which is {@code cardFlag} when given, else {@code MODEL.onnx.json} next to the model when it exists
+     * ({@link ModelCard#besideModel}), else none.
+     *
+     * @param model    the model file
+     * @param cardFlag the {@code --model-card} file, or {@code null}
+     * @param flags    the fields given as flags ({@link ModelCard#EMPTY} for none)
+     * @return the card (possibly empty)
+     * @throws SphereKitException the card file cannot be read or holds a bad field (the message names the file)
+     */
+    public static ModelCard card(Path model, Path cardFlag, ModelCard flags) throws SphereKitException {
+        Path file = cardFile(model, cardFlag);
         if (file == null) {
             return flags;
         }
@@ -214,8 +228,17 @@ public final class ModelOptions {
 
     /** @return {@code --model-card}, else {@code MODEL.onnx.json} when it exists, else {@code null} */
     Path cardFile() {
-        if (modelCard != null) {
-            return modelCard;
+        return cardFile(model, modelCard);
+    }
+
+    /**
+     * @param model    the model file
+     * @param cardFlag the {@code --model-card} file, or {@code null}
+     * @return {@code cardFlag}, else {@code MODEL.onnx.json} next to the model when it exists, else {@code null}
+     */
+    public static Path cardFile(Path model, Path cardFlag) {
+        if (cardFlag != null) {
+            return cardFlag;
         }
         Path beside = ModelCard.besideModel(model);
         return Files.isRegularFile(beside) ? beside : null;
