@@ -16,7 +16,8 @@
 # bench/flops.py (FLOPs/image, the FP32 peak from the CPU's flags, FMA pipes and the measured clock, with its
 # sources) and OrtServeLevers --graph (node counts of the exported graph and of ORT's optimised ones).
 # Writes command.txt, machine.json (load average at start) and machine-end.json, load.txt (uptime before every
-# step), flops.json, graph.json, levers-r*.json, keras-*-predict-r*.json, logs/, summary.md.
+# step), flops.json, graph.json, levers-r*.json, keras-*-predict-r*.json, profile-ops.txt (ORT's per-op profile of
+# the base session), logs/, summary.md.
 set -euo pipefail
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$bench/.." && pwd)"
@@ -103,6 +104,14 @@ levers() { # repeat
 for r in $(seq 1 "$repeats"); do
   if (( r % 2 == 1 )); then keras "$r"; levers "$r"; else levers "$r"; keras "$r"; fi
 done
+log "ORT profile of the base session (batch 32, 3 warm-up + 4 profiled runs: ms per op type)"
+load profile
+mkdir -p "$bench/target/serve-levers/prof"
+(cd "$bench/target/serve-levers/prof" && rm -f ortprof_*.json \
+  && java_run io.spherekit.bench.probe.OrtProf "$model" 32 "$([[ $quick == 1 ]] && echo 1 || echo 4)" prof \
+      > "$out/logs/profile.log" 2>&1 \
+  && python3 "$bench/python/ort_profile_ops.py" "$(ls ortprof_*.json | head -1)" "$([[ $quick == 1 ]] && echo 4 || echo 7)") \
+  > "$out/profile-ops.txt" || { log "profile FAILED (logs/profile.log)"; failed+=("profile"); }
 load end
 python3 "$bench/machine_json.py" "$out/machine-end.json" "$repo"
 

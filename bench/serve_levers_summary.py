@@ -183,6 +183,10 @@ def main(d):
                 ", ".join(f"{k} {v}" for k, v in g["conv_fused"].items()) or "–"))
         L.append("")
 
+    prof = os.path.join(d, "profile-ops.txt")
+    if os.path.exists(prof):
+        L += ["## Where the time goes: ORT's profile of the `base` session (batch 32, one profiled run set)", "",
+              "```", open(prof).read().rstrip(), "```", ""]
     L += ["Raw: `levers-r*.json` (per row and batch: img/s, p50/p99, session creation, max |diff| of the batch-32 "
           "output against the repeat's first row), `keras-*-predict-r*.json`, `flops.json`, `graph.json`, "
           "`machine.json`, `machine-end.json`, `load.txt`, `logs/`.", ""]
