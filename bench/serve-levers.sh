@@ -15,8 +15,8 @@
 # same timing loop: warm-up calls, timed calls, median); odd repeats run Keras first. Before the repeats:
 # bench/flops.py (FLOPs/image, the FP32 peak from the CPU's flags, FMA pipes and the measured clock, with its
 # sources) and OrtServeLevers --graph (node counts of the exported graph and of ORT's optimised ones).
-# Writes command.txt, machine.json (load average at start) and machine-end.json, load.txt (uptime before every
-# step), flops.json, graph.json, levers-r*.json, keras-*-predict-r*.json, profile-ops.txt (ORT's per-op profile of
+# Writes command.txt, machine.json (load average at start) and machine-end.json, load.txt (load average before every
+# step), others.txt (other processes using > 10 % CPU between steps), flops.json, graph.json, levers-r*.json, keras-*-predict-r*.json, profile-ops.txt (ORT's per-op profile of
 # the base session), logs/, summary.md.
 set -euo pipefail
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,10 +40,17 @@ out="${out:-$bench/results/$(date +%Y%m%d)-serve-levers}"
 mkdir -p "$out/logs"
 out="$(cd "$out" && pwd)"
 log() { echo "[serve-levers $(date +%H:%M:%S)] $*" >&2; }
-load() { echo "$(date -u +%H:%M:%S) $1: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/load.txt"; }
+# load STEP: the load average, and the processes that used > 10 % of a CPU over one second (top's second frame),
+# taken between steps, when none of this script's own work runs: those are other people's jobs. (The load average
+# itself rises to ~2 from this benchmark's own threads, so it only tells about the machine at the start.)
+load() {
+  echo "$(date -u +%H:%M:%S) $1: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/load.txt"
+  top -b -n 2 -d 1 -w 200 2>/dev/null | awk -v step="$1" '/^top -/{f++} f==2 && $1 ~ /^[0-9]+$/ && $9+0 > 10 \
+      {printf "%s other: pid %s %s%% %s\n", step, $1, $9, $12}' >> "$out/others.txt" || true
+}
 
 echo "$cmdline" > "$out/command.txt"
-: > "$out/load.txt"
+: > "$out/load.txt"; : > "$out/others.txt"
 python3 "$bench/machine_json.py" "$out/machine.json" "$repo"
 load start
 

@@ -62,7 +62,11 @@ def main(d):
     m1 = load(os.path.join(d, "machine-end.json")) if os.path.exists(os.path.join(d, "machine-end.json")) else None
     loads = open(os.path.join(d, "load.txt")).read().splitlines() if os.path.exists(os.path.join(d, "load.txt")) else []
     one_min = [float(l.split(": ")[1].split()[0]) for l in loads if ": " in l]
-    busy = any(x >= 1.0 for x in one_min)
+    op = os.path.join(d, "others.txt")
+    others = [l for l in open(op).read().splitlines() if l.strip()] if os.path.exists(op) else None
+    # busy: the 1-min load was >= 1.0 before this run started, or another process used > 10 % of a CPU between steps
+    # (the load average during the run includes this benchmark's own threads)
+    busy = (bool(one_min) and one_min[0] >= 1.0) or bool(others) or (others is None and any(x >= 1.0 for x in one_min))
 
     rows = {}
     order = []
@@ -98,9 +102,16 @@ def main(d):
               + (f", Keras {tf['keras']} (TF backend)" if tf else "")]
     L += [f"- load average (1/5/15 min) at start {m0.get('loadavg')}, at end {m1.get('loadavg') if m1 else '?'}; "
           f"1-min load before each step: {', '.join(loads) if loads else '?'}"]
-    L += ["- **machine state: " + ("BUSY** (1-min load ≥ 1.0 during the run: other work shared the 2 cores; the "
-                                   "timings show that the harness works, they are not results)"
-                                   if busy else "quiet** (1-min load < 1.0 before every step)")]
+    if others is not None:
+        L += [f"- other processes above 10 % CPU between steps (`others.txt`, top over 1 s): "
+              + ("; ".join(others[:12]) + (f"; ... ({len(others)} samples)" if len(others) > 12 else "")
+                 if others else "none")]
+    L += ["- **machine state: " + ("BUSY** (load ≥ 1.0 at the start or other processes on the CPU between steps: "
+                                   "other work shared the 2 cores; the timings show that the harness works, they "
+                                   "are not results)"
+                                   if busy else "quiet** (1-min load < 1.0 at the start, no other process above "
+                                                "10 % CPU between steps; the load average during the run is this "
+                                                "benchmark's own threads)")]
     n = len(levers)
     L += [f"- values: median of {n} repeat{'s' if n != 1 else ''} (each repeat: one JVM running every row in turn, "
           f"its own session per row, {levers[0]['warmup'] if levers else '?'} warm-up calls, "
