@@ -6,6 +6,7 @@ import io.spherekit.core.Preprocessing;
 import io.spherekit.core.SphereKitException;
 import io.spherekit.core.TestTimeFlip;
 import io.spherekit.core.align.AlignmentTemplate;
+import io.spherekit.core.io.AtomicFiles;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
@@ -18,6 +19,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import ai.onnxruntime.ValueInfo;
 import java.awt.image.BufferedImage;
+import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,6 +90,8 @@ public final class FaceEmbedder implements AutoCloseable {
     static final String CPU_BUILD_REASON = "ONNX Runtime CPU build, which has no CUDA provider";
     /** Start of {@link #providerReason()} when {@link Provider#AUTO} tried CUDA and fell back; the load error follows. */
     static final String CUDA_FALLBACK_REASON = "CUDA unavailable, fell back to CPU: ";
+    /** ONNX Runtime session config key: whether idle intra-op threads spin ("1", ORT's default) or sleep ("0"). */
+    static final String ALLOW_SPINNING = "session.intra_op.allow_spinning";
     private static final String CUDA_NEEDS = "It needs the onnxruntime_gpu jar (mvn -Pgpu) with CUDA 12 and cuDNN 9"
             + " libraries on the library path, or a custom ONNX Runtime build selected with"
             + " -Donnxruntime.native.path=DIR; use provider CPU or AUTO to run on the CPU";
@@ -248,6 +252,12 @@ public final class FaceEmbedder implements AutoCloseable {
             if (b.sessionLogLevel != null) {
                 opts.setSessionLogLevel(b.sessionLogLevel);
             }
+            if (b.graphOptimization != null) {
+                opts.setOptimizationLevel(b.graphOptimization.ort());
+            }
+            if (b.intraOpSpinning != null) {
+                opts.addConfigEntry(ALLOW_SPINNING, b.intraOpSpinning ? "1" : "0");
+            }
             if (cuda) {
                 try {
                     opts.addCUDA(0);
@@ -256,6 +266,9 @@ public final class FaceEmbedder implements AutoCloseable {
                 }
             }
             try {
+                if (b.saveOptimizedModel != null) {
+                    return createSaving(b, env, opts);
+                }
                 return LargeStack.call("ort-session-init", () -> env.createSession(modelPath.toString(), opts));
             } catch (OrtException e) {
                 if (cuda && isProviderError(e)) {
@@ -271,6 +284,51 @@ public final class FaceEmbedder implements AutoCloseable {
         } catch (Exception e) {
             throw new SphereKitException("model " + modelPath + " cannot be loaded: " + firstLine(e), e);
         }
+    }
+
+    /**
+     * Creates the session with ORT writing the optimised graph into a temporary file that {@link AtomicFiles} then
+     * renames over {@link Builder#optSaveOptimizedModel}'s path: the saved model appears complete or not at all.
+     *
+     * @throws OrtException       the session failed (the target is left untouched)
+     * @throws SphereKitException the optimised model could not be written (the session is closed)
+     */
+    private static OrtSession createSaving(Builder b, OrtEnvironment env, OrtSession.SessionOptions opts)
+            throws Exception {
+        OrtSession[] created = {null};
+        OrtException[] failed = {null};
+        try {
+            AtomicFiles.writeFile(b.saveOptimizedModel, tmp -> {
+                try {
+                    opts.setOptimizedModelFilePath(tmp.toString());
+                    opts.addConfigEntry("session.save_model_format", "ONNX"); // not by the file name's extension
+                    created[0] = LargeStack.call("ort-session-init",
+                            () -> env.createSession(b.modelPath.toString(), opts));
+                } catch (OrtException e) {
+                    failed[0] = e;
+                    throw new IOException(firstLine(e), e);
+                } catch (IOException | RuntimeException e) {
+                    throw e;
+                } catch (Exception e) {
+                    throw new IOException(firstLine(e), e);
+                }
+                if (Files.size(tmp) == 0) {
+                    throw new IOException("ONNX Runtime wrote no optimised model");
+                }
+            });
+        } catch (IOException e) {
+            if (failed[0] != null) {
+                throw failed[0];
+            }
+            if (created[0] != null) {
+                created[0].close();
+            }
+            throw new SphereKitException("model " + b.modelPath + ": the optimised model cannot be saved: "
+                    + e.getMessage(), e);
+        }
+        LOG.info("{}: ONNX Runtime's optimised graph ({}) saved to {}", b.modelPath,
+                b.graphOptimization == null ? GraphOptimization.ALL : b.graphOptimization, b.saveOptimizedModel);
+        return created[0];
     }
 
     private static boolean isProviderError(OrtException e) {
@@ -796,6 +854,9 @@ public final class FaceEmbedder implements AutoCloseable {
         private ModelCard card;
         private OrtLoggingLevel sessionLogLevel;
         private TestTimeFlip flip;
+        private GraphOptimization graphOptimization;
+        private Boolean intraOpSpinning;
+        private Path saveOptimizedModel;
 
         private Builder() {
         }
@@ -903,6 +964,53 @@ public final class FaceEmbedder implements AutoCloseable {
                 throw new IllegalArgumentException("intraOpThreads must be >= 0, got " + threads);
             }
             this.intraOpThreads = threads;
+            return this;
+        }
+
+        /**
+         * ONNX Runtime's graph optimisation level for this session. Measured on SphereFace-20 (bench/serve-levers.sh,
+         * BENCHMARKS.md): ALL is the fastest; a model ORT already optimised and saved ({@link #optSaveOptimizedModel})
+         * is loaded with {@link GraphOptimization#NONE}.
+         *
+         * @param level the level, or {@code null} (the default): ORT's default, {@link GraphOptimization#ALL}
+         */
+        public Builder optGraphOptimization(GraphOptimization level) {
+            this.graphOptimization = level;
+            return this;
+        }
+
+        /**
+         * Whether ONNX Runtime's idle intra-op threads spin (busy-wait for the next parallel section) or sleep
+         * (session config entry {@code session.intra_op.allow_spinning}). Spinning saves a wake-up per section but
+         * burns CPU between calls, which a server sharing its cores with request handling may not want.
+         *
+         * @param spin {@code true} / {@code false}, or {@code null} (the default): ORT's default, spinning on
+         */
+        public Builder optIntraOpSpinning(Boolean spin) {
+            this.intraOpSpinning = spin;
+            return this;
+        }
+
+        /**
+         * Also writes the graph ONNX Runtime optimised (at {@link #optGraphOptimization}'s level) to {@code path}
+         * when the session is created ({@code SessionOptions.setOptimizedModelFilePath}), atomically (a temporary
+         * file in the same folder, renamed: see {@code AtomicFiles}), in ONNX format whatever the extension; the
+         * model's metadata is kept. Load the saved
+         * file later with {@link GraphOptimization#NONE} to skip the optimisation at start-up. At LAYOUT and ALL the
+         * saved graph holds ORT's NCHWc operators for this CPU's vector width: use it only on the same kind of CPU
+         * and ORT version (ORT warns when saving it).
+         *
+         * @param path the file to write (its folder must exist), or {@code null} (the default): nothing written
+         * @throws IllegalArgumentException if the name ends in {@code .ort}: ONNX Runtime reads such a file as its
+         *                                  own ORT format, and this writes ONNX
+         */
+        public Builder optSaveOptimizedModel(Path path) {
+            if (path != null && path.getFileName() != null
+                    && path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".ort")) {
+                throw new IllegalArgumentException("optimised model " + path + ": the file is written in ONNX format,"
+                        + " but ONNX Runtime would load a .ort file as ORT format; use a .onnx name");
+            }
+            this.saveOptimizedModel = path;
             return this;
         }
 

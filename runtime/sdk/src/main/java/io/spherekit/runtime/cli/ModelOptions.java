@@ -5,6 +5,7 @@ import io.spherekit.core.align.AlignmentTemplate;
 import io.spherekit.runtime.FaceDetector;
 import io.spherekit.runtime.FaceEmbedder;
 import io.spherekit.runtime.FaceEmbedder.IncompletePreprocessingException;
+import io.spherekit.runtime.GraphOptimization;
 import io.spherekit.core.Preprocessing;
 import io.spherekit.runtime.Provider;
 import io.spherekit.core.SphereKitException;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -48,6 +50,21 @@ public final class ModelOptions {
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
             description = "ONNX Runtime intra-op threads (0 = ONNX Runtime's default).")
     int threads;
+
+    @Option(names = "--graph-optimization", paramLabel = "none|basic|extended|layout|all",
+            description = "ONNX Runtime graph optimisation level (default: ONNX Runtime's, all). none is for a model"
+                    + " written by --save-optimized-model.")
+    String graphOptimization;
+
+    @Option(names = "--save-optimized-model", paramLabel = "FILE.onnx",
+            description = "Also write the graph ONNX Runtime optimised to FILE (atomically, ONNX format, metadata"
+                    + " kept); load it later with --graph-optimization none. At layout/all it is specific to this"
+                    + " CPU kind and ONNX Runtime version.")
+    Path saveOptimizedModel;
+
+    @Option(names = "--intra-op-spinning", paramLabel = "true|false", arity = "1",
+            description = "Whether idle ONNX Runtime intra-op threads spin (default: ONNX Runtime's, true) or sleep.")
+    Boolean intraOpSpinning;
 
     @Option(names = "--lfw-preprocessing", description = "When the model has no spherekit.input.* metadata, use"
             + " the SphereFace deep-funneled LFW preprocessing (crop 114x133 at 67,52 -> 112x96); the"
@@ -160,9 +177,21 @@ public final class ModelOptions {
                 throw new ParameterException(mixee.commandLine(), "--flip: " + e.getMessage());
             }
         }
+        GraphOptimization level = null;
+        if (graphOptimization != null) {
+            try {
+                level = GraphOptimization.valueOf(graphOptimization.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(mixee.commandLine(), "--graph-optimization must be none, basic,"
+                        + " extended, layout or all, got '" + graphOptimization + "'");
+            }
+        }
         ModelCard card = card();
         FaceEmbedder.Builder b = FaceEmbedder.builder().setModelPath(model).optProvider(provider);
         b.optIntraOpThreads(threads);
+        b.optGraphOptimization(level);
+        b.optIntraOpSpinning(intraOpSpinning);
+        b.optSaveOptimizedModel(saveOptimizedModel);
         b.optModelCard(card);
         b.optFlip(flipMode);
         if (lfwPreprocessing) {

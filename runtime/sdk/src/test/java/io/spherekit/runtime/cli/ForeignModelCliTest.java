@@ -141,6 +141,31 @@ class ForeignModelCliTest {
     }
 
     @Test
+    void sessionTuningFlagsSaveALoadableOptimisedModelAndBadLevelsAreUsageErrors() throws Exception {
+        Path saved = dir.resolve("tuned/foreign-ort.onnx");
+        Files.createDirectories(saved.getParent());
+        double closed = cosine(expectedBgr(0), expectedBgr(2));
+        Run r = run(new VerifyCommand(), cat(new String[] {"--model", model.toString(), "--provider", "cpu",
+            "--threshold", "0.9", "--graph-optimization", "all", "--intra-op-spinning", "false",
+            "--save-optimized-model", saved.toString()}, cat(ARCFACE_FLAGS, images[0].toString(),
+                images[2].toString())));
+        assertEquals(Cli.OK, r.code(), r.err());
+        assertTrue(Files.size(saved) > 0, "optimised model written");
+        r = run(new VerifyCommand(), cat(new String[] {"--model", saved.toString(), "--provider", "cpu",
+            "--threshold", "0.9", "--graph-optimization", "NONE"}, cat(ARCFACE_FLAGS, images[0].toString(),
+                images[2].toString())));
+        assertEquals(Cli.OK, r.code(), r.err());
+        String score = r.out().lines().filter(l -> l.startsWith("score: ")).findFirst().orElseThrow();
+        assertEquals(closed, Double.parseDouble(score.substring(7)), 1e-5, r.out());
+        r = run(new VerifyCommand(), cat(new String[] {"--model", model.toString(), "--provider", "cpu",
+            "--threshold", "0.9", "--graph-optimization", "fast"}, cat(ARCFACE_FLAGS, images[0].toString(),
+                images[2].toString())));
+        assertEquals(Cli.USAGE, r.code(), r.out());
+        assertTrue(r.err().contains("--graph-optimization must be none, basic, extended, layout or all, got 'fast'"),
+                r.err());
+    }
+
+    @Test
     void missingFlagsAreNamedAsFlagsAndCardFields() {
         Run r = run(new VerifyCommand(), "--model", model.toString(), "--provider", "cpu", "--threshold", "0.5",
                 "--mean", "127.5", images[0].toString(), images[1].toString());
