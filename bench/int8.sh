@@ -5,7 +5,9 @@
 # profile of each model at batch 32 (per-op sums in profile-*.txt); and `evaluate` (pairsDevTest 10-fold) of all four
 # models.
 #
-#   bench/int8.sh [--demo runs/demo/model.onnx] [--out DIR] [--method minmax|percentile|entropy] [--count 300] [--skip-build] [--lfw DIR]
+#   bench/int8.sh [--demo runs/demo/model.onnx] [--out DIR] [--method minmax|percentile|entropy] [--count 300]
+#                 [--reduce-range] [--skip-build] [--lfw DIR]
+# --reduce-range quantises with export-model --int8-reduce-range (7-bit weights, for CPUs without AVX-512 VNNI).
 #
 # Calibration: --count images of pairsDevTrain.txt (people disjoint from pairsDevTest). SphereFace-20 is MakeModels'
 # random-weight full-width model (bench/target/models/sf20.onnx): its speed is representative, its accuracy is chance.
@@ -15,7 +17,7 @@ set -euo pipefail
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$bench/.." && pwd)"
 cmdline="bench/int8.sh $*"
-demo="$repo/runs/demo/model.onnx" out="" build=1 lfw="" method=minmax count=300
+demo="$repo/runs/demo/model.onnx" out="" build=1 lfw="" method=minmax count=300 rr=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --demo) demo="$2"; shift 2 ;;
@@ -23,8 +25,9 @@ while [[ $# -gt 0 ]]; do
     --method) method="$2"; shift 2 ;;
     --count) count="$2"; shift 2 ;;
     --skip-build) build=0; shift ;;
+    --reduce-range) rr=(--int8-reduce-range); shift ;;
     --lfw) lfw="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -48,7 +51,7 @@ cp "$demo" "$models/demo.onnx"
 "${jvm[@]}" -cp "$cp" io.spherekit.bench.MakeModels --out "$models" --depth 20
 for m in demo sf20; do
   "${jvm[@]}" -cp "$cp" io.spherekit.exporter.ExportCli --from-onnx "$models/$m.onnx" --output "$models/$m-int8.onnx" \
-      --int8 --calibration "$lfw/pairsDevTrain.txt" --calibration-count "$count" --calibration-method "$method" \
+      --int8 --calibration "$lfw/pairsDevTrain.txt" --calibration-count "$count" --calibration-method "$method" "${rr[@]}" \
       | tee "$out/export-$m.txt"
 done
 mkdir -p "$out/profiles"

@@ -43,32 +43,42 @@ public final class Int8Export {
      * @param detect      align calibration images with the face detector (as {@code --align detect} serving does)
      * @param detector    detector model for {@code detect} (null = {@link FaceDetector#defaultModelPath()})
      * @param card        preprocessing of a model without SphereKit metadata (null: the model's metadata)
+     * @param reduceRange 7-bit weights in [-63, 63] ({@link QdqQuantizer#REDUCED_WEIGHT_MAX}) instead of [-127, 127]
      */
     public record Options(CalibrationMethod method, double percentile, QdqQuantizer.ActivationType activations,
-                          boolean detect, Path detector, ModelCard card) {
+                          boolean detect, Path detector, ModelCard card, boolean reduceRange) {
+        public Options(CalibrationMethod method, double percentile, QdqQuantizer.ActivationType activations,
+                       boolean detect, Path detector, ModelCard card) {
+            this(method, percentile, activations, detect, detector, card, false);
+        }
+
         public static Options defaults() {
             return new Options(CalibrationMethod.MINMAX, CalibrationMethod.DEFAULT_PERCENTILE,
                     QdqQuantizer.ActivationType.UINT8, false, null, null);
         }
 
+        public Options withReduceRange(boolean r) {
+            return new Options(method, percentile, activations, detect, detector, card, r);
+        }
+
         public Options withModelCard(ModelCard c) {
-            return new Options(method, percentile, activations, detect, detector, c);
+            return new Options(method, percentile, activations, detect, detector, c, reduceRange);
         }
 
         public Options withMethod(CalibrationMethod m) {
-            return new Options(m, percentile, activations, detect, detector, card);
+            return new Options(m, percentile, activations, detect, detector, card, reduceRange);
         }
 
         public Options withPercentile(double p) {
-            return new Options(method, p, activations, detect, detector, card);
+            return new Options(method, p, activations, detect, detector, card, reduceRange);
         }
 
         public Options withActivations(QdqQuantizer.ActivationType a) {
-            return new Options(method, percentile, a, detect, detector, card);
+            return new Options(method, percentile, a, detect, detector, card, reduceRange);
         }
 
         public Options withDetect(boolean d, Path detectorModel) {
-            return new Options(method, percentile, activations, d, detectorModel, card);
+            return new Options(method, percentile, activations, d, detectorModel, card, reduceRange);
         }
 
         /** E.g. {@code entropy}, {@code percentile 99.99}, {@code minmax}. */
@@ -165,7 +175,8 @@ public final class Int8Export {
             Map<String, String> meta = new TreeMap<>();
             ModelMetadata m = ModelMetadata.builder()
                     .put(Key.QUANTIZATION, QUANTIZATION)
-                    .put(Key.QUANTIZATION_SCHEME, "weights int8 symmetric per output channel; bias int32;"
+                    .put(Key.QUANTIZATION_SCHEME, "weights int8 symmetric per output channel"
+                            + (o.reduceRange() ? " in [-63, 63] (reduce range)" : " in [-127, 127]") + "; bias int32;"
                             + " activations " + o.activations().name().toLowerCase(Locale.ROOT) + " asymmetric per tensor")
                     .put(Key.CALIBRATION_SET, set.name())
                     .put(Key.CALIBRATION_COUNT, inputs.size())
@@ -176,7 +187,8 @@ public final class Int8Export {
             meta.putAll(m.toMap());
             model.getMetadataPropsList().stream().filter(p -> p.getKey().equals(Key.MODEL_ID.key()))
                     .findFirst().ifPresent(p -> meta.put(Key.MODEL_ID.key(), p.getValue() + "-int8"));
-            ModelProto q = QdqQuantizer.quantize(model, cal.ranges(), o.activations(), meta);
+            ModelProto q = QdqQuantizer.quantize(model, cal.ranges(), o.activations(),
+                    o.reduceRange() ? QdqQuantizer.REDUCED_WEIGHT_MAX : QdqQuantizer.FULL_WEIGHT_MAX, meta);
 
             // the int8 model through the unchanged SDK, against float32, on the calibration images
             Path int8File = dir.resolve("int8.onnx");

@@ -69,6 +69,11 @@ public final class Int8Options {
                     + " weights). Default: ${DEFAULT-VALUE}.")
     String activations;
 
+    @Option(names = "--int8-reduce-range", description = "7-bit weights in [-63, 63] instead of [-127, 127], as ONNX"
+            + " Runtime's quantiser's reduce_range: on x86 CPUs without AVX-512 VNNI (AVX2, plain AVX-512) the U8S8"
+            + " kernels add pairs of uint8*int8 products in int16, which can saturate with full-range weights.")
+    boolean reduceRange;
+
     /** @return whether {@code --int8} was given */
     public boolean enabled() {
         return enabled;
@@ -128,6 +133,7 @@ public final class Int8Options {
                 .withMethod(CalibrationMethod.parse(method))
                 .withPercentile(percentile)
                 .withActivations(QdqQuantizer.ActivationType.valueOf(activations.toUpperCase(Locale.ROOT)))
+                .withReduceRange(reduceRange)
                 .withDetect(detect, detector)
                 .withModelCard(card);
         try {

@@ -30,7 +30,10 @@ import java.util.Set;
  * <ul>
  *   <li><b>Weights</b> of Conv ({@code W [O, I/g, kH, kW]}: axis 0), Gemm ({@code B}: axis 1, or 0 with
  *       {@code transB=1}) and MatMul (2-D {@code B [K, N]}: axis 1): symmetric int8 per output channel,
- *       {@code scale_c = max|w_c| / 127}, zero point 0, values in {@code [-127, 127]}.</li>
+ *       {@code scale_c = max|w_c| / 127}, zero point 0, values in {@code [-127, 127]}; with {@code weightMax = 63}
+ *       ("reduce range", 7-bit weights in {@code [-63, 63]}) as ONNX Runtime's quantiser offers for x86 CPUs without
+ *       AVX-512 VNNI, whose U8S8 kernels (vpmaddubsw) add two uint8·int8 products in int16 and saturate when
+ *       {@code 2·255·127 > 32767}; {@code 2·255·63 = 32130} cannot.</li>
  *   <li><b>Bias</b> (Conv {@code B [O]}, Gemm {@code C [N]}): int32, {@code scale_c = input_scale · weight_scale_c},
  *       zero point 0 (the integer accumulator's scale, so the kernels add it without rescaling).</li>
  *   <li><b>Activations</b>: per tensor from the calibrated {@code [min, max]} (widened to include 0, so 0 is exact):
@@ -118,6 +121,31 @@ public final class QdqQuantizer {
      */
     public static ModelProto quantize(ModelProto model, Map<String, Range> ranges, ActivationType activations,
                                       Map<String, String> metadata) {
+        return quantize(model, ranges, activations, FULL_WEIGHT_MAX, metadata);
+    }
+
+    /** Largest weight magnitude of the full int8 range. */
+    public static final int FULL_WEIGHT_MAX = 127;
+    /** Largest weight magnitude with reduce range (7-bit weights; no int16 saturation in U8S8 AVX2 kernels). */
+    public static final int REDUCED_WEIGHT_MAX = 63;
+
+    /**
+     * Quantises {@code model} with weights in {@code [-weightMax, weightMax]}.
+     *
+     * @param model       float32 model (weights as float32 initializers)
+     * @param ranges      the calibrated range of every tensor of {@link #tensorsToCalibrate}
+     * @param activations integer type of the activations
+     * @param weightMax   {@link #FULL_WEIGHT_MAX} (127) or {@link #REDUCED_WEIGHT_MAX} (63); any value in [1, 127]
+     * @param metadata    {@code metadata_props} entries to set (added to, or replacing, the model's)
+     * @return the QDQ model
+     * @throws IllegalArgumentException naming a tensor without a range or a weight that is not float32, or a
+     *                                  {@code weightMax} outside [1, 127]
+     */
+    public static ModelProto quantize(ModelProto model, Map<String, Range> ranges, ActivationType activations,
+                                      int weightMax, Map<String, String> metadata) {
+        if (weightMax < 1 || weightMax > 127) {
+            throw new IllegalArgumentException("weightMax must be in [1, 127], got " + weightMax);
+        }
         GraphProto g = model.getGraph();
         Set<String> inits = initializerNames(g);
         Map<String, TensorProto> initByName = new HashMap<>();
@@ -168,7 +196,7 @@ public final class QdqQuantizer {
                 }
             }
             if (q && COMPUTE.contains(n.getOpType())) {
-                quantizeWeights(n, nb, initByName, params, newInits, replacedInits, nodes);
+                quantizeWeights(n, nb, initByName, params, newInits, replacedInits, nodes, weightMax);
             }
             nodes.add(nb.build());
             for (String o : n.getOutputList()) {
@@ -272,7 +300,7 @@ public final class QdqQuantizer {
 
     private static void quantizeWeights(NodeProto n, NodeProto.Builder nb, Map<String, TensorProto> initByName,
                                         Map<String, Params> params, List<TensorProto> newInits,
-                                        Set<String> replaced, List<NodeProto> nodes) {
+                                        Set<String> replaced, List<NodeProto> nodes, int weightMax) {
         String op = n.getOpType();
         int wIndex = 1;
         int axis;
@@ -301,12 +329,12 @@ public final class QdqQuantizer {
             scales[c] = Math.max(scales[c], Math.abs(wv[i]));
         }
         for (int c = 0; c < channels; c++) {
-            scales[c] = scales[c] > 0 ? scales[c] / 127f : 1f;
+            scales[c] = scales[c] > 0 ? scales[c] / weightMax : 1f;
         }
         byte[] q = new byte[wv.length];
         for (int i = 0; i < wv.length; i++) {
             int c = (int) ((i / inner) % channels);
-            q[i] = (byte) Math.max(-127, Math.min(127, Math.round(wv[i] / scales[c])));
+            q[i] = (byte) Math.max(-weightMax, Math.min(weightMax, Math.round(wv[i] / scales[c])));
         }
         String base = n.getName().isEmpty() ? w.getName() : n.getName() + "_" + w.getName();
         String wq = base + "_quantized";

@@ -196,6 +196,70 @@ class Int8ExportTest {
         assertTrue(Files.size(bareInt8) > 0);
     }
 
+    /**
+     * {@code --int8-reduce-range}: every Conv/Gemm weight is stored in [-63, 63], each output channel's scale is its
+     * float32 max |w| / 63 (computed here from the float32 model's own initializers) and its largest magnitude is
+     * exactly 63; the scheme metadata says so; and the model still embeds close to float32.
+     */
+    @Test
+    void reduceRangeStoresSevenBitWeightsWithPerChannelScaleMaxOver63(@TempDir Path dir) throws Exception {
+        Path fp32 = dir.resolve("fp32.onnx");
+        assertTrue(run(fp32, "--model", FIXTURE.toString(), "--output", fp32.toString()).startsWith("0\n"));
+        Path int8 = dir.resolve("int8-rr.onnx");
+        String r = run(int8, "--from-onnx", fp32.toString(), "--output", int8.toString(), "--int8", "--calibration",
+                LFW.resolve("lfw-deepfunneled").toString(), "--calibration-count", "40", "--int8-reduce-range");
+        assertTrue(r.startsWith("0\n"), r);
+        OnnxMl.ModelProto f = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(fp32));
+        OnnxMl.ModelProto q = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(int8));
+        Map<String, OnnxMl.TensorProto> qi = new HashMap<>();
+        q.getGraph().getInitializerList().forEach(t -> qi.put(t.getName(), t));
+        int checked = 0;
+        for (OnnxMl.NodeProto n : f.getGraph().getNodeList()) {
+            if (!n.getOpType().equals("Conv")) {
+                continue;
+            }
+            OnnxMl.TensorProto w = f.getGraph().getInitializerList().stream()
+                    .filter(t -> t.getName().equals(n.getInput(1))).findFirst().orElseThrow();
+            java.nio.FloatBuffer wf = w.getRawData().asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+            String base = n.getName().isEmpty() ? w.getName() : n.getName() + "_" + w.getName();
+            OnnxMl.TensorProto wq = qi.get(base + "_quantized"), sc = qi.get(base + "_scale");
+            assertTrue(wq != null && sc != null, "no quantised weight for " + base);
+            byte[] qb = wq.getRawData().toByteArray();
+            java.nio.FloatBuffer sf = sc.getRawData().asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+            int channels = (int) w.getDims(0), inner = qb.length / channels;
+            for (int c = 0; c < channels; c++) {
+                float max = 0;
+                int qmax = 0;
+                for (int i = c * inner; i < (c + 1) * inner; i++) {
+                    max = Math.max(max, Math.abs(wf.get(i)));
+                    qmax = Math.max(qmax, Math.abs(qb[i]));
+                }
+                if (max == 0) {
+                    continue;
+                }
+                assertEquals(max / 63f, sf.get(c), 1e-6f * max, base + " channel " + c + " scale");
+                assertEquals(63, qmax, base + " channel " + c + " largest |q|");
+                for (int i = c * inner; i < (c + 1) * inner; i++) {
+                    assertEquals(wf.get(i), qb[i] * sf.get(c), 0.5f * sf.get(c) + 1e-7f, base + " weight " + i);
+                }
+                checked++;
+            }
+        }
+        assertTrue(checked > 100, "checked " + checked + " Conv output channels");
+        assertTrue(q.getMetadataPropsList().stream().anyMatch(p -> p.getKey().equals(Key.QUANTIZATION_SCHEME.key())
+                && p.getValue().contains("[-63, 63] (reduce range)")));
+        try (FaceEmbedder a = FaceEmbedder.builder().setModelPath(fp32).optProvider(Provider.CPU).build();
+             FaceEmbedder b = FaceEmbedder.builder().setModelPath(int8).optProvider(Provider.CPU).build()) {
+            double min = 1;
+            for (Path face : heldOut.subList(0, 20)) {
+                var img = Images.read(face);
+                min = Math.min(min, Similarity.cosine(a.embed(img), b.embed(img)));
+            }
+            System.out.printf("[int8 reduce-range] min cosine to float32 on 20 held-out faces: %.5f%n", min);
+            assertTrue(min >= MIN_COSINE, "min cosine " + min);
+        }
+    }
+
     private static void check(Path model) throws Exception {
         String p = System.getProperty("spherekit.python");
         Path python = p == null || p.isBlank() ? null : Path.of(p);
