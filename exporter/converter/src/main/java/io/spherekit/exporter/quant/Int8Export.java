@@ -47,14 +47,9 @@ public final class Int8Export {
      */
     public record Options(CalibrationMethod method, double percentile, QdqQuantizer.ActivationType activations,
                           boolean detect, Path detector, ModelCard card, boolean reduceRange) {
-        public Options(CalibrationMethod method, double percentile, QdqQuantizer.ActivationType activations,
-                       boolean detect, Path detector, ModelCard card) {
-            this(method, percentile, activations, detect, detector, card, false);
-        }
-
         public static Options defaults() {
             return new Options(CalibrationMethod.MINMAX, CalibrationMethod.DEFAULT_PERCENTILE,
-                    QdqQuantizer.ActivationType.UINT8, false, null, null);
+                    QdqQuantizer.ActivationType.UINT8, false, null, null, false);
         }
 
         public Options withReduceRange(boolean r) {

@@ -109,21 +109,6 @@ public final class QdqQuantizer {
         return new ArrayList<>(out);
     }
 
-    /**
-     * Quantises {@code model}.
-     *
-     * @param model       float32 model (weights as float32 initializers)
-     * @param ranges      the calibrated range of every tensor of {@link #tensorsToCalibrate}
-     * @param activations integer type of the activations
-     * @param metadata    {@code metadata_props} entries to set (added to, or replacing, the model's)
-     * @return the QDQ model
-     * @throws IllegalArgumentException naming a tensor without a range or a weight that is not float32
-     */
-    public static ModelProto quantize(ModelProto model, Map<String, Range> ranges, ActivationType activations,
-                                      Map<String, String> metadata) {
-        return quantize(model, ranges, activations, FULL_WEIGHT_MAX, metadata);
-    }
-
     /** Largest weight magnitude of the full int8 range. */
     public static final int FULL_WEIGHT_MAX = 127;
     /** Largest weight magnitude with reduce range (7-bit weights; no int16 saturation in U8S8 AVX2 kernels). */
