@@ -182,6 +182,49 @@ class ExportCliTest {
         assertEquals(List.of(), list(dir));
     }
 
+    /**
+     * A head that makes large embeddings (fc5 scaled by 2000, as ArcFace with s = 64 grows |e| to ~500) is checked
+     * against tolerance × max |embedding|, not the absolute tolerance: the printed bound is 1e-4 × the printed
+     * max |embedding|, and the export passes with a diff above 1e-4 that is below that bound.
+     */
+    @Test
+    void checkToleranceScalesWithTheEmbedding(@TempDir Path dir) throws Exception {
+        var g = TestNets.sphereFace(4, 5);
+        g.getLayer("fc5").getParam("W").muli(2000);
+        g.getLayer("fc5").getParam("b").muli(2000);
+        Map<String, String> meta = new HashMap<>(Preprocessing.LFW_SPHEREFACE.toMetadata());
+        Path zip = dir.resolve("large.zip");
+        ModelIO.save(g, meta, zip, false);
+        Path out = dir.resolve("large.onnx");
+        Run r = run("--model", zip.toString(), "--output", out.toString(), "--check");
+        assertEquals(Cli.OK, r.code(), r.out() + r.err());
+        var m = java.util.regex.Pattern.compile("max abs diff (\\S+) on a random batch of \\d+ \\(max \\|embedding\\| (\\S+), "
+                + "tolerance 0\\.0001 x max\\(1, max \\|embedding\\|\\) = (\\S+)\\): OK").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        double diff = Double.parseDouble(m.group(1));
+        double maxAbs = Double.parseDouble(m.group(2));
+        double allowed = Double.parseDouble(m.group(3));
+        assertTrue(maxAbs > 100, "the scaled fc5 makes embeddings far above unit scale: " + maxAbs);
+        assertEquals(1e-4 * maxAbs, allowed, 1e-4 * maxAbs * 2e-3, "bound = 1e-4 x max |embedding| (3 digits printed)");
+        assertTrue(diff <= allowed, r.out());
+        assertTrue(Files.size(out) > 0);
+    }
+
+    /** The bound itself, on hand-worked values: the 2026-12-02 ArcFace case, a unit-scale case, and NaN. */
+    @Test
+    void checkBoundOnWorkedValues() {
+        // arcface seed 43: diff 1.83e-4 at |e| = 499 -> bound 0.0499: passes (it failed the old absolute 1e-4)
+        assertTrue(new OrtCheck.Result(8, 1.83e-4, 499).passes(1e-4));
+        assertEquals(0.0499, OrtCheck.allowed(1e-4, 499), 1e-12);
+        // unit-scale embeddings keep the absolute floor: 2e-4 at |e| = 0.5 fails 1e-4
+        assertEquals(1e-4, OrtCheck.allowed(1e-4, 0.5), 0);
+        assertFalse(new OrtCheck.Result(8, 2e-4, 0.5).passes(1e-4));
+        assertTrue(new OrtCheck.Result(8, 9e-5, 0.5).passes(1e-4));
+        // NaN anywhere fails
+        assertFalse(new OrtCheck.Result(8, Double.NaN, 0.5).passes(1e-4));
+        assertFalse(new OrtCheck.Result(8, 1e-6, Double.NaN).passes(1e-4));
+    }
+
     @Test
     void nanWeightsFailWithTheParameterName(@TempDir Path dir) throws Exception {
         var g = TestNets.sphereFace(4, 6);
