@@ -60,7 +60,29 @@ public final class TrainCli implements Callable<Integer> {
     @Option(names = "--margin", description = "m for amsoftmax (cosine, default 0.35) / arcface (radians, default 0.5)") Double margin;
     @Option(names = "--m", defaultValue = "4", description = "A-Softmax margin m (1..4)") int m;
     @Option(names = "--lambda-base", defaultValue = "1000", description = "A-Softmax λ = max(λ_min, base·(1+γ·iter)^(−power)): base") double lambdaBase;
-    @Option(names = "--lambda-gamma", defaultValue = "0.12", description = "λ schedule: γ") double lambdaGamma;
+    @Option(names = "--lambda-gamma", defaultValue = "0.12", paramLabel = "γ|auto", converter = GammaConverter.class,
+            description = "λ schedule: γ (default ${DEFAULT-VALUE}, the reference's: λ reaches 5 at iteration 1659), or "
+                    + "auto: the γ with which λ reaches --lambda-min at this run's last iteration") double lambdaGamma;
+
+    /** {@code auto} → NaN (resolved by the trainer once the iteration count is known), else a number ≥ 0. */
+    static final class GammaConverter implements CommandLine.ITypeConverter<Double> {
+        @Override
+        public Double convert(String v) {
+            if ("auto".equals(v)) {
+                return Double.NaN;
+            }
+            double g;
+            try {
+                g = Double.parseDouble(v);
+            } catch (NumberFormatException e) {
+                throw new CommandLine.TypeConversionException("'" + v + "' is neither a number nor 'auto'");
+            }
+            if (!(g >= 0)) {
+                throw new CommandLine.TypeConversionException("γ must be >= 0 or 'auto', got " + v);
+            }
+            return g;
+        }
+    }
     @Option(names = "--lambda-power", defaultValue = "1", description = "λ schedule: power") double lambdaPower;
     @Option(names = "--lambda-min", defaultValue = "5", description = "λ schedule: floor λ_min") double lambdaMin;
     @Option(names = "--epochs", defaultValue = "8", description = "Passes over the training images") int epochs;

@@ -32,7 +32,8 @@ import java.util.Objects;
  *   <li>{@code head} (default asoftmax): {@code asoftmax}, {@code amsoftmax}, {@code arcface} or {@code softmax}</li>
  *   <li>{@code m} (default 4): A-Softmax angular margin, 1..4 (paper: 4); the other heads need the default</li>
  *   <li>{@code lambdaBase} (default 1000): λ schedule base, see {@link LambdaSchedule}</li>
- *   <li>{@code lambdaGamma} (default 0.12): λ schedule γ</li>
+ *   <li>{@code lambdaGamma} (default 0.12): λ schedule γ; NaN = auto, the γ that reaches λ_min at the run's last
+ *   iteration ({@link LambdaSchedule#gammaReachingFloorAt})</li>
  *   <li>{@code lambdaPower} (default 1): λ schedule power</li>
  *   <li>{@code lambdaMin} (default 5): λ floor</li>
  *   <li>{@code epochs} (default 8): passes over the training set, ≥ 1</li>
@@ -285,6 +286,9 @@ public final class TrainConfig {
     public int m() { return m; }
     public double lambdaBase() { return lambdaBase; }
     public double lambdaGamma() { return lambdaGamma; }
+
+    /** Whether γ is chosen per run so that λ reaches λ_min at the last iteration ({@code --lambda-gamma auto}). */
+    public boolean lambdaGammaAuto() { return Double.isNaN(lambdaGamma); }
     public double lambdaPower() { return lambdaPower; }
     public double lambdaMin() { return lambdaMin; }
     public int epochs() { return epochs; }
@@ -333,7 +337,7 @@ public final class TrainConfig {
         out.put("head", head);
         out.put("m", m);
         out.put("lambdaBase", lambdaBase);
-        out.put("lambdaGamma", lambdaGamma);
+        out.put("lambdaGamma", lambdaGammaAuto() ? "auto" : lambdaGamma);
         out.put("lambdaPower", lambdaPower);
         out.put("lambdaMin", lambdaMin);
         out.put("epochs", epochs);

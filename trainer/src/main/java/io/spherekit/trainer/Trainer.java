@@ -218,7 +218,12 @@ public final class Trainer {
             this.b = cfg.batchSize();
             this.perEpoch = data.size() / b; // the last partial batch is dropped
             this.totalIters = perEpoch * cfg.epochs();
-            this.lambda = new LambdaSchedule(cfg.lambdaBase(), cfg.lambdaGamma(), cfg.lambdaPower(), cfg.lambdaMin());
+            // --lambda-gamma auto (NaN): λ reaches λ_min at this run's last global iteration
+            double gamma = cfg.lambdaGammaAuto()
+                    ? LambdaSchedule.gammaReachingFloorAt(cfg.lambdaBase(), cfg.lambdaPower(), cfg.lambdaMin(),
+                    lambdaOffset + (long) totalIters)
+                    : cfg.lambdaGamma();
+            this.lambda = new LambdaSchedule(cfg.lambdaBase(), gamma, cfg.lambdaPower(), cfg.lambdaMin());
             this.head = cfg.buildHead(classes);
             this.lr = new LrSchedule(cfg.lrSchedule(), cfg.lr(),
                     new int[]{(int) (0.6 * totalIters), (int) (0.85 * totalIters)}, totalIters, cfg.warmup(), 1.0);
@@ -272,7 +277,7 @@ public final class Trainer {
                     cfg.depth(), cfg.widthMultiplier(), net.numParams(), head.headName(), head.describe(), classes,
                     totalIters, cfg.epochs(), perEpoch, b);
             headLayer = net.getLayer(SphereFaceNet.HEAD);
-            meta = baseMetadata(pre, head, data);
+            meta = baseMetadata(pre, head, data, lambda);
             start = System.nanoTime();
         }
 
@@ -408,7 +413,7 @@ public final class Trainer {
         return skipped;
     }
 
-    private Map<String, String> baseMetadata(Preprocessing pre, MarginHead head, FaceDataset data) {
+    private Map<String, String> baseMetadata(Preprocessing pre, MarginHead head, FaceDataset data, LambdaSchedule lambda) {
         ModelMetadata.Builder b = ModelMetadata.builder()
                 .preprocessing(pre)
                 .put(Key.VERSION, Cli.VERSION)
@@ -422,7 +427,8 @@ public final class Trainer {
         }
         if (head instanceof ASoftmaxHead) {
             b.put(Key.HEAD_LAMBDA_SCHEDULE, String.format(Locale.ROOT,
-                    "max(%s, %s*(1+%s*iter)^-%s)", cfg.lambdaMin(), cfg.lambdaBase(), cfg.lambdaGamma(), cfg.lambdaPower()));
+                    "max(%s, %s*(1+%s*iter)^-%s)", lambda.lambdaMin(), lambda.base(), lambda.gamma(), lambda.power())
+                    + (cfg.lambdaGammaAuto() ? " (gamma auto: the floor at the run's last iteration)" : ""));
         }
         try {
             b.trainingData(trainingData != null ? trainingData : DataFingerprint.describe(cfg.imageRoot(),

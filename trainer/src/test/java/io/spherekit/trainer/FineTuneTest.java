@@ -139,6 +139,26 @@ class FineTuneTest {
         assertEquals("restart", restart.metadata().get(Key.INIT_FROM_LAMBDA.key()));
     }
 
+    /** --lambda-gamma auto: λ ends at its floor of 5 on the run's last iteration, from scratch and when continuing. */
+    @Test
+    void autoGammaEndsAtTheFloorAndIsRecorded() throws Exception {
+        Trainer.Result scratch = new Trainer(config(tmp.resolve("auto-scratch")).lambdaGamma(Double.NaN).build(), quiet())
+                .train(four);
+        assertEquals(4, scratch.iterations());
+        assertEquals(5.0, Double.parseDouble(scratch.metadata().get(Key.HEAD_LAMBDA_FINAL.key())), 1e-9);
+        // γ = (1000/5 − 1) / 4 = 49.75, written into the recorded schedule
+        String schedule = scratch.metadata().get(Key.HEAD_LAMBDA_SCHEDULE.key());
+        assertTrue(schedule.contains("*(1+49.75*iter)") && schedule.contains("gamma auto"), schedule);
+
+        // continuing after the source's 4 iterations: the floor at global iteration 8, so γ = 199 / 8
+        Trainer.Result cont = new Trainer(config(tmp.resolve("auto-cont")).lambdaGamma(Double.NaN).initFrom(sourceZip)
+                .build(), quiet()).train(four);
+        assertEquals("4", cont.metadata().get(Key.HEAD_LAMBDA_OFFSET.key()));
+        assertEquals(5.0, Double.parseDouble(cont.metadata().get(Key.HEAD_LAMBDA_FINAL.key())), 1e-9);
+        assertTrue(cont.metadata().get(Key.HEAD_LAMBDA_SCHEDULE.key()).contains("*(1+24.875*iter)"),
+                cont.metadata().toString());
+    }
+
     @Test
     void anIncompatibleArchitectureOrAMissingFileIsRefusedNamingTheFile() throws Exception {
         TrainConfig wider = config(tmp.resolve("ft-wide")).widthMultiplier(0.25).initFrom(sourceZip).build();

@@ -30,7 +30,7 @@ class TrainCliUsageTest {
         // Control: valid values read the data, which the trainer reports on stderr, and write the model.
         Path ok = tmp.resolve("run-ok");
         Run good = CliConventions.run(TrainCli::run, concat(common, "--out", ok.toString(), "--depth", "4",
-                "--width", "0.125", "--embedding-dim", "16", "--epochs", "1", "--batch", "2"));
+                "--width", "0.125", "--embedding-dim", "16", "--epochs", "1", "--batch", "2", "--lambda-gamma", "auto"));
         assertEquals(Cli.OK, good.code(), good.err());
         assertTrue(good.err().contains("images ready"), good.err());
         assertTrue(Files.exists(ok.resolve("model.zip")));
@@ -43,6 +43,8 @@ class TrainCliUsageTest {
                 {"--lr-schedule", "poly", "lr schedule must be step or cosine, got 'poly'"},
                 {"--momentum", "1.5", "momentum must be in [0, 1), got 1.5"},
                 {"--input", "112by96", "--input must be HxW, e.g. 112x96; got 112by96"},
+                {"--lambda-gamma", "fast", "'fast' is neither a number nor 'auto'"},
+                {"--lambda-gamma", "-0.1", "γ must be >= 0 or 'auto', got -0.1"},
         };
         for (String[] c : cases) {
             Path run = tmp.resolve("run-" + c[0].substring(2));

@@ -54,6 +54,15 @@ public final class DemoCommand implements Callable<Integer> {
                     + " --align detect (the model records it, so 'verify' and 'serve' align by default).")
     Align align;
 
+    /** Test-time flip of the evaluate step (the TestTimeFlip modes). */
+    enum Flip { none, sum, concat }
+
+    @Option(names = "--flip", defaultValue = "none", paramLabel = "none|sum|concat",
+            description = "test-time flip of the evaluate step: none (default), sum or concat of the embeddings of the"
+                    + " image and its mirror. The threshold written into model.onnx is the flip mode's, and the model"
+                    + " records the mode (spherekit.input.flip), so 'verify' and 'serve' flip the same way.")
+    Flip flip;
+
     @Unmatched
     List<String> trainArgs = new ArrayList<>();
 
@@ -83,6 +92,7 @@ public final class DemoCommand implements Callable<Integer> {
                         "--pairs", lfwDir.resolve("pairsDevTest.txt").toString(),
                         "--root", lfwDir.resolve("lfw-deepfunneled").toString(),
                         "--align", align.name(),
+                        "--flip", flip.name(),
                         "--report", outDir.resolve("demo-report.json").toString(),
                         "--roc", outDir.resolve("roc.csv").toString(),
                         "--extra-json", outDir.resolve("train-report.json").toString(),

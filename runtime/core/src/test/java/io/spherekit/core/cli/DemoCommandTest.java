@@ -26,6 +26,8 @@ class DemoCommandTest {
         assertVersion(DemoCommandTest::demo);
         assertUsageError(DemoCommandTest::demo, "demo", "Missing required parameter for option '--lfw' (DIR)",
                 "--lfw");
+        assertUsageError(DemoCommandTest::demo, "demo", "Invalid value for option '--flip': expected one of [none, sum, concat]"
+                + " (case-insensitive) but was 'mirror'", "--flip", "mirror");
         Path nope = tmp.resolve("nope");
         Run r = assertFailure(DemoCommandTest::demo, "LFW not found at " + nope
                 + " (expected lfw-deepfunneled/ and pairsDevTest.txt inside); pass --lfw DIR or set SPHEREKIT_LFW",
@@ -46,5 +48,6 @@ class DemoCommandTest {
                 + "(-Dspherekit.home, which bin/spherekit sets; without it, the current folder counts as the root)"), help);
         assertTrue(help.contains("written into model.onnx (metadata spherekit.threshold, spherekit.threshold.source)"),
                 help);
+        assertTrue(help.contains("--flip=none|sum|concat test-time flip of the evaluate step: none (default)"), help);
     }
 }
