@@ -56,7 +56,29 @@ public final class TrainCli implements Callable<Integer> {
     @Option(names = "--width", defaultValue = "0.5", description = "Width multiplier on 64/128/256/512 channels") double width;
     @Option(names = "--embedding-dim", defaultValue = "512", description = "Embedding size (fc5 outputs)") int embeddingDim;
     @Option(names = "--head", defaultValue = "asoftmax", description = "asoftmax|amsoftmax|arcface|softmax") String head;
-    @Option(names = "--scale", description = "s for amsoftmax (default 30) / arcface (default 64)") Double scale;
+    @Option(names = "--scale", paramLabel = "s|auto", converter = ScaleConverter.class,
+            description = "s for amsoftmax (default 30) / arcface (default 64), or auto: the fixed AdaCos scale "
+                    + "sqrt(2)*ln(C-1) for C identities (10.0 for 1184)") Double scale;
+
+    /** {@code auto} → NaN (the AdaCos scale of the class count), else a number &gt; 0. */
+    static final class ScaleConverter implements CommandLine.ITypeConverter<Double> {
+        @Override
+        public Double convert(String v) {
+            if ("auto".equals(v)) {
+                return Double.NaN;
+            }
+            double s;
+            try {
+                s = Double.parseDouble(v);
+            } catch (NumberFormatException e) {
+                throw new CommandLine.TypeConversionException("'" + v + "' is neither a number nor 'auto'");
+            }
+            if (!(s > 0) || Double.isInfinite(s)) {
+                throw new CommandLine.TypeConversionException("s must be a finite number > 0 or 'auto', got " + v);
+            }
+            return s;
+        }
+    }
     @Option(names = "--margin", description = "m for amsoftmax (cosine, default 0.35) / arcface (radians, default 0.5)") Double margin;
     @Option(names = "--m", defaultValue = "4", description = "A-Softmax margin m (1..4)") int m;
     @Option(names = "--lambda-base", defaultValue = "1000", description = "A-Softmax λ = max(λ_min, base·(1+γ·iter)^(−power)): base") double lambdaBase;
@@ -134,7 +156,8 @@ public final class TrainCli implements Callable<Integer> {
                     .lambdaPower(lambdaPower).lambdaMin(lambdaMin).epochs(epochs).batchSize(batch).lr(lr)
                     .lrSchedule(lrSchedule).warmup(warmup).momentum(momentum).weightDecay(weightDecay).flip(!noFlip)
                     .seed(seed).threads(threads).valFraction(valFraction)
-                    .scale(scale == null ? Double.NaN : scale).margin(margin == null ? Double.NaN : margin)
+                    .scale(scale == null ? Double.NaN : scale).scaleAuto(scale != null && Double.isNaN(scale))
+                    .margin(margin == null ? Double.NaN : margin)
                     .cropMargin(cropMargin)
                     .cacheDir(noCache ? null : (cacheDir != null ? cacheDir : Path.of(System.getProperty("user.home"), ".cache", "spherekit")))
                     .checkpointEvery(checkpointEvery).inputHeight(Integer.parseInt(hw[0]))

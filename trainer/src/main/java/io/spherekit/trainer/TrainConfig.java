@@ -48,6 +48,8 @@ import java.util.Objects;
  *   <li>{@code threads} (default 2): image decoding threads, ≥ 1</li>
  *   <li>{@code valFraction} (default 0.1): fraction of identities held out (never trained) for the per-epoch 10-fold check, in [0, 0.5); 0 = none</li>
  *   <li>{@code scale} (default NaN): s of AM-Softmax (default 30) and ArcFace (default 64); NaN = the head's default</li>
+ *   <li>{@code scaleAuto} (default false): s = √2·ln(C − 1) for C classes, the fixed scale of AdaCos (Zhang et al.,
+ *       "AdaCos", CVPR 2019, Sec. 4.1), ≈ 10.0 for 1184 identities instead of 30/64; excludes {@code scale}</li>
  *   <li>{@code margin} (default NaN): m of AM-Softmax (cosine margin, default 0.35) and ArcFace (angular margin, default 0.5); NaN = the head's default</li>
  *   <li>{@code cropMargin} (default 2): random-crop augmentation in pixels, in [0, 16]: images are cached this many pixels larger per side and a random 112×96 window is taken (clcarwin/sphereface_pytorch: 2, i.e. from 116×100); 0 = off</li>
  *   <li>{@code cacheDir} (default none): where decoded images are cached between runs (null = no cache)</li>
@@ -94,6 +96,7 @@ public final class TrainConfig {
     private final int threads;
     private final double valFraction;
     private final double scale;
+    private final boolean scaleAuto;
     private final double margin;
     private final int cropMargin;
     private final Path cacheDir;
@@ -134,6 +137,7 @@ public final class TrainConfig {
         threads = b.threads;
         valFraction = b.valFraction;
         scale = b.scale;
+        scaleAuto = b.scaleAuto;
         margin = b.margin;
         cropMargin = b.cropMargin;
         cacheDir = b.cacheDir;
@@ -167,9 +171,12 @@ public final class TrainConfig {
                     + "use --margin for " + head);
         }
         if (head.equals("asoftmax") || head.equals("softmax")) {
-            if (!Double.isNaN(scale) || !Double.isNaN(margin)) {
+            if (!Double.isNaN(scale) || !Double.isNaN(margin) || scaleAuto) {
                 throw new IllegalArgumentException("--scale/--margin apply to amsoftmax and arcface only, not " + head);
             }
+        }
+        if (scaleAuto && !Double.isNaN(scale)) {
+            throw new IllegalArgumentException("give --scale as a number or as auto, not both (got " + scale + " and auto)");
         }
         if (!(valFraction >= 0 && valFraction < 0.5)) {
             throw new IllegalArgumentException("val fraction must be in [0, 0.5), got " + valFraction);
@@ -259,6 +266,7 @@ public final class TrainConfig {
         b.threads = threads;
         b.valFraction = valFraction;
         b.scale = scale;
+        b.scaleAuto = scaleAuto;
         b.margin = margin;
         b.cropMargin = cropMargin;
         b.cacheDir = cacheDir;
@@ -303,6 +311,8 @@ public final class TrainConfig {
     public int threads() { return threads; }
     public double valFraction() { return valFraction; }
     public double scale() { return scale; }
+    /** @return whether s is {@link #adaCosScale(int)} of the class count instead of {@link #scale()} */
+    public boolean scaleAuto() { return scaleAuto; }
     public double margin() { return margin; }
     public int cropMargin() { return cropMargin; }
     public Path cacheDir() { return cacheDir; }
@@ -351,7 +361,7 @@ public final class TrainConfig {
         out.put("seed", seed);
         out.put("threads", threads);
         out.put("valFraction", valFraction);
-        out.put("scale", scale);
+        out.put("scale", scaleAuto ? "auto" : scale);
         out.put("margin", margin);
         out.put("cropMargin", cropMargin);
         out.put("cacheDir", cacheDir);
@@ -380,11 +390,27 @@ public final class TrainConfig {
                 Double.toString(lambdaBase), Double.toString(lambdaGamma), Double.toString(lambdaPower),
                 Double.toString(lambdaMin), Integer.toString(epochs), Integer.toString(batchSize), Double.toString(lr),
                 lrSchedule, Integer.toString(warmup), Double.toString(momentum), Double.toString(weightDecay),
-                Boolean.toString(flip), Long.toString(seed), Double.toString(valFraction), Double.toString(scale),
+                Boolean.toString(flip), Long.toString(seed), Double.toString(valFraction), scaleAuto ? "auto" : Double.toString(scale),
                 Double.toString(margin), Integer.toString(cropMargin), inputHeight + "x" + inputWidth,
                 Boolean.toString(batchNorm)) + ("detect".equals(align) ? "|align=detect" : "")
                 + (initFrom != null ? "|init=" + initFrom.toAbsolutePath().normalize() + "|lambda=" + lambdaScheduleMode
                 : "");
+    }
+
+    /**
+     * The fixed AdaCos scale {@code s = √2 · ln(C − 1)} (Zhang et al., "AdaCos: Adaptively Scaling Cosine Logits
+     * for Effectively Learning Deep Face Representations", CVPR 2019, Sec. 4.1): the s at which the target-class
+     * probability can still approach 1 while the logits' gradient does not saturate early. 10.01 for C = 1184,
+     * 11.74 for C = 4038.
+     *
+     * @param numClasses C, the number of identities, &gt;= 3 (ln(C − 1) must be positive)
+     * @throws IllegalArgumentException for C &lt; 3
+     */
+    public static double adaCosScale(int numClasses) {
+        if (numClasses < 3) {
+            throw new IllegalArgumentException("--scale auto needs at least 3 identities, got " + numClasses);
+        }
+        return Math.sqrt(2) * Math.log(numClasses - 1);
     }
 
     /** The margin head this configuration asks for. */
@@ -392,9 +418,11 @@ public final class TrainConfig {
         return switch (head) {
             case "asoftmax" -> new ASoftmaxHead(0, numClasses, m);
             case "amsoftmax" -> new AmSoftmaxHead(0, numClasses,
-                    Double.isNaN(scale) ? 30 : scale, Double.isNaN(margin) ? 0.35 : margin);
+                    scaleAuto ? adaCosScale(numClasses) : Double.isNaN(scale) ? 30 : scale,
+                    Double.isNaN(margin) ? 0.35 : margin);
             case "arcface" -> new ArcFaceHead(0, numClasses,
-                    Double.isNaN(scale) ? 64 : scale, Double.isNaN(margin) ? 0.5 : margin);
+                    scaleAuto ? adaCosScale(numClasses) : Double.isNaN(scale) ? 64 : scale,
+                    Double.isNaN(margin) ? 0.5 : margin);
             default -> new SoftmaxHead(0, numClasses);
         };
     }
@@ -427,6 +455,7 @@ public final class TrainConfig {
         private int threads = 2;
         private double valFraction = 0.1;
         private double scale = Double.NaN;
+        private boolean scaleAuto = false;
         private double margin = Double.NaN;
         private int cropMargin = 2;
         private Path cacheDir = null;
@@ -565,6 +594,12 @@ public final class TrainConfig {
 
         public Builder valFraction(double valFraction) {
             this.valFraction = valFraction;
+            return this;
+        }
+
+        /** s = {@link #adaCosScale(int)} of the class count (amsoftmax, arcface). */
+        public Builder scaleAuto(boolean scaleAuto) {
+            this.scaleAuto = scaleAuto;
             return this;
         }
 

@@ -45,6 +45,8 @@ class TrainCliUsageTest {
                 {"--input", "112by96", "--input must be HxW, e.g. 112x96; got 112by96"},
                 {"--lambda-gamma", "fast", "'fast' is neither a number nor 'auto'"},
                 {"--lambda-gamma", "-0.1", "γ must be >= 0 or 'auto', got -0.1"},
+                {"--scale", "big", "'big' is neither a number nor 'auto'"},
+                {"--scale", "0", "s must be a finite number > 0 or 'auto', got 0"},
         };
         for (String[] c : cases) {
             Path run = tmp.resolve("run-" + c[0].substring(2));

@@ -73,4 +73,28 @@ class TrainConfigTest {
         assertEquals("batch size must be >= 2, got 1", e.getMessage());
         assertThrows(NullPointerException.class, () -> TrainConfig.builder().outputDir(Path.of("run")).build());
     }
+
+    @Test
+    void scaleAutoIsTheAdaCosFixedScaleOfTheClassCount() {
+        // sqrt(2) * ln(1183) = 1.414214 * 7.075809 = 10.00670; sqrt(2) * ln(4037) = 1.414214 * 8.303257 = 11.74258
+        TrainConfig arc = minimal().head("arcface").scaleAuto(true).build();
+        assertEquals(10.00670, arc.buildHead(1184).scale(), 1e-5);
+        assertEquals(11.74258, arc.buildHead(4038).scale(), 1e-5);
+        assertEquals(0.5, ((io.spherekit.trainer.head.ScaledMarginHead) arc.buildHead(1184)).getM(), 0);
+        TrainConfig am = minimal().head("amsoftmax").scaleAuto(true).build();
+        assertEquals(10.00670, am.buildHead(1184).scale(), 1e-5);
+        assertEquals("auto", arc.toMap().get("scale"));
+        assertEquals(arc.toMap(), arc.toBuilder().build().toMap());
+        // a run with the head's default s is not resumable as an auto-s run
+        assertTrue(!arc.fingerprint().equals(minimal().head("arcface").build().fingerprint()));
+        assertEquals(64.0, minimal().head("arcface").build().buildHead(1184).scale(), 0);
+
+        var e = assertThrows(IllegalArgumentException.class, () -> arc.buildHead(2));
+        assertEquals("--scale auto needs at least 3 identities, got 2", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> minimal().head("asoftmax").scaleAuto(true).build());
+        assertEquals("--scale/--margin apply to amsoftmax and arcface only, not asoftmax", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> minimal().head("arcface").scale(30).scaleAuto(true).build());
+        assertEquals("give --scale as a number or as auto, not both (got 30.0 and auto)", e.getMessage());
+    }
 }

@@ -27,14 +27,19 @@ import picocli.CommandLine.Unmatched;
 @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Cli.VersionProvider.class,
         description = {"Train SphereFace (DL4J) on LFW View-1 DevTrain, export the backbone to ONNX with our Java "
                 + "writer, and report LFW 10-fold accuracy on pairsDevTest through ONNX Runtime.",
-            "Other options are passed to 'train' (see 'spherekit train --help'); without --val-fraction the demo "
-                + "trains on every DevTrain identity (--val-fraction 0).",
+            "Other options are passed to 'train' (see 'spherekit train --help'). The demo's own train defaults, each "
+                + "replaced when given: --min-images 1 (all 4038 DevTrain identities, 9525 images), --epochs 12, "
+                + "--lambda-gamma auto (λ reaches its floor at the last iteration), --val-fraction 0.",
             "The evaluation's mean 10-fold threshold is written into model.onnx (metadata spherekit.threshold, "
                 + "spherekit.threshold.source), so 'spherekit verify --model <out>/model.onnx A B' and 'serve' "
                 + "work without --threshold."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:done", "1:failure (LFW missing, a step failed)", "2:usage error"})
 public final class DemoCommand implements Callable<Integer> {
+
+    /** {@code train} options the demo sets unless the user gives them: option, value. */
+    static final String[][] TRAIN_DEFAULTS = {
+            {"--min-images", "1"}, {"--epochs", "12"}, {"--lambda-gamma", "auto"}, {"--val-fraction", "0"}};
 
     @Spec
     CommandSpec spec;
@@ -57,8 +62,8 @@ public final class DemoCommand implements Callable<Integer> {
     /** Test-time flip of the evaluate step (the TestTimeFlip modes). */
     enum Flip { none, sum, concat }
 
-    @Option(names = "--flip", defaultValue = "none", paramLabel = "none|sum|concat",
-            description = "test-time flip of the evaluate step: none (default), sum or concat of the embeddings of the"
+    @Option(names = "--flip", defaultValue = "sum", paramLabel = "none|sum|concat",
+            description = "test-time flip of the evaluate step: none, sum (default) or concat of the embeddings of the"
                     + " image and its mirror. The threshold written into model.onnx is the flip mode's, and the model"
                     + " records the mode (spherekit.input.flip), so 'verify' and 'serve' flip the same way.")
     Flip flip;
@@ -76,12 +81,7 @@ public final class DemoCommand implements Callable<Integer> {
         Path home = home();
         Path outDir = (out != null ? out : home.resolve("runs/demo")).toAbsolutePath().normalize();
         Files.createDirectories(outDir);
-        List<String> train = new ArrayList<>(List.of("--lfw", lfwDir.toString(), "--out", outDir.toString()));
-        if (!trainArgs.contains("--val-fraction") && trainArgs.stream().noneMatch(a -> a.startsWith("--val-fraction="))) {
-            train.addAll(List.of("--val-fraction", "0"));
-        }
-        train.addAll(List.of("--align", align.name()));
-        train.addAll(trainArgs);
+        List<String> train = trainArguments(lfwDir, outDir, align, trainArgs);
         // with detect, train first runs 'spherekit landmarks' on exactly the images it trains on (cached)
         step(home, "1/3 train SphereFace (DL4J) on View-1 DevTrain people" + (align == Align.detect
                 ? ", faces detected (landmarks step) and aligned" : ""), Commands.TRAIN, train);
@@ -102,6 +102,24 @@ public final class DemoCommand implements Callable<Integer> {
         err.println("try:    bin/spherekit verify --model " + outDir.resolve("model.onnx") + " A.jpg B.jpg");
         err.flush();
         return Cli.OK;
+    }
+
+    /**
+     * The {@code train} command line: LFW, output folder, {@link #TRAIN_DEFAULTS} not given by the user (as
+     * {@code --opt v} or {@code --opt=v}), the alignment, then the user's own options in their order.
+     */
+    static List<String> trainArguments(Path lfwDir, Path outDir, Align align, List<String> user) {
+        List<String> train = new ArrayList<>(List.of("--lfw", lfwDir.toString(), "--out", outDir.toString()));
+        // the demo's recipe (bench/results/demo-20261202-allids12-quiet): every DevTrain identity, 12 epochs, λ at
+        // its floor at the end; each default gives way to the user's own value
+        for (String[] d : TRAIN_DEFAULTS) {
+            if (!user.contains(d[0]) && user.stream().noneMatch(a -> a.startsWith(d[0] + "="))) {
+                train.addAll(List.of(d[0], d[1]));
+            }
+        }
+        train.addAll(List.of("--align", align.name()));
+        train.addAll(user);
+        return train;
     }
 
     private static Path home() {

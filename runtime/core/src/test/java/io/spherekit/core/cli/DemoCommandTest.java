@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,6 +49,20 @@ class DemoCommandTest {
                 + "(-Dspherekit.home, which bin/spherekit sets; without it, the current folder counts as the root)"), help);
         assertTrue(help.contains("written into model.onnx (metadata spherekit.threshold, spherekit.threshold.source)"),
                 help);
-        assertTrue(help.contains("--flip=none|sum|concat test-time flip of the evaluate step: none (default)"), help);
+        assertTrue(help.contains("--flip=none|sum|concat test-time flip of the evaluate step: none, sum (default)"), help);
+    }
+
+    @Test
+    void trainGetsTheDemoRecipeUnlessTheUserGivesEachOption() {
+        Path lfw = Path.of("/data/lfw");
+        Path out = Path.of("/runs/demo");
+        assertEquals(List.of("--lfw", "/data/lfw", "--out", "/runs/demo", "--min-images", "1", "--epochs", "12",
+                        "--lambda-gamma", "auto", "--val-fraction", "0", "--align", "crop"),
+                DemoCommand.trainArguments(lfw, out, DemoCommand.Align.crop, List.of()));
+        // the user's values replace the defaults, in both spellings, and keep their order at the end
+        assertEquals(List.of("--lfw", "/data/lfw", "--out", "/runs/demo", "--min-images", "1", "--val-fraction", "0",
+                        "--align", "detect", "--epochs", "1", "--lambda-gamma=0.12", "--max-identities", "50"),
+                DemoCommand.trainArguments(lfw, out, DemoCommand.Align.detect,
+                        List.of("--epochs", "1", "--lambda-gamma=0.12", "--max-identities", "50")));
     }
 }
