@@ -345,8 +345,10 @@ public final class Trainer {
             double ips = done * b / el;
             double eta = (totalIters - it) * el / done;
             tlog.iteration(it, epoch + 1, ema, lam, lr.valueAt(global, epoch), ips);
-            log.printf(Locale.ROOT, "\riter %5d/%d  epoch %d/%d  loss %.4f  λ %7.2f  lr %.2e  %5.1f img/s  ETA %s   ",
-                    it, totalIters, epoch + 1, cfg.epochs(), ema, lam, lr.valueAt(global, epoch), ips, hms(eta));
+            // λ only where it acts (A-Softmax); the other heads have no λ to show
+            String lambdaField = head instanceof ASoftmaxHead ? String.format(Locale.ROOT, "  λ %7.2f", lam) : "";
+            log.printf(Locale.ROOT, "\riter %5d/%d  epoch %d/%d  loss %.4f%s  lr %.2e  %5.1f img/s  ETA %s   ",
+                    it, totalIters, epoch + 1, cfg.epochs(), ema, lambdaField, lr.valueAt(global, epoch), ips, hms(eta));
         }
 
         /** The epoch's held-out check (if any), its log lines, and the epoch-end checkpoint. */
