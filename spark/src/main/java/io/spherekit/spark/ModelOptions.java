@@ -4,6 +4,7 @@ import io.spherekit.core.ModelCard;
 import io.spherekit.core.SphereKitException;
 import io.spherekit.core.TestTimeFlip;
 import io.spherekit.runtime.Provider;
+import io.spherekit.runtime.cli.ModelOptionChecks;
 import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -99,48 +100,18 @@ public final class ModelOptions {
 
     /**
      * @return the executor-side description of the embedder
-     * @throws ParameterException bad combinations (usage error)
+     * @throws ParameterException bad values or combinations (usage error; the local commands' checks,
+     *                            {@link ModelOptionChecks})
      * @throws SphereKitException the model cannot be read on the driver
      */
     public EmbedderSpec spec() throws SphereKitException {
-        if (threads < 0) {
-            throw new ParameterException(mixee.commandLine(), "--threads must be >= 0, got " + threads);
-        }
-        if (align != Align.detect && (detector != null || alignTemplate != null)) {
-            throw new ParameterException(mixee.commandLine(), "--detector and --align-template need --align detect");
-        }
-        TestTimeFlip flipMode = null;
-        if (flip != null) {
-            try {
-                flipMode = TestTimeFlip.parse(flip);
-            } catch (IllegalArgumentException e) {
-                throw new ParameterException(mixee.commandLine(), "--flip: " + e.getMessage());
-            }
-        }
-        if (scale != null && std != null) {
-            throw new ParameterException(mixee.commandLine(), "give --scale or --std, not both");
-        }
-        ModelCard.Builder f = ModelCard.builder();
-        flag("--input-size", () -> f.inputSize(inputSize), inputSize);
-        flag("--mean", () -> f.mean(mean), mean);
-        flag("--scale", () -> f.scale(scale), scale);
-        flag("--std", () -> f.std(std), std);
-        flag("--channel-order", () -> f.channelOrder(channelOrder), channelOrder);
-        flag("--layout", () -> f.layout(layout), layout);
-        flag("--crop", () -> f.crop(crop), crop);
-        ModelCard card = io.spherekit.runtime.cli.ModelOptions.card(model, modelCard, f.build());
+        ModelOptionChecks check = new ModelOptionChecks(mixee);
+        check.threads(threads);
+        check.detectorOptions(align == Align.detect, detector, alignTemplate);
+        TestTimeFlip flipMode = check.parse("--flip", flip, TestTimeFlip::parse);
+        ModelCard flags = check.preprocessingFlags(inputSize, mean, scale, std, channelOrder, layout, crop);
+        ModelCard card = io.spherekit.runtime.cli.ModelOptions.card(model, modelCard, flags);
         return EmbedderSpec.of(model, provider, threads, align == null ? null : align.name(), detector,
                 alignTemplate, lfwPreprocessing, card, flipMode);
-    }
-
-    private void flag(String name, Runnable set, Object value) {
-        if (value == null) {
-            return;
-        }
-        try {
-            set.run();
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(mixee.commandLine(), name + ": " + e.getMessage());
-        }
     }
 }

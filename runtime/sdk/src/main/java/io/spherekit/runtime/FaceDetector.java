@@ -163,8 +163,7 @@ public final class FaceDetector implements AutoCloseable {
         this.minScore = b.minScore;
         this.padding = b.padding;
         this.env = LargeStack.environment();
-        FaceEmbedder.Builder sessionSpec = FaceEmbedder.builder().setModelPath(modelPath).optProvider(b.provider)
-                .optIntraOpThreads(b.intraOpThreads).sessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+        FaceEmbedder.Builder sessionSpec = b.session.setModelPath(modelPath);
         FaceEmbedder.Opened opened;
         try {
             opened = FaceEmbedder.open(sessionSpec);
@@ -628,8 +627,9 @@ public final class FaceDetector implements AutoCloseable {
     /** Configures a {@link FaceDetector}; every setting is optional. Not thread-safe. */
     public static final class Builder {
         private Path modelPath;
-        private Provider provider = Provider.AUTO;
-        private int intraOpThreads;
+        /** The session settings (provider, threads), checked and applied as {@link FaceEmbedder}'s. */
+        private final FaceEmbedder.Builder session = FaceEmbedder.builder()
+                .sessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
         private float minScore = MEDIAPIPE_MIN_SCORE;
         private double padding = DEFAULT_PADDING;
 
@@ -644,16 +644,16 @@ public final class FaceDetector implements AutoCloseable {
 
         /** @param p execution provider, handled as {@link FaceEmbedder}'s; default AUTO */
         public Builder optProvider(Provider p) {
-            this.provider = Objects.requireNonNull(p, "provider");
+            session.optProvider(p);
             return this;
         }
 
-        /** @param threads ONNX Runtime intra-op threads; 0 = ORT's choice */
+        /**
+         * @param threads ONNX Runtime intra-op threads; 0 = ORT's choice
+         * @throws IllegalArgumentException if {@code threads < 0}
+         */
         public Builder optIntraOpThreads(int threads) {
-            if (threads < 0) {
-                throw new IllegalArgumentException("intraOpThreads must be >= 0, got " + threads);
-            }
-            this.intraOpThreads = threads;
+            session.optIntraOpThreads(threads);
             return this;
         }
 

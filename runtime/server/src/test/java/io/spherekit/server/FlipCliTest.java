@@ -48,21 +48,8 @@ class FlipCliTest {
     static void setUp() throws IOException {
         Preprocessing pre = Preprocessing.fullImage(H, W, 127.5f, 1f / 128f, Preprocessing.ChannelOrder.RGB);
         model = TestModelsAccess.linear(dir.resolve("lin.onnx"), H, W, D, 17, pre.toMetadata());
-        root = dir.resolve("lfw");
-        for (int k = 0; k < RuntimeMainTest.PEOPLE.length; k++) {
-            for (int i = 1; i <= 3; i++) {
-                RuntimeMainTest.png(root.resolve("P" + k).resolve(String.format("P%d_%04d.jpg", k, i)),
-                        RuntimeMainTest.PEOPLE[k], 20 + i, 30);
-            }
-        }
-        StringBuilder sb = new StringBuilder("10\n");
-        for (int k = 0; k < 10; k++) {
-            sb.append("P").append(k % 5).append(' ').append(1 + k / 5).append(' ').append(2 + k / 5).append('\n');
-        }
-        for (int k = 0; k < 10; k++) {
-            sb.append("P").append(k % 5).append(" 1 P").append((k + 1) % 5).append(' ').append(1 + k / 5).append('\n');
-        }
-        pairs = Files.writeString(dir.resolve("pairsSmall.txt"), sb.toString());
+        root = RuntimeMainTest.lfwTree(dir.resolve("lfw"));
+        pairs = RuntimeMainTest.writePairs(dir.resolve("pairsSmall.txt"), false);
         a = root.resolve("P0/P0_0001.jpg");
         b = root.resolve("P0/P0_0002.jpg");
     }

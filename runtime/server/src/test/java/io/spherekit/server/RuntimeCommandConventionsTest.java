@@ -51,22 +51,9 @@ class RuntimeCommandConventionsTest {
         md.put(Verifier.THRESHOLD_KEY, "0.5");
         model = TestModelsAccess.standard(dir.resolve("m.onnx"), 112, 96, 8, md);
         bare = TestModelsAccess.standard(dir.resolve("bare.onnx"), 112, 96, 8, pre.toMetadata());
-        root = dir.resolve("lfw");
-        for (int k = 0; k < RuntimeMainTest.PEOPLE.length; k++) {
-            for (int i = 1; i <= 3; i++) {
-                RuntimeMainTest.png(root.resolve("P" + k).resolve(String.format("P%d_%04d.jpg", k, i)),
-                        RuntimeMainTest.PEOPLE[k], 20 + i, 30);
-            }
-        }
+        root = RuntimeMainTest.lfwTree(dir.resolve("lfw"));
         // 10 genuine pairs (same colour) and 10 impostor pairs (two colours), one of each per fold
-        StringBuilder sb = new StringBuilder("10\n");
-        for (int k = 0; k < 10; k++) {
-            sb.append("P").append(k % 5).append(' ').append(1 + k / 5).append(' ').append(2 + k / 5).append('\n');
-        }
-        for (int k = 0; k < 10; k++) {
-            sb.append("P").append(k % 5).append(" 1 P").append((k + 1) % 5).append(' ').append(1 + k / 5).append('\n');
-        }
-        pairs = Files.writeString(dir.resolve("pairsSmall.txt"), sb.toString());
+        pairs = RuntimeMainTest.writePairs(dir.resolve("pairsSmall.txt"), false);
         image = root.resolve("P0/P0_0001.jpg");
     }
 

@@ -103,16 +103,35 @@ class RuntimeMainTest {
         md.put("spherekit.threshold", "0.5");
         model = TestModelsAccess.standard(dir.resolve("m.onnx"), 112, 96, 8, md);
         bare = TestModelsAccess.standard(dir.resolve("bare.onnx"), 112, 96, 8, pre.toMetadata());
-        // LFW-style tree: P<k>/P<k>_000i.jpg (PNG content; ImageIO sniffs the format)
-        root = dir.resolve("lfw");
+        root = lfwTree(dir.resolve("lfw"));
+    }
+
+    /**
+     * Writes an LFW-style tree: {@code P<k>/P<k>_000i.jpg}, i = 1..3, for each of the {@link #PEOPLE} (PNG content;
+     * ImageIO sniffs the format).
+     *
+     * @return {@code root}
+     */
+    static Path lfwTree(Path root) throws IOException {
         for (int k = 0; k < PEOPLE.length; k++) {
             for (int i = 1; i <= 3; i++) {
                 png(root.resolve("P" + k).resolve(String.format("P%d_%04d.jpg", k, i)), PEOPLE[k], 20 + i, 30);
             }
         }
+        return root;
     }
 
     static Path pairs(String name, boolean withMissing) throws IOException {
+        return writePairs(dir.resolve(name), withMissing);
+    }
+
+    /**
+     * Writes a 10-fold pair list over {@link #lfwTree}: per fold one genuine pair (same person) and one impostor pair
+     * (two people); with {@code withMissing}, one impostor pair names P9, who has no images.
+     *
+     * @return {@code file}
+     */
+    static Path writePairs(Path file, boolean withMissing) throws IOException {
         StringBuilder sb = new StringBuilder("10\n");
         for (int k = 0; k < 10; k++) {
             sb.append("P").append(k % 5).append(' ').append(1 + k / 5).append(' ').append(2 + k / 5).append('\n');
@@ -121,7 +140,7 @@ class RuntimeMainTest {
             int other = withMissing && k == 3 ? 9 : (k + 1) % 5;
             sb.append("P").append(k % 5).append(" 1 P").append(other).append(' ').append(1 + k / 5).append('\n');
         }
-        return Files.writeString(dir.resolve(name), sb.toString());
+        return Files.writeString(file, sb.toString());
     }
 
     @Test

@@ -1,17 +1,13 @@
 package io.spherekit.trainer.head;
 
 import io.spherekit.trainer.ModelIO;
+import io.spherekit.trainer.head.HeadHarness.Out;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 
 import java.nio.file.Path;
@@ -20,6 +16,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.Supplier;
 
+import static io.spherekit.trainer.head.HeadHarness.gaussian;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -60,15 +57,7 @@ class MarginHeadsTest {
                 double cos = Math.max(-1, Math.min(1, dot / (norm(col) * xn)));
                 z[c] = c == y[b] ? f.target(cos, xn) : f.other(cos, xn);
             }
-            double mx = Double.NEGATIVE_INFINITY;
-            for (double v : z) {
-                mx = Math.max(mx, v);
-            }
-            double s = 0;
-            for (double v : z) {
-                s += Math.exp(v - mx);
-            }
-            total += mx + Math.log(s) - z[y[b]];
+            total += HeadHarness.crossEntropy(z, y[b]);
         }
         return total / x.length;
     }
@@ -85,75 +74,20 @@ class MarginHeadsTest {
         public double other(double c, double n) { return 64 * c; }
     };
 
-    record Out(double loss, double[][] gx, double[][] gw) {
-    }
-
     static Out run(Supplier<MarginHead> head, double[][] x, double[][] w, int[] y) {
-        int batch = x.length;
-        ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE)
-                .updater(new Sgd(0.0)).graphBuilder().addInputs("in").setInputTypes(InputType.feedForward(batch))
-                .addLayer("x", new DenseLayer.Builder().nOut(D).hasBias(false).activation(Activation.IDENTITY).build(), "in")
-                .addLayer("head", head.get(), "x").setOutputs("head").build());
-        g.init();
-        g.getLayer("x").getParam("W").assign(Nd4j.create(x));
-        g.getLayer("head").getParam("W").assign(Nd4j.create(w));
-        INDArray labels = Nd4j.zeros(DataType.DOUBLE, batch, C);
-        for (int b = 0; b < batch; b++) {
-            labels.putScalar(b, y[b], 1.0);
-        }
-        g.setInputs(Nd4j.eye(batch).castTo(DataType.DOUBLE));
-        g.setLabels(labels);
-        g.computeGradientAndScore();
-        return new Out(g.score(), g.gradient().getGradientFor("x_W").div(batch).toDoubleMatrix(),
-                g.gradient().getGradientFor("head_W").div(batch).toDoubleMatrix());
+        return HeadHarness.run(head.get(), x, w, y, g -> { });
     }
 
     static void check(Supplier<MarginHead> head, Logit f, double[][] x, double[][] w, int[] y) {
-        Out o = run(head, x, w, y);
-        double ref = refLoss(x, w, y, f);
-        assertEquals(ref, o.loss(), 1e-9 + 1e-7 * Math.abs(ref), "loss");
-        double h = 1e-6;
-        for (int b = 0; b < x.length; b++) {
-            for (int d = 0; d < D; d++) {
-                double v = x[b][d];
-                x[b][d] = v + h;
-                double lp = refLoss(x, w, y, f);
-                x[b][d] = v - h;
-                double lm = refLoss(x, w, y, f);
-                x[b][d] = v;
-                double num = (lp - lm) / (2 * h);
-                assertEquals(num, o.gx()[b][d], 1e-4 + 1e-4 * Math.abs(num), "dL/dx[" + b + "][" + d + "]");
-            }
-        }
-        for (int d = 0; d < D; d++) {
-            for (int c = 0; c < C; c++) {
-                double v = w[d][c];
-                w[d][c] = v + h;
-                double lp = refLoss(x, w, y, f);
-                w[d][c] = v - h;
-                double lm = refLoss(x, w, y, f);
-                w[d][c] = v;
-                double num = (lp - lm) / (2 * h);
-                assertEquals(num, o.gw()[d][c], 1e-4 + 1e-4 * Math.abs(num), "dL/dW[" + d + "][" + c + "]");
-            }
-        }
-    }
-
-    static double[][] rnd(Random r, int a, int b, double s) {
-        double[][] m = new double[a][b];
-        for (int i = 0; i < a; i++) {
-            for (int j = 0; j < b; j++) {
-                m[i][j] = s * r.nextGaussian();
-            }
-        }
-        return m;
+        HeadHarness.assertMatchesReference(run(head, x, w, y), (xx, ww) -> refLoss(xx, ww, y, f), x, w, 1e-4);
     }
 
     @Test
     void amSoftmaxMatchesReference() {
         Random r = new Random(1);
         for (int t = 0; t < 3; t++) {
-            check(() -> new AmSoftmaxHead(0, C, 30, 0.35), AM, rnd(r, 3, D, 2), rnd(r, D, C, 1), new int[]{0, 3, 1});
+            check(() -> new AmSoftmaxHead(0, C, 30, 0.35), AM, gaussian(r, 3, D, 2), gaussian(r, D, C, 1),
+                    new int[]{0, 3, 1});
         }
     }
 
@@ -161,10 +95,11 @@ class MarginHeadsTest {
     void arcFaceMatchesReferenceIncludingTheFallbackRegion() {
         Random r = new Random(2);
         for (int t = 0; t < 3; t++) {
-            check(() -> new ArcFaceHead(0, C, 64, 0.5), ARC, rnd(r, 3, D, 2), rnd(r, D, C, 1), new int[]{2, 0, 3});
+            check(() -> new ArcFaceHead(0, C, 64, 0.5), ARC, gaussian(r, 3, D, 2), gaussian(r, D, C, 1),
+                    new int[]{2, 0, 3});
         }
         // θ_y near π (x anti-parallel to w_y): θ + m > π, the fallback branch
-        double[][] w = rnd(r, D, C, 1);
+        double[][] w = gaussian(r, D, C, 1);
         // (batch 2: with a single-row batch the I_B-dense harness itself mis-scales DL4J's input gradient)
         double[][] x = new double[2][D];
         for (int d = 0; d < D; d++) {
@@ -177,25 +112,19 @@ class MarginHeadsTest {
     @Test
     void softmaxMatchesReference() {
         Random r = new Random(3);
-        double[][] x = rnd(r, 3, D, 1);
-        double[][] w = rnd(r, D, C, 1);
+        double[][] x = gaussian(r, 3, D, 1);
+        double[][] w = gaussian(r, D, C, 1);
         Out o = run(() -> new SoftmaxHead(0, C), x, w, new int[]{1, 2, 0});
         double total = 0;
         int[] y = {1, 2, 0};
         for (int b = 0; b < 3; b++) {
             double[] z = new double[C];
-            double mx = Double.NEGATIVE_INFINITY;
             for (int c = 0; c < C; c++) {
                 for (int d = 0; d < D; d++) {
                     z[c] += x[b][d] * w[d][c];
                 }
-                mx = Math.max(mx, z[c]);
             }
-            double s = 0;
-            for (double v : z) {
-                s += Math.exp(v - mx);
-            }
-            total += mx + Math.log(s) - z[y[b]];
+            total += HeadHarness.crossEntropy(z, y[b]);
         }
         assertEquals(total / 3, o.loss(), 1e-10);
     }
@@ -222,7 +151,7 @@ class MarginHeadsTest {
         Random r = new Random(4);
         for (Supplier<MarginHead> h : heads) {
             String name = h.get().headName();
-            double[][] w = rnd(r, D, C, 1);
+            double[][] w = gaussian(r, D, C, 1);
             // x exactly parallel to its class weight (cos θ = 1) and anti-parallel to another's
             double[][] parallel = new double[2][D];
             for (int d = 0; d < D; d++) {
@@ -242,13 +171,13 @@ class MarginHeadsTest {
             };
             assertEquals(expected, atZero.loss(), 1e-5, name + ", loss at x = 0");
             // huge ‖x‖
-            assertFinite(run(h, rnd(r, 2, D, 1e6), w, new int[]{0, 1}), name + ", ‖x‖ ~ 1e6");
+            assertFinite(run(h, gaussian(r, 2, D, 1e6), w, new int[]{0, 1}), name + ", ‖x‖ ~ 1e6");
             // a class weight with zero norm
-            double[][] w0 = rnd(r, D, C, 1);
+            double[][] w0 = gaussian(r, D, C, 1);
             for (int d = 0; d < D; d++) {
                 w0[d][3] = 0;
             }
-            assertFinite(run(h, rnd(r, 2, D, 1), w0, new int[]{3, 0}), name + ", a zero-norm class weight");
+            assertFinite(run(h, gaussian(r, 2, D, 1), w0, new int[]{3, 0}), name + ", a zero-norm class weight");
         }
     }
 

@@ -155,35 +155,18 @@ public final class ModelOptions {
      * @throws SphereKitException the model cannot be loaded (message names the file)
      */
     public FaceEmbedder open() throws SphereKitException {
-        if (threads < 0) {
-            throw new ParameterException(mixee.commandLine(), "--threads must be >= 0, got " + threads);
-        }
-        if (align != Align.detect && (detector != null || alignTemplate != null)) {
-            throw new ParameterException(mixee.commandLine(), "--detector and --align-template need --align detect");
-        }
-        AlignmentTemplate template = null;
-        if (alignTemplate != null) {
-            try {
-                template = AlignmentTemplate.named(alignTemplate);
-            } catch (IllegalArgumentException e) {
-                throw new ParameterException(mixee.commandLine(), "--align-template: " + e.getMessage());
-            }
-        }
-        TestTimeFlip flipMode = null;
-        if (flip != null) {
-            try {
-                flipMode = TestTimeFlip.parse(flip);
-            } catch (IllegalArgumentException e) {
-                throw new ParameterException(mixee.commandLine(), "--flip: " + e.getMessage());
-            }
-        }
+        ModelOptionChecks check = new ModelOptionChecks(mixee);
+        check.threads(threads);
+        check.detectorOptions(align == Align.detect, detector, alignTemplate);
+        AlignmentTemplate template = check.parse("--align-template", alignTemplate, AlignmentTemplate::named);
+        TestTimeFlip flipMode = check.parse("--flip", flip, TestTimeFlip::parse);
         GraphOptimization level = null;
         if (graphOptimization != null) {
             try {
                 level = GraphOptimization.valueOf(graphOptimization.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new ParameterException(mixee.commandLine(), "--graph-optimization must be none, basic,"
-                        + " extended, layout or all, got '" + graphOptimization + "'");
+                throw check.usage("--graph-optimization must be none, basic, extended, layout or all, got '"
+                        + graphOptimization + "'");
             }
         }
         ModelCard card = card();
@@ -207,7 +190,7 @@ public final class ModelOptions {
         try {
             return b.build();
         } catch (IncompletePreprocessingException e) {
-            throw new ParameterException(mixee.commandLine(), missingMessage(e.missing()));
+            throw check.usage(missingMessage(e.missing()));
         }
     }
 
@@ -218,18 +201,9 @@ public final class ModelOptions {
      * @throws SphereKitException the card file cannot be read or holds a bad field (the message names the file)
      */
     ModelCard card() throws SphereKitException {
-        ModelCard.Builder f = ModelCard.builder();
-        if (scale != null && std != null) {
-            throw new ParameterException(mixee.commandLine(), "give --scale or --std, not both");
-        }
-        flag("--input-size", () -> f.inputSize(inputSize), inputSize);
-        flag("--mean", () -> f.mean(mean), mean);
-        flag("--scale", () -> f.scale(scale), scale);
-        flag("--std", () -> f.std(std), std);
-        flag("--channel-order", () -> f.channelOrder(channelOrder), channelOrder);
-        flag("--layout", () -> f.layout(layout), layout);
-        flag("--crop", () -> f.crop(crop), crop);
-        return card(model, modelCard, f.build());
+        ModelCard flags = new ModelOptionChecks(mixee).preprocessingFlags(inputSize, mean, scale, std, channelOrder,
+                layout, crop);
+        return card(model, modelCard, flags);
     }
 
     /**
@@ -271,17 +245,6 @@ public final class ModelOptions {
         }
         Path beside = ModelCard.besideModel(model);
         return Files.isRegularFile(beside) ? beside : null;
-    }
-
-    private void flag(String name, Runnable set, Object value) {
-        if (value == null) {
-            return;
-        }
-        try {
-            set.run();
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(mixee.commandLine(), name + ": " + e.getMessage());
-        }
     }
 
     private String missingMessage(List<ModelCard.Field> missing) {
