@@ -60,20 +60,31 @@ public final class TrainCli implements Callable<Integer> {
             description = "s for amsoftmax (default 30) / arcface (default 64), or auto: the fixed AdaCos scale "
                     + "sqrt(2)*ln(C-1) for C identities (10.0 for 1184)") Double scale;
 
-    /** {@code auto} → NaN (the AdaCos scale of the class count), else a number &gt; 0. */
+    /**
+     * {@code auto} → {@code null}, else the number (which may be NaN or infinite: the caller checks its range).
+     *
+     * @throws CommandLine.TypeConversionException "'v' is neither a number nor 'auto'"
+     */
+    static Double numberOrAuto(String v) {
+        if ("auto".equals(v)) {
+            return null;
+        }
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new CommandLine.TypeConversionException("'" + v + "' is neither a number nor 'auto'");
+        }
+    }
+
+    /** {@code auto} → NaN (the AdaCos scale of the class count), else a finite number &gt; 0. */
     static final class ScaleConverter implements CommandLine.ITypeConverter<Double> {
         @Override
         public Double convert(String v) {
-            if ("auto".equals(v)) {
+            Double s = numberOrAuto(v);
+            if (s == null) {
                 return Double.NaN;
             }
-            double s;
-            try {
-                s = Double.parseDouble(v);
-            } catch (NumberFormatException e) {
-                throw new CommandLine.TypeConversionException("'" + v + "' is neither a number nor 'auto'");
-            }
-            if (!(s > 0) || Double.isInfinite(s)) {
+            if (!(s > 0) || s.isInfinite()) {
                 throw new CommandLine.TypeConversionException("s must be a finite number > 0 or 'auto', got " + v);
             }
             return s;
@@ -90,14 +101,9 @@ public final class TrainCli implements Callable<Integer> {
     static final class GammaConverter implements CommandLine.ITypeConverter<Double> {
         @Override
         public Double convert(String v) {
-            if ("auto".equals(v)) {
+            Double g = numberOrAuto(v);
+            if (g == null) {
                 return Double.NaN;
-            }
-            double g;
-            try {
-                g = Double.parseDouble(v);
-            } catch (NumberFormatException e) {
-                throw new CommandLine.TypeConversionException("'" + v + "' is neither a number nor 'auto'");
             }
             if (!(g >= 0)) {
                 throw new CommandLine.TypeConversionException("γ must be >= 0 or 'auto', got " + v);
@@ -105,6 +111,7 @@ public final class TrainCli implements Callable<Integer> {
             return g;
         }
     }
+
     @Option(names = "--lambda-power", defaultValue = "1", description = "λ schedule: power") double lambdaPower;
     @Option(names = "--lambda-min", defaultValue = "5", description = "λ schedule: floor λ_min") double lambdaMin;
     @Option(names = "--epochs", defaultValue = "8", description = "Passes over the training images") int epochs;
