@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.spherekit.core.cli.Cli;
 import io.spherekit.core.cli.LfwLocation;
 import io.spherekit.core.io.AtomicFiles;
+import io.spherekit.trainer.data.Augmentation;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -125,6 +126,24 @@ public final class TrainCli implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Seed of initialisation, order and augmentation") long seed;
     @Option(names = "--threads", defaultValue = "2", description = "Image decoding threads") int threads;
     @Option(names = "--random-crop", defaultValue = "2", description = "Random-crop margin in pixels per side (112x96 windows of a 116x100 resize at 2; 0 = off)") int cropMargin;
+    @Option(names = "--augment", defaultValue = "none", paramLabel = "SPEC", converter = AugmentConverter.class,
+            description = "Augmentation beyond flip + crop: " + Augmentation.SYNTAX + " (default none). Give "
+                    + "--random-crop 8 or more with scale/rotate, so the transform sees real pixels at the border")
+    Augmentation augment;
+
+    /** {@link Augmentation#parse}, its message as the usage error. */
+    static final class AugmentConverter implements CommandLine.ITypeConverter<Augmentation> {
+        @Override
+        public Augmentation convert(String v) {
+            try {
+                return Augmentation.parse(v);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+    @Option(names = "--label-smoothing", defaultValue = "0", paramLabel = "ε", description = "Label smoothing: "
+            + "targets (1-ε)·onehot + ε/C (Szegedy et al. 2016), any head; 0 = off") double labelSmoothing;
     @Option(names = "--cache-dir", description = "Decoded-image cache (default: ~/.cache/spherekit)") Path cacheDir;
     @Option(names = "--no-cache", description = "Decode images every run") boolean noCache;
     @Option(names = "--checkpoint-every", defaultValue = "200", description = "Checkpoint every N iterations, plus every epoch end") int checkpointEvery;
@@ -165,7 +184,7 @@ public final class TrainCli implements Callable<Integer> {
                     .seed(seed).threads(threads).valFraction(valFraction)
                     .scale(scale == null ? Double.NaN : scale).scaleAuto(scale != null && Double.isNaN(scale))
                     .margin(margin == null ? Double.NaN : margin)
-                    .cropMargin(cropMargin)
+                    .cropMargin(cropMargin).augmentation(augment).labelSmoothing(labelSmoothing)
                     .cacheDir(noCache ? null : (cacheDir != null ? cacheDir : Path.of(System.getProperty("user.home"), ".cache", "spherekit")))
                     .checkpointEvery(checkpointEvery).inputHeight(Integer.parseInt(hw[0]))
                     .inputWidth(Integer.parseInt(hw[1])).batchNorm(batchNorm).failOnCorrupt(failOnCorrupt)

@@ -1,5 +1,6 @@
 package io.spherekit.trainer;
 
+import io.spherekit.trainer.data.Augmentation;
 import io.spherekit.trainer.head.ASoftmaxHead;
 import io.spherekit.trainer.head.AmSoftmaxHead;
 import io.spherekit.trainer.head.ArcFaceHead;
@@ -52,6 +53,10 @@ import java.util.Objects;
  *       "AdaCos", CVPR 2019, Sec. 4.1), ≈ 10.0 for 1184 identities instead of 30/64; excludes {@code scale}</li>
  *   <li>{@code margin} (default NaN): m of AM-Softmax (cosine margin, default 0.35) and ArcFace (angular margin, default 0.5); NaN = the head's default</li>
  *   <li>{@code cropMargin} (default 2): random-crop augmentation in pixels, in [0, 16]: images are cached this many pixels larger per side and a random 112×96 window is taken (clcarwin/sphereface_pytorch: 2, i.e. from 116×100); 0 = off</li>
+ *   <li>{@code augmentation} (default {@link Augmentation#NONE}): scale/rotation jitter about the alignment,
+ *       colour jitter and random erasing on top of flip and crop; see {@link Augmentation}</li>
+ *   <li>{@code labelSmoothing} (default 0): ε of label smoothing in [0, 1), for every head
+ *       ({@link io.spherekit.trainer.head.MarginHeadLayer#setLabelSmoothing})</li>
  *   <li>{@code cacheDir} (default none): where decoded images are cached between runs (null = no cache)</li>
  *   <li>{@code checkpointEvery} (default 200): write a checkpoint every N iterations (and at every epoch end); 0 = epoch ends only</li>
  *   <li>{@code inputHeight} (default 112): network input height in pixels, 32..1024 (paper: 112); the LFW crop box is resampled to it</li>
@@ -99,6 +104,8 @@ public final class TrainConfig {
     private final boolean scaleAuto;
     private final double margin;
     private final int cropMargin;
+    private final Augmentation augmentation;
+    private final double labelSmoothing;
     private final Path cacheDir;
     private final int checkpointEvery;
     private final int inputHeight;
@@ -140,6 +147,8 @@ public final class TrainConfig {
         scaleAuto = b.scaleAuto;
         margin = b.margin;
         cropMargin = b.cropMargin;
+        augmentation = Objects.requireNonNull(b.augmentation, "augmentation is required (Augmentation.NONE for none)");
+        labelSmoothing = b.labelSmoothing;
         cacheDir = b.cacheDir;
         checkpointEvery = b.checkpointEvery;
         inputHeight = b.inputHeight;
@@ -192,6 +201,9 @@ public final class TrainConfig {
         }
         if (cropMargin < 0 || cropMargin > 16) {
             throw new IllegalArgumentException("crop margin must be in [0, 16], got " + cropMargin);
+        }
+        if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
+            throw new IllegalArgumentException("label smoothing must be in [0, 1), got " + labelSmoothing);
         }
         if (checkpointEvery < 0) {
             throw new IllegalArgumentException("checkpoint interval must be >= 0, got " + checkpointEvery);
@@ -269,6 +281,8 @@ public final class TrainConfig {
         b.scaleAuto = scaleAuto;
         b.margin = margin;
         b.cropMargin = cropMargin;
+        b.augmentation = augmentation;
+        b.labelSmoothing = labelSmoothing;
         b.cacheDir = cacheDir;
         b.checkpointEvery = checkpointEvery;
         b.inputHeight = inputHeight;
@@ -315,6 +329,10 @@ public final class TrainConfig {
     public boolean scaleAuto() { return scaleAuto; }
     public double margin() { return margin; }
     public int cropMargin() { return cropMargin; }
+    /** Augmentation beyond flip and crop ({@link Augmentation#NONE} by default). */
+    public Augmentation augmentation() { return augmentation; }
+    /** ε of label smoothing (0 = none). */
+    public double labelSmoothing() { return labelSmoothing; }
     public Path cacheDir() { return cacheDir; }
     public int checkpointEvery() { return checkpointEvery; }
     public int inputHeight() { return inputHeight; }
@@ -374,6 +392,8 @@ public final class TrainConfig {
         out.put("landmarksFile", landmarksFile);
         out.put("initFrom", initFrom);
         out.put("lambdaScheduleMode", lambdaScheduleMode);
+        out.put("augmentation", augmentation.spec());
+        out.put("labelSmoothing", labelSmoothing);
         return out;
     }
 
@@ -393,6 +413,8 @@ public final class TrainConfig {
                 Boolean.toString(flip), Long.toString(seed), Double.toString(valFraction), scaleAuto ? "auto" : Double.toString(scale),
                 Double.toString(margin), Integer.toString(cropMargin), inputHeight + "x" + inputWidth,
                 Boolean.toString(batchNorm)) + ("detect".equals(align) ? "|align=detect" : "")
+                + (augmentation.isNone() ? "" : "|augment=" + augmentation.spec())
+                + (labelSmoothing == 0 ? "" : "|smoothing=" + labelSmoothing)
                 + (initFrom != null ? "|init=" + initFrom.toAbsolutePath().normalize() + "|lambda=" + lambdaScheduleMode
                 : "");
     }
@@ -458,6 +480,8 @@ public final class TrainConfig {
         private boolean scaleAuto = false;
         private double margin = Double.NaN;
         private int cropMargin = 2;
+        private Augmentation augmentation = Augmentation.NONE;
+        private double labelSmoothing = 0;
         private Path cacheDir = null;
         private int checkpointEvery = 200;
         private int inputHeight = 112;
@@ -610,6 +634,16 @@ public final class TrainConfig {
 
         public Builder margin(double margin) {
             this.margin = margin;
+            return this;
+        }
+
+        public Builder augmentation(Augmentation augmentation) {
+            this.augmentation = augmentation;
+            return this;
+        }
+
+        public Builder labelSmoothing(double labelSmoothing) {
+            this.labelSmoothing = labelSmoothing;
             return this;
         }
 

@@ -9,11 +9,13 @@ import io.spherekit.core.cli.Cli;
 import io.spherekit.core.eval.VerificationEvaluation;
 import io.spherekit.trainer.data.DataFingerprint;
 import io.spherekit.trainer.data.FaceCache;
+import io.spherekit.trainer.data.Augmentation;
 import io.spherekit.trainer.data.FaceDataset;
 import io.spherekit.trainer.data.Landmarks;
 import io.spherekit.trainer.head.ASoftmaxHead;
 import io.spherekit.trainer.head.LambdaSchedule;
 import io.spherekit.trainer.head.MarginHead;
+import io.spherekit.trainer.head.MarginHeadLayer;
 import io.spherekit.trainer.model.SphereFaceNet;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -277,6 +279,9 @@ public final class Trainer {
                     cfg.depth(), cfg.widthMultiplier(), net.numParams(), head.headName(), head.describe(), classes,
                     totalIters, cfg.epochs(), perEpoch, b);
             headLayer = net.getLayer(SphereFaceNet.HEAD);
+            if (cfg.labelSmoothing() > 0) {
+                ((MarginHeadLayer) headLayer).setLabelSmoothing(cfg.labelSmoothing());
+            }
             meta = baseMetadata(pre, head, data, lambda);
             start = System.nanoTime();
         }
@@ -304,17 +309,26 @@ public final class Trainer {
             }
         }
 
-        /** Batch {@code bi} of the current order into {@link #feat}/{@link #lab}, with random flips and crops. */
+        /**
+         * Batch {@code bi} of the current order into {@link #feat}/{@link #lab}, with random flips and crops, and the
+         * {@link Augmentation} of the configuration when there is one (drawn after the flip and crop, so that
+         * without one the random stream is the one of plain flip + crop).
+         */
         private void fillBatch(int bi) {
             int sz = pre.tensorSize();
             int cm = data.margin();
+            Augmentation aug = cfg.augmentation();
             Arrays.fill(lab, 0f);
             for (int j = 0; j < b; j++) {
                 int idx = order[bi * b + j];
                 boolean flip = cfg.flip() && rng.nextBoolean();
                 int dy = cm > 0 ? rng.nextInt(2 * cm + 1) - cm : 0;
                 int dx = cm > 0 ? rng.nextInt(2 * cm + 1) - cm : 0;
-                data.tensorInto(idx, dy, dx, flip, feat, j * sz);
+                if (aug.isNone()) {
+                    data.tensorInto(idx, dy, dx, flip, feat, j * sz);
+                } else {
+                    data.augmentedInto(idx, aug.draw(rng, flip, dy, dx, pre.height(), pre.width()), feat, j * sz);
+                }
                 lab[j * classes + data.label(idx)] = 1f;
             }
         }

@@ -30,8 +30,12 @@ class TrainCliUsageTest {
         // Control: valid values read the data, which the trainer reports on stderr, and write the model.
         Path ok = tmp.resolve("run-ok");
         Run good = CliConventions.run(TrainCli::run, concat(common, "--out", ok.toString(), "--depth", "4",
-                "--width", "0.125", "--embedding-dim", "16", "--epochs", "1", "--batch", "2", "--lambda-gamma", "auto"));
+                "--width", "0.125", "--embedding-dim", "16", "--epochs", "1", "--batch", "2", "--lambda-gamma", "auto",
+                "--augment", "scale=0.1,rotate=10,color=0.2,erase=0.5", "--label-smoothing", "0.1", "--random-crop", "4"));
         assertEquals(Cli.OK, good.code(), good.err());
+        String report = Files.readString(ok.resolve("train-report.json"));
+        assertTrue(report.contains("\"augmentation\" : \"scale=0.1,rotate=10,color=0.2,erase=0.5\""), report);
+        assertTrue(report.contains("\"labelSmoothing\" : 0.1"), report);
         assertTrue(good.err().contains("images ready"), good.err());
         assertTrue(Files.exists(ok.resolve("model.zip")));
 
@@ -47,6 +51,10 @@ class TrainCliUsageTest {
                 {"--lambda-gamma", "-0.1", "γ must be >= 0 or 'auto', got -0.1"},
                 {"--scale", "big", "'big' is neither a number nor 'auto'"},
                 {"--scale", "0", "s must be a finite number > 0 or 'auto', got 0"},
+                {"--augment", "rotate=90", "augmentation rotate must be in [0, 45], got 90.0"},
+                {"--augment", "blur=1", "unknown augmentation 'blur'; expected none | key=value"},
+                {"--augment", "scale=big", "augmentation scale=big is not a number"},
+                {"--label-smoothing", "1", "label smoothing must be in [0, 1), got 1.0"},
         };
         for (String[] c : cases) {
             Path run = tmp.resolve("run-" + c[0].substring(2));

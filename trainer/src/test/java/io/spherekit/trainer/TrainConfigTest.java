@@ -1,5 +1,6 @@
 package io.spherekit.trainer;
 
+import io.spherekit.trainer.data.Augmentation;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -7,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,14 +20,26 @@ class TrainConfigTest {
     }
 
     @Test
+    void augmentationAndLabelSmoothingEnterTheFingerprintOnlyWhenSet() {
+        String plain = minimal().build().fingerprint();
+        assertFalse(plain.contains("augment") || plain.contains("smoothing"), plain);
+        assertEquals(plain + "|augment=rotate=10", minimal().augmentation(Augmentation.parse("rotate=10")).build()
+                .fingerprint());
+        assertEquals(plain + "|smoothing=0.1", minimal().labelSmoothing(0.1).build().fingerprint());
+        assertThrows(IllegalArgumentException.class, () -> minimal().labelSmoothing(-0.1).build());
+        assertThrows(NullPointerException.class, () -> minimal().augmentation(null).build());
+    }
+
+    @Test
     void reportKeysAreTheParameterNamesInTheirHistoricalOrder() {
-        // the component order of the former record, i.e. the "config" object of train-report.json so far
+        // the component order of the former record, i.e. the "config" object of train-report.json so far; new
+        // parameters are appended
         List<String> keys = List.of("imageRoot", "peopleFile", "minImages", "maxIdentities", "outputDir", "depth",
                 "widthMultiplier", "embeddingDim", "head", "m", "lambdaBase", "lambdaGamma", "lambdaPower",
                 "lambdaMin", "epochs", "batchSize", "lr", "lrSchedule", "warmup", "momentum", "weightDecay", "flip",
                 "seed", "threads", "valFraction", "scale", "margin", "cropMargin", "cacheDir", "checkpointEvery",
                 "inputHeight", "inputWidth", "batchNorm", "failOnCorrupt", "align", "landmarksFile", "initFrom",
-                "lambdaScheduleMode");
+                "lambdaScheduleMode", "augmentation", "labelSmoothing");
         assertEquals(keys, List.copyOf(minimal().build().toMap().keySet()));
     }
 

@@ -79,6 +79,14 @@ public final class FaceDataset {
         preprocessing.normalizeWindowInto(pixels[i], preprocessing.height() + 2 * margin,
                 preprocessing.width() + 2 * margin, margin + dy, margin + dx, flip, dst, offset);
     }
+    /**
+     * Writes image {@code i} augmented by {@code draw} ({@link Augmentation#render}) as a normalised CHW tensor.
+     */
+    public void augmentedInto(int i, Augmentation.Draw draw, float[] dst, int offset) {
+        Augmentation.render(pixels[i], preprocessing.height() + 2 * margin, preprocessing.width() + 2 * margin,
+                preprocessing, draw, dst, offset);
+    }
+
     /** Images listed for training but left out (undecodable, or with {@code --align detect} no usable face). */
     public int skipped() {
         int n = 0;

@@ -41,12 +41,36 @@ import java.util.Arrays;
 public class MarginHeadLayer extends BaseOutputLayer<MarginHead> {
 
     private double regTerm;
+    private double labelSmoothing;
     private double pendingLoss = Double.NaN;
     private INDArray pendingInput;
     private INDArray pendingLabels;
 
     public MarginHeadLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
+    }
+
+    /**
+     * Label smoothing (Szegedy et al., "Rethinking the Inception Architecture", CVPR 2016, Sec. 7): the training
+     * target of every example becomes {@code q = (1 − ε)·onehot(y) + ε/C} instead of {@code onehot(y)}, so the loss is
+     * {@code −(1 − ε)·log p_y − (ε/C)·Σ_j log p_j} over the head's logits (with the margin on the target logit), and
+     * {@code ∂L/∂z = p − q}. Not part of the saved configuration: the trainer sets it from {@code --label-smoothing}
+     * on every run (a resumed one included); the served embedding does not depend on it.
+     *
+     * @param epsilon ε in [0, 1); 0 (the default) is plain cross-entropy
+     * @throws IllegalArgumentException outside [0, 1)
+     */
+    public void setLabelSmoothing(double epsilon) {
+        if (!(epsilon >= 0 && epsilon < 1)) {
+            throw new IllegalArgumentException("label smoothing must be in [0, 1), got " + epsilon);
+        }
+        clearPending();
+        this.labelSmoothing = epsilon;
+    }
+
+    /** @return ε of {@link #setLabelSmoothing(double)} */
+    public double labelSmoothing() {
+        return labelSmoothing;
     }
 
     @Override
@@ -368,16 +392,27 @@ public class MarginHeadLayer extends BaseOutputLayer<MarginHead> {
                     loss[b] = zMax[b] - Math.log(pMax[b]) - zY[b];
                 }
             }
+            if (labelSmoothing > 0) {
+                // (1 − ε)·(lse − z_y) + ε·(lse − mean_j z_j) = loss_b + ε·(z_y − mean_j z_j), with lse = loss_b + z_y
+                double[] zMean = z.mean(1).toDoubleVector();
+                for (int b = 0; b < batch; b++) {
+                    loss[b] += labelSmoothing * (zY[b] - zMean[b]);
+                }
+            }
             return loss;
         }
 
         /** Writes ∂L/∂params (summed loss) into the gradient views and ∂L/∂x, [B, D], into {@code dx}. */
         void backward(INDArray dx) {
             INDArray gW = gradientViews.get(MarginHead.WEIGHT);
-            INDArray h = prob; // softmax → G = softmax − Y → H, in place
+            INDArray h = prob; // softmax → G = softmax − Q → H, in place; Q = (1 − ε)·Y + ε/C
+            double onTarget = 1.0 - labelSmoothing;
+            if (labelSmoothing > 0) {
+                h.subi(labelSmoothing / classes);
+            }
             if (!normalised) {
                 for (int b = 0; b < batch; b++) {
-                    h.putScalar(b, y[b], h.getDouble(b, y[b]) - 1.0);
+                    h.putScalar(b, y[b], h.getDouble(b, y[b]) - onTarget);
                 }
                 Nd4j.gemm(x, h, gW, true, false, 1.0, 0.0);
                 columnSums(onesB, h, gradientViews.get(head.extraParam()));
@@ -389,7 +424,7 @@ public class MarginHeadLayer extends BaseOutputLayer<MarginHead> {
             double[] gY = new double[batch];
             for (int b = 0; b < batch; b++) {
                 int j = y[b];
-                gY[b] = h.getDouble(b, j) / colScaleJ[j] - 1.0;
+                gY[b] = h.getDouble(b, j) / colScaleJ[j] - onTarget;
                 h.putScalar(b, j, gY[b] * slope[b] * targetScale / wn[j]);
             }
             // column-norm chain rule: ∂L/∂W = Uᵀ H − W diag(coef),  coef_j = Σ_b P_bj H_bj / n_j²

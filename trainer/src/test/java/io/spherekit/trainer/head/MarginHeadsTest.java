@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import static io.spherekit.trainer.head.HeadHarness.gaussian;
@@ -127,6 +128,65 @@ class MarginHeadsTest {
             total += HeadHarness.crossEntropy(z, y[b]);
         }
         assertEquals(total / 3, o.loss(), 1e-10);
+    }
+
+    /** −(1 − ε)·log p_y − (ε/C)·Σ_j log p_j, written as a mixture of plain cross-entropies. */
+    static double smoothedCrossEntropy(double[] z, int y, double eps) {
+        double s = (1 - eps) * HeadHarness.crossEntropy(z, y);
+        for (int j = 0; j < z.length; j++) {
+            s += eps / z.length * HeadHarness.crossEntropy(z, j);
+        }
+        return s;
+    }
+
+    @Test
+    void labelSmoothingMatchesTheSmoothedCrossEntropyForSoftmaxAndAMSoftmax() {
+        Random r = new Random(5);
+        double eps = 0.1;
+        int[] y = {1, 3, 0};
+        double[][] x = gaussian(r, 3, D, 1);
+        double[][] w = gaussian(r, D, C, 1);
+        Consumer<ComputationGraph> smooth = g -> ((MarginHeadLayer) g.getLayer("head")).setLabelSmoothing(eps);
+        HeadHarness.assertMatchesReference(HeadHarness.run(new SoftmaxHead(0, C), x, w, y, smooth), (xx, ww) -> {
+            double total = 0;
+            for (int b = 0; b < xx.length; b++) {
+                double[] z = new double[C];
+                for (int c = 0; c < C; c++) {
+                    for (int d = 0; d < D; d++) {
+                        z[c] += xx[b][d] * ww[d][c];
+                    }
+                }
+                total += smoothedCrossEntropy(z, y[b], eps);
+            }
+            return total / xx.length;
+        }, x, w, 1e-5);
+        HeadHarness.assertMatchesReference(HeadHarness.run(new AmSoftmaxHead(0, C, 10, 0.35), x, w, y, smooth),
+                (xx, ww) -> {
+                    double total = 0;
+                    for (int b = 0; b < xx.length; b++) {
+                        double xn = norm(xx[b]);
+                        double[] z = new double[C];
+                        for (int c = 0; c < C; c++) {
+                            double[] col = new double[D];
+                            double dot = 0;
+                            for (int d = 0; d < D; d++) {
+                                col[d] = ww[d][c];
+                                dot += ww[d][c] * xx[b][d];
+                            }
+                            double cos = dot / (norm(col) * xn);
+                            z[c] = 10 * (c == y[b] ? cos - 0.35 : cos);
+                        }
+                        total += smoothedCrossEntropy(z, y[b], eps);
+                    }
+                    return total / xx.length;
+                }, x, w, 1e-4);
+        // the setting acts (the reference check above would also pass if the layer ignored ε only when ε = 0)
+        Out plain = HeadHarness.run(new SoftmaxHead(0, C), x, w, y, g -> { });
+        Out smoothed = HeadHarness.run(new SoftmaxHead(0, C), x, w, y, smooth);
+        assertNotEquals(plain.loss(), smoothed.loss(), 1e-6);
+        assertThrows(IllegalArgumentException.class,
+                () -> HeadHarness.run(new SoftmaxHead(0, C), x, w, y, g -> ((MarginHeadLayer) g.getLayer("head"))
+                        .setLabelSmoothing(1.0)));
     }
 
     static void assertFinite(Out o, String what) {
