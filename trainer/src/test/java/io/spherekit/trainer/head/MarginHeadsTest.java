@@ -44,6 +44,11 @@ class MarginHeadsTest {
     }
 
     static double refLoss(double[][] x, double[][] w, int[] y, Logit f) {
+        return refLoss(x, w, y, f, 0);
+    }
+
+    /** The mean over the batch of {@link #smoothedCrossEntropy} (plain cross-entropy at ε = 0) of f's logits. */
+    static double refLoss(double[][] x, double[][] w, int[] y, Logit f, double eps) {
         double total = 0;
         for (int b = 0; b < x.length; b++) {
             double xn = norm(x[b]);
@@ -58,7 +63,7 @@ class MarginHeadsTest {
                 double cos = Math.max(-1, Math.min(1, dot / (norm(col) * xn)));
                 z[c] = c == y[b] ? f.target(cos, xn) : f.other(cos, xn);
             }
-            total += HeadHarness.crossEntropy(z, y[b]);
+            total += smoothedCrossEntropy(z, y[b], eps);
         }
         return total / x.length;
     }
@@ -160,26 +165,12 @@ class MarginHeadsTest {
             }
             return total / xx.length;
         }, x, w, 1e-5);
+        Logit am10 = new Logit() {
+            public double target(double c, double n) { return 10 * (c - 0.35); }
+            public double other(double c, double n) { return 10 * c; }
+        };
         HeadHarness.assertMatchesReference(HeadHarness.run(new AmSoftmaxHead(0, C, 10, 0.35), x, w, y, smooth),
-                (xx, ww) -> {
-                    double total = 0;
-                    for (int b = 0; b < xx.length; b++) {
-                        double xn = norm(xx[b]);
-                        double[] z = new double[C];
-                        for (int c = 0; c < C; c++) {
-                            double[] col = new double[D];
-                            double dot = 0;
-                            for (int d = 0; d < D; d++) {
-                                col[d] = ww[d][c];
-                                dot += ww[d][c] * xx[b][d];
-                            }
-                            double cos = dot / (norm(col) * xn);
-                            z[c] = 10 * (c == y[b] ? cos - 0.35 : cos);
-                        }
-                        total += smoothedCrossEntropy(z, y[b], eps);
-                    }
-                    return total / xx.length;
-                }, x, w, 1e-4);
+                (xx, ww) -> refLoss(xx, ww, y, am10, eps), x, w, 1e-4);
         // the setting acts (the reference check above would also pass if the layer ignored ε only when ε = 0)
         Out plain = HeadHarness.run(new SoftmaxHead(0, C), x, w, y, g -> { });
         Out smoothed = HeadHarness.run(new SoftmaxHead(0, C), x, w, y, smooth);
