@@ -7,7 +7,8 @@ Each RUN_DIR holds `eval.json` (the `evaluate --flip none` report of compare-hea
 "training") and `eval-flip-sum.json` (the same model evaluated with `--flip sum`). LABEL groups runs (e.g. the head).
 Writes FILE.md atomically: one row per run (10-fold accuracy as mean ± population std over the folds, AUC, TAR at
 FAR 1e-3 / 1e-2, for both flip modes; the run's seed and source folder) and one row per label with the mean ± sample
-std over its runs. Prints the file.
+std over its runs, and FILE-summary.md with the per-label table alone (the block README.md includes through
+scripts/readme-results.py). Prints FILE.md.
 """
 import json
 import os
@@ -53,7 +54,9 @@ def main(argv):
     for label, seed, d, a, b in rows:
         lines.append(f"| {label} | {seed} | {a['acc']:.2f} % ± {a['std']:.2f} | {a['auc']:.4f} | {b['acc']:.2f} % ± "
                      f"{b['std']:.2f} | {b['auc']:.4f} | {b['tar3']:.1f} % / {b['tar2']:.1f} % | `{d}` |")
-    lines += ["", "| label | runs | flip none: 10-fold acc. (%) | AUC | flip sum: 10-fold acc. (%) | AUC | "
+    lines.append("")
+    summary_start = len(lines)
+    lines += ["| label | runs | flip none: 10-fold acc. (%) | AUC | flip sum: 10-fold acc. (%) | AUC | "
               "TAR@FAR=1e-3 (%) | TAR@FAR=1e-2 (%) |", "|---|---|---|---|---|---|---|---|"]
     for label in dict.fromkeys(r[0] for r in rows):
         rs = [r for r in rows if r[0] == label]
@@ -62,11 +65,17 @@ def main(argv):
                      f"{ms([r[4]['auc'] for r in rs], '{:.4f}')} | {ms([r[4]['tar3'] for r in rs], '{:.1f}')} | "
                      f"{ms([r[4]['tar2'] for r in rs], '{:.1f}')} |")
     text = "\n".join(lines) + "\n"
-    tmp = out + ".tmp"
+    write(out, text)
+    write(out[:-3] + "-summary.md" if out.endswith(".md") else out + "-summary.md",
+          "\n".join(lines[summary_start:]) + "\n")
+    print(text, end="")
+
+
+def write(path, text):
+    tmp = path + ".tmp"
     with open(tmp, "w") as f:
         f.write(text)
-    os.replace(tmp, out)
-    print(text, end="")
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":
