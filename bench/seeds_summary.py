@@ -15,9 +15,8 @@ import os
 import statistics
 import sys
 
-
-def tar(m, far):
-    return next((x["tar"] for x in m["tar_at_far"] if abs(x["far_target"] - far) < 1e-12), float("nan"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from heads_summary import tar  # noqa: E402  (same folder)
 
 
 def figures(path):

@@ -127,8 +127,8 @@ public final class TrainCli implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "2", description = "Image decoding threads") int threads;
     @Option(names = "--random-crop", defaultValue = "2", description = "Random-crop margin in pixels per side (112x96 windows of a 116x100 resize at 2; 0 = off)") int cropMargin;
     @Option(names = "--augment", defaultValue = "none", paramLabel = "SPEC", converter = AugmentConverter.class,
-            description = "Augmentation beyond flip + crop: " + Augmentation.SYNTAX + " (default none). Give "
-                    + "--random-crop 8 or more with scale/rotate, so the transform sees real pixels at the border")
+            description = "Augmentation beyond flip + crop: " + Augmentation.SYNTAX + " (default none). With "
+                    + "scale/rotate give a larger --random-crop (e.g. 4), so the transform sees real pixels at the border")
     Augmentation augment;
 
     /** {@link Augmentation#parse}, its message as the usage error. */

@@ -279,9 +279,7 @@ public final class Trainer {
                     cfg.depth(), cfg.widthMultiplier(), net.numParams(), head.headName(), head.describe(), classes,
                     totalIters, cfg.epochs(), perEpoch, b);
             headLayer = net.getLayer(SphereFaceNet.HEAD);
-            if (cfg.labelSmoothing() > 0) {
-                ((MarginHeadLayer) headLayer).setLabelSmoothing(cfg.labelSmoothing());
-            }
+            ((MarginHeadLayer) headLayer).setLabelSmoothing(cfg.labelSmoothing()); // every head is a MarginHeadLayer
             meta = baseMetadata(pre, head, data, lambda);
             start = System.nanoTime();
         }

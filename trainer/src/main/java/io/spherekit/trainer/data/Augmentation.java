@@ -3,6 +3,7 @@ package io.spherekit.trainer.data;
 import io.spherekit.core.Preprocessing;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
@@ -42,6 +43,9 @@ public record Augmentation(double scale, double rotate, double color, double era
     /** No augmentation beyond flip and crop. */
     public static final Augmentation NONE = new Augmentation(0, 0, 0, 0);
 
+    /** The spec keys, in {@link #spec()} order. */
+    private static final List<String> KEYS = List.of("scale", "rotate", "color", "erase");
+
     /** The CLI syntax, for messages. */
     public static final String SYNTAX = "none | key=value[,key=value...] with keys scale (0..0.5), rotate (degrees,"
             + " 0..45), color (0..1), erase (probability 0..1); e.g. scale=0.1,rotate=10,color=0.2,erase=0.5";
@@ -80,7 +84,7 @@ public record Augmentation(double scale, double rotate, double color, double era
                 throw new IllegalArgumentException("augmentation '" + part.trim() + "' is not key=value; expected " + SYNTAX);
             }
             String key = kv[0].trim().toLowerCase(Locale.ROOT);
-            if (!Map.of("scale", 0, "rotate", 0, "color", 0, "erase", 0).containsKey(key)) {
+            if (!KEYS.contains(key)) {
                 throw new IllegalArgumentException("unknown augmentation '" + kv[0].trim() + "'; expected " + SYNTAX);
             }
             double d;
