@@ -181,6 +181,32 @@ class HnswGalleryTest {
     }
 
     @Test
+    void identitiesSpanningSegmentsAreGroupedExactly() throws IOException {
+        // each identity's embeddings are added in three commits, so every identity lives in three segments; the
+        // per-segment grouping by label ordinal must still give brute force's top k, for k below and above the
+        // number of identities any one segment holds
+        Map<String, List<float[]>> m = data(60, 3, 11);
+        Path p = dir.resolve("g");
+        try (HnswGallery g = HnswGallery.create(p, DIM, "model-a@sha256:0123456789ab", "crop 112x96",
+                HnswGallery.Options.defaults().withThreads(1))) {
+            for (int round = 0; round < 3; round++) {
+                for (Map.Entry<String, List<float[]>> e : m.entrySet()) {
+                    g.add(e.getKey(), e.getValue().get(round));
+                }
+                g.commit();
+            }
+            assertTrue(g.stats().segments() >= 2, "segments: " + g.stats().segments());
+            Random r = new Random(5);
+            for (int i = 0; i < 12; i++) {
+                float[] q = i % 3 == 0 ? gauss(r, 1) : m.get("id" + (i * 4)).get(i % 3).clone();
+                for (int k : new int[] {1, 5, 60}) {
+                    assertSameMatches(bruteForce(m, q, k), g.search(q, k, 180), 1e-6);
+                }
+            }
+        }
+    }
+
+    @Test
     void removeAndAddIncrementally() throws IOException {
         Map<String, List<float[]>> m = data(40, 2, 5);
         Path p = dir.resolve("g");
