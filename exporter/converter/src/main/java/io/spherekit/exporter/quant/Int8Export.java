@@ -44,36 +44,42 @@ public final class Int8Export {
      * @param detector    detector model for {@code detect} (null = {@link FaceDetector#defaultModelPath()})
      * @param card        preprocessing of a model without SphereKit metadata (null: the model's metadata)
      * @param reduceRange 7-bit weights in [-63, 63] ({@link QdqQuantizer#REDUCED_WEIGHT_MAX}) instead of [-127, 127]
+     * @param rewritePrelu rewrite each per-channel PReLU to {@code x + (1 − a)·Relu(−x)} first ({@link PreluRewrite}),
+     *                     so it runs in integer kernels; false quantises PReLU in the form the model has
      */
     public record Options(CalibrationMethod method, double percentile, QdqQuantizer.ActivationType activations,
-                          boolean detect, Path detector, ModelCard card, boolean reduceRange) {
+                          boolean detect, Path detector, ModelCard card, boolean reduceRange, boolean rewritePrelu) {
         public static Options defaults() {
             return new Options(CalibrationMethod.MINMAX, CalibrationMethod.DEFAULT_PERCENTILE,
-                    QdqQuantizer.ActivationType.UINT8, false, null, null, false);
+                    QdqQuantizer.ActivationType.UINT8, false, null, null, false, true);
+        }
+
+        public Options withRewritePrelu(boolean r) {
+            return new Options(method, percentile, activations, detect, detector, card, reduceRange, r);
         }
 
         public Options withReduceRange(boolean r) {
-            return new Options(method, percentile, activations, detect, detector, card, r);
+            return new Options(method, percentile, activations, detect, detector, card, r, rewritePrelu);
         }
 
         public Options withModelCard(ModelCard c) {
-            return new Options(method, percentile, activations, detect, detector, c, reduceRange);
+            return new Options(method, percentile, activations, detect, detector, c, reduceRange, rewritePrelu);
         }
 
         public Options withMethod(CalibrationMethod m) {
-            return new Options(m, percentile, activations, detect, detector, card, reduceRange);
+            return new Options(m, percentile, activations, detect, detector, card, reduceRange, rewritePrelu);
         }
 
         public Options withPercentile(double p) {
-            return new Options(method, p, activations, detect, detector, card, reduceRange);
+            return new Options(method, p, activations, detect, detector, card, reduceRange, rewritePrelu);
         }
 
         public Options withActivations(QdqQuantizer.ActivationType a) {
-            return new Options(method, percentile, a, detect, detector, card, reduceRange);
+            return new Options(method, percentile, a, detect, detector, card, reduceRange, rewritePrelu);
         }
 
         public Options withDetect(boolean d, Path detectorModel) {
-            return new Options(method, percentile, activations, d, detectorModel, card, reduceRange);
+            return new Options(method, percentile, activations, d, detectorModel, card, reduceRange, rewritePrelu);
         }
 
         /** E.g. {@code entropy}, {@code percentile 99.99}, {@code minmax}. */
@@ -90,8 +96,10 @@ public final class Int8Export {
      * @param tensors      activation tensors calibrated
      * @param minCosine    smallest cosine between the int8 and float32 embeddings of the calibration images
      * @param meanCosine   mean of those cosines
+     * @param prelusRewritten PReLUs rewritten by {@link PreluRewrite} before quantisation
      */
-    public record Result(ModelProto model, int images, int skipped, int tensors, double minCosine, double meanCosine) {
+    public record Result(ModelProto model, int images, int skipped, int tensors, double minCosine, double meanCosine,
+                         int prelusRewritten) {
     }
 
     private Int8Export() {
@@ -110,6 +118,12 @@ public final class Int8Export {
     public static Result quantize(byte[] fp32, CalibrationSet set, Options o)
             throws SphereKitException, IOException, OrtException {
         ModelProto model = ModelProto.parseFrom(fp32);
+        int prelus = 0;
+        if (o.rewritePrelu()) {
+            PreluRewrite.Result rw = PreluRewrite.apply(model);
+            model = rw.model();
+            prelus = rw.rewritten();
+        }
         List<String> tensors;
         try {
             tensors = QdqQuantizer.tensorsToCalibrate(model);
@@ -172,7 +186,8 @@ public final class Int8Export {
                     .put(Key.QUANTIZATION, QUANTIZATION)
                     .put(Key.QUANTIZATION_SCHEME, "weights int8 symmetric per output channel"
                             + (o.reduceRange() ? " in [-63, 63] (reduce range)" : " in [-127, 127]") + "; bias int32;"
-                            + " activations " + o.activations().name().toLowerCase(Locale.ROOT) + " asymmetric per tensor")
+                            + " activations " + o.activations().name().toLowerCase(Locale.ROOT) + " asymmetric per tensor"
+                            + (prelus > 0 ? "; " + prelus + " PReLU as x + (1 - a)*Relu(-x)" : ""))
                     .put(Key.CALIBRATION_SET, set.name())
                     .put(Key.CALIBRATION_COUNT, inputs.size())
                     .put(Key.CALIBRATION_SHA256, set.sha256())
@@ -207,7 +222,7 @@ public final class Int8Export {
                     }
                 }
             }
-            return new Result(q, inputs.size(), skipped, tensors.size(), min, sum / inputs.size());
+            return new Result(q, inputs.size(), skipped, tensors.size(), min, sum / inputs.size(), prelus);
         } finally {
             try (var s = Files.list(dir)) {
                 for (Path p : (Iterable<Path>) s::iterator) {

@@ -74,6 +74,11 @@ public final class Int8Options {
             + " kernels add pairs of uint8*int8 products in int16, which can saturate with full-range weights.")
     boolean reduceRange;
 
+    @Option(names = "--int8-keep-prelu", description = "Quantise each PReLU in the form the model has, instead of"
+            + " rewriting it to x + (1 - a)*Relu(-x) (which runs in ONNX Runtime's integer kernels with no float"
+            + " requantisation step; the default). For comparison.")
+    boolean keepPrelu;
+
     /** @return whether {@code --int8} was given */
     public boolean enabled() {
         return enabled;
@@ -134,6 +139,7 @@ public final class Int8Options {
                 .withPercentile(percentile)
                 .withActivations(QdqQuantizer.ActivationType.valueOf(activations.toUpperCase(Locale.ROOT)))
                 .withReduceRange(reduceRange)
+                .withRewritePrelu(!keepPrelu)
                 .withDetect(detect, detector)
                 .withModelCard(card);
         try {
@@ -142,6 +148,10 @@ public final class Int8Options {
             out.printf(Locale.ROOT, "  int8: QDQ, %s calibration on %d images of %s (%s%s), %d activation tensors%n",
                     o.describeMethod(), r.images(), set.name(), detect ? "detect + align" : "fixed crop",
                     r.skipped() > 0 ? ", " + r.skipped() + " without a face skipped" : "", r.tensors());
+            if (r.prelusRewritten() > 0) {
+                out.printf(Locale.ROOT, "  int8: %d PReLU rewritten to x + (1 - a)*Relu(-x) (integer kernels only)%n",
+                        r.prelusRewritten());
+            }
             out.printf(Locale.ROOT, "  int8 vs float32 on the calibration images: cosine min %.5f, mean %.5f%n",
                     r.minCosine(), r.meanCosine());
             return r.model().toByteArray();

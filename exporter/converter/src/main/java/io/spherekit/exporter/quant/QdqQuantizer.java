@@ -42,7 +42,9 @@ import java.util.Set;
  *   <li>Quantised: every float activation that is an input of a Conv, Gemm, MatMul, Add, Mul, AveragePool or
  *       GlobalAveragePool, and every output of those nodes that is not a graph output (graph outputs stay float: the
  *       last Gemm runs as an integer GEMM with a float result). Flatten, Reshape and MaxPool pass their input's
- *       parameters on to their output, so ONNX Runtime drops their QDQ pair.</li>
+ *       parameters on to their output, so ONNX Runtime drops their QDQ pair. A Relu that is the only consumer of a
+ *       quantised node's output is quantised in its place (its output, not its input), so ONNX Runtime fuses it into
+ *       the node's integer kernel.</li>
  * </ul>
  * The output opset is the input's, raised to 13 (per-axis {@code DequantizeLinear}) when lower.
  */
@@ -87,6 +89,10 @@ public final class QdqQuantizer {
         Set<String> inits = initializerNames(g);
         Set<String> outputs = new HashSet<>();
         g.getOutputList().forEach(o -> outputs.add(o.getName()));
+        Map<String, List<NodeProto>> consumers = new HashMap<>();
+        for (NodeProto n : g.getNodeList()) {
+            n.getInputList().forEach(i -> consumers.computeIfAbsent(i, k -> new ArrayList<>()).add(n));
+        }
         Set<String> out = new LinkedHashSet<>();
         boolean any = false;
         for (NodeProto n : g.getNodeList()) {
@@ -99,7 +105,7 @@ public final class QdqQuantizer {
             }
             for (String o : n.getOutputList()) {
                 if (!o.isEmpty() && !outputs.contains(o)) {
-                    out.add(o);
+                    out.add(reluAfter(o, consumers, outputs));
                 }
             }
         }
@@ -107,6 +113,21 @@ public final class QdqQuantizer {
             throw new IllegalArgumentException("the model has no Conv, Gemm or MatMul node with a float32 initializer weight to quantise");
         }
         return new ArrayList<>(out);
+    }
+
+    /**
+     * The tensor to quantise for output {@code o}: the output of the {@code Relu} that is {@code o}'s only consumer
+     * (so the producer → Relu → QuantizeLinear chain becomes one integer kernel: ONNX Runtime drops a Relu before a
+     * QuantizeLinear whose zero point is the type's minimum, which a calibrated Relu output always has), else
+     * {@code o} itself.
+     */
+    private static String reluAfter(String o, Map<String, List<NodeProto>> consumers, Set<String> graphOutputs) {
+        List<NodeProto> c = consumers.getOrDefault(o, List.of());
+        if (c.size() == 1 && c.get(0).getOpType().equals("Relu") && c.get(0).getInputCount() == 1
+                && !graphOutputs.contains(c.get(0).getOutput(0))) {
+            return c.get(0).getOutput(0);
+        }
+        return o;
     }
 
     /** Largest weight magnitude of the full int8 range. */

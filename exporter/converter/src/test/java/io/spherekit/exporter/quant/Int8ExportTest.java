@@ -197,6 +197,58 @@ class Int8ExportTest {
     }
 
     /**
+     * The PReLU rewrite ({@link PreluRewrite}, the default) leaves no float step in ONNX Runtime's optimised int8
+     * graph of the fixture: no DequantizeLinear whose output feeds a QuantizeLinear (a requantisation of a whole
+     * activation) and no Relu or PRelu left to run in float; with {@code --int8-keep-prelu} the same graph has one such
+     * pair per PReLU (the form it replaces, as measured in BENCHMARKS.md "int8"). ONNX Runtime itself decides what it
+     * fuses; the test reads the graph it writes with {@code SessionOptions.setOptimizedModelFilePath}.
+     */
+    @Test
+    void preluRewriteLeavesNoFloatRequantisationInOrtsOptimisedGraph(@TempDir Path dir) throws Exception {
+        Path fp32 = dir.resolve("fp32.onnx");
+        assertTrue(run(fp32, "--model", FIXTURE.toString(), "--output", fp32.toString()).startsWith("0\n"));
+        long prelus = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(fp32)).getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("Relu")).count(); // one Relu per PReLU in the depthwise form
+        Map<String, Long> seen = new HashMap<>();
+        for (boolean keep : new boolean[]{false, true}) {
+            Path int8 = dir.resolve(keep ? "keep.onnx" : "rewrite.onnx");
+            List<String> a = new ArrayList<>(List.of("--from-onnx", fp32.toString(), "--output", int8.toString(), "--int8",
+                    "--calibration", LFW.resolve("pairsDevTest.txt").toString(), "--calibration-count", "40"));
+            if (keep) {
+                a.add("--int8-keep-prelu");
+            }
+            String r = run(int8, a.toArray(String[]::new));
+            assertTrue(r.startsWith("0\n"), r);
+            assertEquals(!keep, r.contains(prelus + " PReLU rewritten"), r);
+            Path opt = dir.resolve((keep ? "keep" : "rewrite") + "-ort-optimised.onnx");
+            var env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+            try (var so = new ai.onnxruntime.OrtSession.SessionOptions()) {
+                so.setOptimizationLevel(ai.onnxruntime.OrtSession.SessionOptions.OptLevel.EXTENDED_OPT);
+                so.setOptimizedModelFilePath(opt.toString());
+                env.createSession(int8.toString(), so).close();
+            }
+            OnnxMl.GraphProto g = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(opt)).getGraph();
+            Map<String, String> producerOp = new HashMap<>();
+            g.getNodeList().forEach(n -> n.getOutputList().forEach(o -> producerOp.put(o, n.getOpType())));
+            long requant = g.getNodeList().stream().filter(n -> n.getOpType().equals("QuantizeLinear")
+                    && "DequantizeLinear".equals(producerOp.get(n.getInput(0)))).count();
+            long floatActs = g.getNodeList().stream().filter(n -> n.getOpType().equals("Relu")
+                    || n.getOpType().equals("PRelu")).count();
+            seen.put(keep ? "keep" : "rewrite", requant);
+            System.out.printf("[int8 prelu %s] ORT-optimised fixture graph: %d DequantizeLinear -> QuantizeLinear pairs,"
+                    + " %d float Relu/PRelu, %d nodes; %d PReLUs%n", keep ? "kept" : "rewritten", requant, floatActs,
+                    g.getNodeCount(), prelus);
+            if (keep) {
+                assertTrue(requant >= prelus, "requantisation pairs with the PReLU kept: " + requant);
+            } else {
+                assertEquals(0, requant, "requantisation pairs left after the rewrite");
+                assertEquals(0, floatActs, "float Relu/PRelu left after the rewrite");
+            }
+        }
+        assertTrue(seen.get("keep") > seen.get("rewrite"), seen.toString());
+    }
+
+    /**
      * {@code --int8-reduce-range}: every Conv/Gemm weight is stored in [-63, 63], each output channel's scale is its
      * float32 max |w| / 63 (computed here from the float32 model's own initializers) and its largest magnitude is
      * exactly 63; the scheme metadata says so; and the model still embeds close to float32.
@@ -209,7 +261,8 @@ class Int8ExportTest {
         String r = run(int8, "--from-onnx", fp32.toString(), "--output", int8.toString(), "--int8", "--calibration",
                 LFW.resolve("lfw-deepfunneled").toString(), "--calibration-count", "40", "--int8-reduce-range");
         assertTrue(r.startsWith("0\n"), r);
-        OnnxMl.ModelProto f = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(fp32));
+        // the float32 graph that was quantised: PReLUs rewritten first (PreluRewriteTest checks that rewrite)
+        OnnxMl.ModelProto f = PreluRewrite.apply(OnnxMl.ModelProto.parseFrom(Files.readAllBytes(fp32))).model();
         OnnxMl.ModelProto q = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(int8));
         Map<String, OnnxMl.TensorProto> qi = new HashMap<>();
         q.getGraph().getInitializerList().forEach(t -> qi.put(t.getName(), t));
