@@ -501,8 +501,8 @@ public final class GalleryIndexBench {
         int nGenuine = Integer.parseInt(a.getOrDefault("queries", "400"));
         int nStranger = Integer.parseInt(a.getOrDefault("strangers", "100"));
         int maxLfwProbes = Integer.parseInt(a.getOrDefault("max-lfw-probes", "1000000"));
-        int m = Integer.parseInt(a.getOrDefault("m", "16"));
-        int beam = Integer.parseInt(a.getOrDefault("beam", "100"));
+        int m = Integer.parseInt(a.getOrDefault("m", "" + HnswGallery.DEFAULT_MAX_CONN));
+        int beam = Integer.parseInt(a.getOrDefault("beam", "" + HnswGallery.DEFAULT_BEAM_WIDTH));
         int threads = Integer.parseInt(a.getOrDefault("threads", "2"));
         double ram = Double.parseDouble(a.getOrDefault("ram-mb", "1024"));
         long seed = Long.parseLong(a.getOrDefault("seed", "17"));

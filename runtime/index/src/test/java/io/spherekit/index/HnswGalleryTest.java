@@ -126,7 +126,7 @@ class HnswGalleryTest {
             }
         }
         HnswGallery.Metadata md = HnswGallery.readMetadata(p);
-        assertEquals(new HnswGallery.Metadata(DIM, "model-a@sha256:0123456789ab", "crop 112x96", enc, 16, 100), md);
+        assertEquals(new HnswGallery.Metadata(DIM, "model-a@sha256:0123456789ab", "crop 112x96", enc, 32, 200), md);
         try (HnswGallery g = HnswGallery.open(p, false)) {
             assertEquals(150, g.identityCount());
             assertEquals(enc, g.metadata().encoding());

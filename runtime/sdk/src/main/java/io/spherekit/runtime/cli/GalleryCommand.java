@@ -61,11 +61,11 @@ public final class GalleryCommand implements Runnable {
                         + " vectors on which the graph is built and searched (results are rescored in float32).")
         String encoding;
 
-        @Option(names = "--m", defaultValue = "16", paramLabel = "M",
+        @Option(names = "--m", defaultValue = "" + HnswGallery.DEFAULT_MAX_CONN, paramLabel = "M",
                 description = "HNSW neighbours per node (default: ${DEFAULT-VALUE}).")
         int m;
 
-        @Option(names = "--beam-width", defaultValue = "100", paramLabel = "N",
+        @Option(names = "--beam-width", defaultValue = "" + HnswGallery.DEFAULT_BEAM_WIDTH, paramLabel = "N",
                 description = "HNSW construction beam, efConstruction (default: ${DEFAULT-VALUE}).")
         int beamWidth;
 
