@@ -5,10 +5,7 @@ import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import com.google.protobuf.ByteString;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -95,8 +92,8 @@ public final class PreluRewrite {
             }
             String wNeg = unique(names, base + "_neg_w");
             String wScale = unique(names, base + "_one_minus_slope_w");
-            newInits.add(depthwiseWeight(wNeg, minusOne));
-            newInits.add(depthwiseWeight(wScale, oneMinusA));
+            newInits.add(QdqQuantizer.floatTensor(wNeg, minusOne, c, 1, 1, 1));
+            newInits.add(QdqQuantizer.floatTensor(wScale, oneMinusA, c, 1, 1, 1));
             String neg = unique(names, base + "_neg");
             String relu = unique(names, base + "_neg_relu");
             String scaled = unique(names, base + "_neg_scaled");
@@ -239,15 +236,6 @@ public final class PreluRewrite {
                 .addAttribute(AttributeProto.newBuilder().setName("kernel_shape").setType(AttributeProto.AttributeType.INTS)
                         .addInts(1).addInts(1))
                 .build();
-    }
-
-    private static TensorProto depthwiseWeight(String name, float[] v) {
-        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (float f : v) {
-            b.putFloat(f);
-        }
-        return TensorProto.newBuilder().setName(name).addDims(v.length).addDims(1).addDims(1).addDims(1)
-                .setDataType(TensorProto.DataType.FLOAT_VALUE).setRawData(ByteString.copyFrom(b.array())).build();
     }
 
     private static String unique(Set<String> names, String want) {

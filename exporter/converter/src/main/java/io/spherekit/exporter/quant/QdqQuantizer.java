@@ -467,11 +467,20 @@ public final class QdqQuantizer {
     }
 
     private static TensorProto floatVector(String name, float[] v) {
+        return floatTensor(name, v, v.length);
+    }
+
+    /** A float32 initializer with raw little-endian data; {@code dims} must multiply to {@code v.length}. */
+    static TensorProto floatTensor(String name, float[] v, long... dims) {
         ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
         for (float f : v) {
             b.putFloat(f);
         }
-        return TensorProto.newBuilder().setName(name).addDims(v.length).setDataType(TensorProto.DataType.FLOAT_VALUE)
-                .setRawData(ByteString.copyFrom(b.array())).build();
+        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT_VALUE)
+                .setRawData(ByteString.copyFrom(b.array()));
+        for (long d : dims) {
+            t.addDims(d);
+        }
+        return t.build();
     }
 }
