@@ -111,7 +111,7 @@ class GalleryServeCliTest {
         assertEquals(0, st.code(), st.err());
         assertTrue(st.out().contains("kind: hnsw\nidentities: 5\nembeddings: 10\ndim: 8\nmodel: m.onnx@sha256:"),
                 st.out());
-        assertTrue(st.out().contains("encoding: float32\nhnsw_m: 16\nhnsw_beam_width: 100\nsegments: 1"), st.out());
+        assertTrue(st.out().contains("encoding: float32\nhnsw_m: 32\nhnsw_beam_width: 200\nsegments: 1"), st.out());
         assertTrue(st.out().contains("preprocessing: ") && st.out().contains("align=crop"), st.out());
 
         Path query = dir.resolve("q-hnsw.png");
