@@ -39,7 +39,8 @@ import java.util.stream.Stream;
  * enrolled (open-set impostors). Optionally real LFW embeddings ({@code --lfw-embeddings}, written by
  * {@code --embed-lfw}) are mixed in: the first image of every LFW person is enrolled; the other images of DevTest
  * people with ≥ 2 images are genuine probes; the images of DevTest people with one image are impostor probes (not
- * enrolled).
+ * enrolled). With {@code --synthetic fit} the synthetic identities are instead drawn from the real DevTest
+ * embeddings' statistics ({@link Fit}), so they surround the real vectors as a gallery of one model's embeddings would.
  *
  * <p>For each size, encoding and search beam: recall@1 and recall@10 of the index's top-10 identities against the
  * exact top-10 (streamed exact scan, the same max-per-identity cosine as {@link Gallery#search}, checked equal to
@@ -61,7 +62,7 @@ public final class GalleryIndexBench {
     // ------------------------------------------------------------------ synthetic data
 
     /** Deterministic synthetic identities. */
-    record Synth(long seed, int dim, int per, float[][] basis) {
+    record Synth(long seed, int dim, int per, float[][] basis, Fit fit) {
         /** @param latent 0: centres isotropic in R^dim; else centres = normalise(B·z), z ~ N(0, I_latent) */
         static Synth of(long seed, int dim, int per, int latent) {
             float[][] b = null;
@@ -72,10 +73,20 @@ public final class GalleryIndexBench {
                     b[i] = unitGauss(r, dim);
                 }
             }
-            return new Synth(seed, dim, per, b);
+            return new Synth(seed, dim, per, b, null);
+        }
+
+        /** Synthetic identities drawn to match the second-order statistics of real embeddings ({@link Fit}). */
+        static Synth fitted(long seed, int dim, int per, Fit fit) {
+            return new Synth(seed, dim, per, null, fit);
         }
 
         float[] centre(SplittableRandom r) {
+            if (fit != null) {
+                float[] c = fit.mean().clone();
+                fit.addCombination(fit.centres(), r, c);
+                return c;
+            }
             if (basis == null) {
                 return unitGauss(r, dim);
             }
@@ -113,6 +124,11 @@ public final class GalleryIndexBench {
         }
 
         private float[] sample(float[] c, double a2, SplittableRandom r) {
+            if (fit != null) {
+                float[] v = c.clone();
+                fit.addCombination(fit.deviations(), r, v);
+                return unit(v);
+            }
             float[] n = unitGauss(r, dim);
             double a = Math.sqrt(a2), b = Math.sqrt(1 - a2);
             float[] v = new float[dim];
@@ -120,6 +136,79 @@ public final class GalleryIndexBench {
                 v[j] = (float) (a * c[j] + b * n[j]);
             }
             return unit(v);
+        }
+    }
+
+    /**
+     * The second-order statistics of real embeddings, for synthetic identities that are spread like one model's
+     * embeddings (same mean direction, same between- and within-identity covariance) instead of isotropically.
+     *
+     * <p>From people with at least two images: identity centre {@code c_p} = mean of the person's unit embeddings,
+     * {@code mean} = mean of the centres, {@code centres[p] = c_p − mean}, and {@code deviations} = each image's
+     * {@code e − c_p} scaled by {@code sqrt(n_p/(n_p−1))} (so its covariance is unbiased). A synthetic centre is
+     * {@code mean + K^-1/2 Σ_k z_k·centres[p_k]}, an embedding {@code unit(centre + K^-1/2 Σ_k z_k·deviations[i_k])},
+     * with {@code z_k ~ N(0,1)} and {@code p_k}, {@code i_k} drawn uniformly: each term has the empirical covariance,
+     * so both sums have it (a Gaussian-like mixture of the real directions, not a copy of any real vector).
+     *
+     * @param mean       [dim] mean identity centre (not unit)
+     * @param centres    [P][dim] centred identity centres
+     * @param deviations [N][dim] within-identity deviations
+     * @param terms      K, the number of real directions combined per draw
+     */
+    record Fit(float[] mean, float[][] centres, float[][] deviations, int terms) {
+        static Fit of(List<List<float[]>> people, int terms) {
+            int dim = people.get(0).get(0).length;
+            List<float[]> cs = new ArrayList<>();
+            List<float[]> devs = new ArrayList<>();
+            double[] mean = new double[dim];
+            for (List<float[]> imgs : people) {
+                if (imgs.size() < 2) {
+                    continue;
+                }
+                float[] c = new float[dim];
+                for (float[] e : imgs) {
+                    for (int j = 0; j < dim; j++) {
+                        c[j] += e[j] / imgs.size();
+                    }
+                }
+                double scale = Math.sqrt(imgs.size() / (imgs.size() - 1.0));
+                for (float[] e : imgs) {
+                    float[] d = new float[dim];
+                    for (int j = 0; j < dim; j++) {
+                        d[j] = (float) ((e[j] - c[j]) * scale);
+                    }
+                    devs.add(d);
+                }
+                cs.add(c);
+                for (int j = 0; j < dim; j++) {
+                    mean[j] += c[j];
+                }
+            }
+            if (cs.size() < 2) {
+                throw new IllegalArgumentException("fitting synthetic identities needs >= 2 people with >= 2 images,"
+                        + " got " + cs.size());
+            }
+            float[] mu = new float[dim];
+            for (int j = 0; j < dim; j++) {
+                mu[j] = (float) (mean[j] / cs.size());
+            }
+            for (float[] c : cs) {
+                for (int j = 0; j < dim; j++) {
+                    c[j] -= mu[j];
+                }
+            }
+            return new Fit(mu, cs.toArray(float[][]::new), devs.toArray(float[][]::new), terms);
+        }
+
+        void addCombination(float[][] dirs, SplittableRandom r, float[] acc) {
+            double inv = 1 / Math.sqrt(terms);
+            for (int k = 0; k < terms; k++) {
+                float[] d = dirs[r.nextInt(dirs.length)];
+                float z = (float) (r.nextGaussian() * inv);
+                for (int j = 0; j < acc.length; j++) {
+                    acc[j] += z * d[j];
+                }
+            }
         }
     }
 
@@ -432,7 +521,8 @@ public final class GalleryIndexBench {
     }
 
     /** LFW split: [enrolled, probes]; truth.get(i) = person for genuine probes, null for impostor probes. */
-    record LfwSplit(String modelId, List<Real> enrolled, List<float[]> probes, List<String> truth, int dim) {
+    record LfwSplit(String modelId, List<Real> enrolled, List<float[]> probes, List<String> truth, int dim,
+            List<List<float[]>> devTestPeople) {
     }
 
     static LfwSplit readLfw(Path file) throws IOException {
@@ -453,8 +543,12 @@ public final class GalleryIndexBench {
             List<Real> enrolled = new ArrayList<>();
             List<float[]> probes = new ArrayList<>();
             List<String> truth = new ArrayList<>();
+            List<List<float[]>> devTestPeople = new ArrayList<>();
             for (List<Real> imgs : byPerson.values()) {
                 Real first = imgs.get(0);
+                if (first.devTest()) {
+                    devTestPeople.add(imgs.stream().map(Real::e).toList());
+                }
                 if (first.devTest() && imgs.size() == 1) {
                     probes.add(first.e()); // open-set impostor: this person is never enrolled
                     truth.add(null);
@@ -468,7 +562,7 @@ public final class GalleryIndexBench {
                     }
                 }
             }
-            return new LfwSplit(model, enrolled, probes, truth, dim);
+            return new LfwSplit(model, enrolled, probes, truth, dim, devTestPeople);
         }
     }
 
@@ -520,7 +614,22 @@ public final class GalleryIndexBench {
             throw new IllegalArgumentException("LFW embeddings are " + lfw.dim() + "-d, --dim is " + dim);
         }
         int latent = Integer.parseInt(a.getOrDefault("latent", "64"));
-        Synth s = Synth.of(seed, dim, per, latent);
+        // --synthetic latent (default): centres in a random 64-d subspace, isotropic within it; --synthetic fit:
+        // centres and within-identity spread fitted to the real LFW DevTest embeddings (Fit), so the synthetic
+        // vectors surround the real ones as a one-model gallery's would
+        String synthetic = a.getOrDefault("synthetic", "latent");
+        int fitTerms = Integer.parseInt(a.getOrDefault("fit-terms", "64"));
+        Synth s;
+        if (synthetic.equals("fit")) {
+            if (lfw == null) {
+                throw new IllegalArgumentException("--synthetic fit needs --lfw-embeddings");
+            }
+            s = Synth.fitted(seed, dim, per, Fit.of(lfw.devTestPeople(), fitTerms));
+        } else if (synthetic.equals("latent")) {
+            s = Synth.of(seed, dim, per, latent);
+        } else {
+            throw new IllegalArgumentException("--synthetic must be latent or fit, got " + synthetic);
+        }
         {
             // the synthetic distribution itself: genuine and impostor cosines of probes vs enrolled embeddings
             SplittableRandom cr = new SplittableRandom(seed + 7);
@@ -541,7 +650,41 @@ public final class GalleryIndexBench {
             cs.put("genuine_std", Math.sqrt(gs2 / np - (gs / np) * (gs / np)));
             cs.put("impostor_mean", is / np);
             cs.put("impostor_std", Math.sqrt(is2 / np - (is / np) * (is / np)));
-            cs.put("latent_dim_of_centres", latent);
+            cs.put("synthetic", synthetic);
+            if (synthetic.equals("fit")) {
+                cs.put("fit_terms", fitTerms);
+                cs.put("fit_people", s.fit().centres().length);
+                cs.put("fit_images", s.fit().deviations().length);
+            } else {
+                cs.put("latent_dim_of_centres", latent);
+            }
+            if (lfw != null) {
+                // the same statistics of the real embeddings: each DevTest person's first two images (genuine) and
+                // the first images of two different DevTest people (impostor)
+                List<List<float[]>> ppl = lfw.devTestPeople();
+                double rg = 0, rg2 = 0, ri = 0, ri2 = 0;
+                int ng = 0;
+                for (List<float[]> imgs : ppl) {
+                    if (imgs.size() >= 2) {
+                        double g = dot(imgs.get(0), imgs.get(1));
+                        rg += g;
+                        rg2 += g * g;
+                        ng++;
+                    }
+                }
+                for (int i = 0; i < np; i++) {
+                    int x = cr.nextInt(ppl.size()), y = cr.nextInt(ppl.size() - 1);
+                    double im = dot(ppl.get(x).get(0), ppl.get(y >= x ? y + 1 : y).get(0));
+                    ri += im;
+                    ri2 += im * im;
+                }
+                cs.put("real_genuine_pairs", ng);
+                cs.put("real_genuine_mean", rg / ng);
+                cs.put("real_genuine_std", Math.sqrt(rg2 / ng - (rg / ng) * (rg / ng)));
+                cs.put("real_impostor_pairs", np);
+                cs.put("real_impostor_mean", ri / np);
+                cs.put("real_impostor_std", Math.sqrt(ri2 / np - (ri / np) * (ri / np)));
+            }
             BenchSupport.writeJson(out.resolve("synthetic-cosines.json"), cs);
             System.err.println("synthetic cosines: " + cs);
         }
@@ -650,7 +793,8 @@ public final class GalleryIndexBench {
                 run.put("vectors", total);
                 run.put("dim", dim);
                 run.put("per_identity", per);
-                run.put("latent_dim_of_centres", latent);
+                run.put("synthetic", synthetic);
+                run.put("latent_dim_of_centres", synthetic.equals("fit") ? null : latent);
                 run.put("encoding", enc.id());
                 run.put("java_version", Runtime.version().toString());
                 run.put("lucene_version", org.apache.lucene.util.Version.LATEST.toString());
