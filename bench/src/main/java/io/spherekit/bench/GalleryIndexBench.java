@@ -103,7 +103,7 @@ public final class GalleryIndexBench {
         float[][] identity(int id) {
             SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + id);
             float[] c = centre(r);
-            double a2 = 0.6 + 0.2 * r.nextDouble();
+            double a2 = a2(r);
             float[][] out = new float[per][];
             for (int e = 0; e < per; e++) {
                 out[e] = sample(c, a2, r);
@@ -114,7 +114,7 @@ public final class GalleryIndexBench {
         float[] probe(int id, int j) {
             SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + id);
             float[] c = centre(r);
-            double a2 = 0.6 + 0.2 * r.nextDouble();
+            double a2 = a2(r);
             SplittableRandom p = new SplittableRandom(~seed * 31 + id * 1_000_003L + j);
             return sample(c, a2, p);
         }
@@ -123,10 +123,15 @@ public final class GalleryIndexBench {
             return probe(-1 - j, 0); // negative ids are never enrolled
         }
 
+        /** Isotropic: the intra-class coefficient a² ~ U[0.6, 0.8]; fitted: the identity's deviation scale. */
+        private double a2(SplittableRandom r) {
+            return fit != null ? fit.spread()[r.nextInt(fit.spread().length)] : 0.6 + 0.2 * r.nextDouble();
+        }
+
         private float[] sample(float[] c, double a2, SplittableRandom r) {
             if (fit != null) {
                 float[] v = c.clone();
-                fit.addCombination(fit.deviations(), r, v);
+                fit.addCombination(fit.deviations(), r, v, a2);
                 return unit(v);
             }
             float[] n = unitGauss(r, dim);
@@ -150,21 +155,32 @@ public final class GalleryIndexBench {
      * with {@code z_k ~ N(0,1)} and {@code p_k}, {@code i_k} drawn uniformly: each term has the empirical covariance,
      * so both sums have it (a Gaussian-like mixture of the real directions, not a copy of any real vector).
      *
+     * <p>Two corrections: a person's mean of {@code n_p} images carries {@code 1/n_p} of the within-identity
+     * covariance, so the centred centres are shrunk by {@code sqrt(1 − tr(W)·mean(1/n_p)/tr(C))} to the between-identity
+     * spread alone; and identities differ in how much their images vary, so each synthetic identity scales its
+     * deviations by {@code sqrt(v_q/mean v)} of a real person {@code q} drawn uniformly, {@code v_q} being q's mean
+     * squared deviation ({@code spread}).
+     *
      * @param mean       [dim] mean identity centre (not unit)
-     * @param centres    [P][dim] centred identity centres
+     * @param centres    [P][dim] centred identity centres, shrunk as above
      * @param deviations [N][dim] within-identity deviations
+     * @param spread     [P] per-person within-identity scale factors, mean of squares 1
      * @param terms      K, the number of real directions combined per draw
      */
-    record Fit(float[] mean, float[][] centres, float[][] deviations, int terms) {
+    record Fit(float[] mean, float[][] centres, float[][] deviations, float[] spread, int terms) {
         static Fit of(List<List<float[]>> people, int terms) {
             int dim = people.get(0).get(0).length;
             List<float[]> cs = new ArrayList<>();
             List<float[]> devs = new ArrayList<>();
+            List<Double> vs = new ArrayList<>();
             double[] mean = new double[dim];
+            double invN = 0, trW = 0;
             for (List<float[]> imgs : people) {
                 if (imgs.size() < 2) {
                     continue;
                 }
+                invN += 1.0 / imgs.size();
+                double v = 0;
                 float[] c = new float[dim];
                 for (float[] e : imgs) {
                     for (int j = 0; j < dim; j++) {
@@ -176,9 +192,12 @@ public final class GalleryIndexBench {
                     float[] d = new float[dim];
                     for (int j = 0; j < dim; j++) {
                         d[j] = (float) ((e[j] - c[j]) * scale);
+                        v += (double) d[j] * d[j];
                     }
                     devs.add(d);
                 }
+                trW += v;
+                vs.add(v / imgs.size());
                 cs.add(c);
                 for (int j = 0; j < dim; j++) {
                     mean[j] += c[j];
@@ -192,16 +211,42 @@ public final class GalleryIndexBench {
             for (int j = 0; j < dim; j++) {
                 mu[j] = (float) (mean[j] / cs.size());
             }
+            double trC = 0;
             for (float[] c : cs) {
                 for (int j = 0; j < dim; j++) {
                     c[j] -= mu[j];
+                    trC += (double) c[j] * c[j];
                 }
             }
-            return new Fit(mu, cs.toArray(float[][]::new), devs.toArray(float[][]::new), terms);
+            trC /= cs.size();
+            trW /= devs.size();
+            invN /= cs.size();
+            double shrink2 = 1 - trW * invN / trC;
+            if (!(shrink2 > 0.05)) {
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "the real identity centres barely"
+                        + " differ beyond within-identity noise (between trace %.4f, within %.4f, mean 1/n %.3f);"
+                        + " cannot fit synthetic identities", trC, trW, invN));
+            }
+            float shrink = (float) Math.sqrt(shrink2);
+            for (float[] c : cs) {
+                for (int j = 0; j < dim; j++) {
+                    c[j] *= shrink;
+                }
+            }
+            double meanV = vs.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+            float[] spread = new float[vs.size()];
+            for (int i = 0; i < spread.length; i++) {
+                spread[i] = (float) Math.sqrt(vs.get(i) / meanV);
+            }
+            return new Fit(mu, cs.toArray(float[][]::new), devs.toArray(float[][]::new), spread, terms);
         }
 
         void addCombination(float[][] dirs, SplittableRandom r, float[] acc) {
-            double inv = 1 / Math.sqrt(terms);
+            addCombination(dirs, r, acc, 1);
+        }
+
+        void addCombination(float[][] dirs, SplittableRandom r, float[] acc, double scale) {
+            double inv = scale / Math.sqrt(terms);
             for (int k = 0; k < terms; k++) {
                 float[] d = dirs[r.nextInt(dirs.length)];
                 float z = (float) (r.nextGaussian() * inv);
