@@ -643,6 +643,11 @@ public final class GalleryIndexBench {
         int m = Integer.parseInt(a.getOrDefault("m", "" + HnswGallery.DEFAULT_MAX_CONN));
         int beam = Integer.parseInt(a.getOrDefault("beam", "" + HnswGallery.DEFAULT_BEAM_WIDTH));
         int threads = Integer.parseInt(a.getOrDefault("threads", "2"));
+        // --segments N: merge the built index to N segments (0 = --no-merge); --search-threads 1,2: measure every
+        // beam once per value, each in its own freshly opened index (Options.searchThreads: segments in parallel)
+        int segments = a.containsKey("no-merge") ? 0 : Integer.parseInt(a.getOrDefault("segments", "1"));
+        int[] searchThreads = Arrays.stream(a.getOrDefault("search-threads", "1").split(","))
+                .mapToInt(Integer::parseInt).toArray();
         double ram = Double.parseDouble(a.getOrDefault("ram-mb", "1024"));
         long seed = Long.parseLong(a.getOrDefault("seed", "17"));
         int galleryCheck = Integer.parseInt(a.getOrDefault("gallery-check", "300000"));
@@ -817,7 +822,7 @@ public final class GalleryIndexBench {
                     b.addAll(records(s, n, realEnrolled));
                     addSeconds = (System.nanoTime() - t0) / 1e9;
                     long t1 = System.nanoTime();
-                    b.finish(!a.containsKey("no-merge"));
+                    b.finish(segments);
                     mergeSeconds = (System.nanoTime() - t1) / 1e9;
                 }
                 long disk = HnswGallery.diskBytes(dirIdx);
@@ -847,7 +852,8 @@ public final class GalleryIndexBench {
                 run.put("hnsw_m", m);
                 run.put("hnsw_beam_width", beam);
                 run.put("threads", threads);
-                run.put("force_merge_to_one_segment", !a.containsKey("no-merge"));
+                run.put("force_merge_to_one_segment", segments == 1);
+                run.put("force_merge_to_segments", segments);
                 run.put("ram_buffer_mb", ram);
                 run.put("loadavg_before_build", load0);
                 run.put("build_add_seconds", addSeconds);
@@ -859,64 +865,71 @@ public final class GalleryIndexBench {
                 run.put("exact_scan_seconds_all_queries_2_threads", exactSeconds);
                 run.put("reference_gallery_check", gallery);
                 List<Map<String, Object>> perFanout = new ArrayList<>();
-                try (HnswGallery g = HnswGallery.open(dirIdx, false, o)) {
-                    long heap1 = heapUsedAfterGc();
-                    run.put("heap_bytes_after_open", heap1 - heap0);
-                    // warm-up: one pass at the largest beam (pages the graph and vectors in)
-                    for (float[] q : queries) {
-                        g.search(q, K, fanouts[fanouts.length - 1]);
-                    }
-                    for (int fan : fanouts) {
-                        List<List<Identifier.Match>> got = new ArrayList<>();
-                        double[] lat = new double[queries.length];
-                        for (int i = 0; i < queries.length; i++) {
-                            long q0 = System.nanoTime();
-                            got.add(g.search(queries[i], K, fan));
-                            lat[i] = (System.nanoTime() - q0) / 1e6;
+                for (int st : searchThreads) {
+                    try (HnswGallery g = HnswGallery.open(dirIdx, false, o.withSearchThreads(st))) {
+                        long heap1 = heapUsedAfterGc();
+                        if (st == searchThreads[0]) {
+                            run.put("heap_bytes_after_open", heap1 - heap0);
+                            run.put("segments", g.stats().segments());
                         }
-                        double r1 = 0, r10 = 0, r1s = 0, r10s = 0;
-                        for (int i = 0; i < queries.length; i++) {
-                            double x1 = recallAt(exact.get(i), got.get(i), 1), x10 = recallAt(exact.get(i), got.get(i), K);
-                            r1 += x1;
-                            r10 += x10;
-                            if (i < synthQueries) {
-                                r1s += x1;
-                                r10s += x10;
+                        // warm-up: one pass at the largest beam (pages the graph and vectors in)
+                        for (float[] q : queries) {
+                            g.search(q, K, fanouts[fanouts.length - 1]);
+                        }
+                        for (int fan : fanouts) {
+                            List<List<Identifier.Match>> got = new ArrayList<>();
+                            double[] lat = new double[queries.length];
+                            for (int i = 0; i < queries.length; i++) {
+                                long q0 = System.nanoTime();
+                                got.add(g.search(queries[i], K, fan));
+                                lat[i] = (System.nanoTime() - q0) / 1e6;
                             }
+                            double r1 = 0, r10 = 0, r1s = 0, r10s = 0;
+                            for (int i = 0; i < queries.length; i++) {
+                                double x1 = recallAt(exact.get(i), got.get(i), 1), x10 = recallAt(exact.get(i), got.get(i), K);
+                                r1 += x1;
+                                r10 += x10;
+                                if (i < synthQueries) {
+                                    r1s += x1;
+                                    r10s += x10;
+                                }
+                            }
+                            Map<String, Object> f = new LinkedHashMap<>();
+                            f.put("fanout", fan);
+                            f.put("search_threads", st);
+                            f.put("queries", queries.length);
+                            f.put("recall_at_1", r1 / queries.length);
+                            f.put("recall_at_10", r10 / queries.length);
+                            if (synthQueries > 0) {
+                                f.put("synthetic_recall_at_1", r1s / synthQueries);
+                                f.put("synthetic_recall_at_10", r10s / synthQueries);
+                            }
+                            f.put("latency_ms_p50", BenchSupport.median(lat));
+                            f.put("latency_ms_p99", BenchSupport.percentile(lat, 99));
+                            f.put("latency_ms_mean", Arrays.stream(lat).average().orElse(Double.NaN));
+                            f.put("loadavg", loadavg());
+                            if (lfw != null) {
+                                f.put("lfw_index", identification(got.subList(synthQueries, queries.length),
+                                        truth.subList(synthQueries, queries.length), new double[] {0.01, 0.1}));
+                            }
+                            if (synthQueries > 0) {
+                                f.put("synthetic_index", identification(got.subList(0, synthQueries),
+                                        truth.subList(0, synthQueries), new double[] {0.01}));
+                            }
+                            perFanout.add(f);
+                            System.err.printf(Locale.ROOT, "[%s]   fanout %d, %d search thread(s): recall@1 %.4f recall@10"
+                                            + " %.4f p50 %.2f ms p99 %.2f ms%n", java.time.LocalTime.now(), fan, st,
+                                    r1 / queries.length,
+                                    r10 / queries.length, BenchSupport.median(lat), BenchSupport.percentile(lat, 99));
                         }
-                        Map<String, Object> f = new LinkedHashMap<>();
-                        f.put("fanout", fan);
-                        f.put("queries", queries.length);
-                        f.put("recall_at_1", r1 / queries.length);
-                        f.put("recall_at_10", r10 / queries.length);
-                        if (synthQueries > 0) {
-                            f.put("synthetic_recall_at_1", r1s / synthQueries);
-                            f.put("synthetic_recall_at_10", r10s / synthQueries);
-                        }
-                        f.put("latency_ms_p50", BenchSupport.median(lat));
-                        f.put("latency_ms_p99", BenchSupport.percentile(lat, 99));
-                        f.put("latency_ms_mean", Arrays.stream(lat).average().orElse(Double.NaN));
-                        f.put("loadavg", loadavg());
-                        if (lfw != null) {
-                            f.put("lfw_index", identification(got.subList(synthQueries, queries.length),
-                                    truth.subList(synthQueries, queries.length), new double[] {0.01, 0.1}));
-                        }
-                        if (synthQueries > 0) {
-                            f.put("synthetic_index", identification(got.subList(0, synthQueries),
-                                    truth.subList(0, synthQueries), new double[] {0.01}));
-                        }
-                        perFanout.add(f);
-                        System.err.printf(Locale.ROOT, "[%s]   fanout %d: recall@1 %.4f recall@10 %.4f p50 %.2f ms p99"
-                                        + " %.2f ms%n", java.time.LocalTime.now(), fan, r1 / queries.length,
-                                r10 / queries.length, BenchSupport.median(lat), BenchSupport.percentile(lat, 99));
+                        long[] mem1 = memory();
+                        run.put("rss_bytes", mem1[0]);
+                        run.put("rss_anon_bytes", mem1[1]);
+                        run.put("rss_file_bytes", mem1[2]);
+                        run.put("rss_file_bytes_growth_during_search", mem1[2] - mem0[2]);
+                        run.put("rss_file_bytes_per_vector", (double) mem1[2] / total);
+                        run.put("heap_max_bytes", Runtime.getRuntime().maxMemory());
                     }
-                    long[] mem1 = memory();
-                    run.put("rss_bytes", mem1[0]);
-                    run.put("rss_anon_bytes", mem1[1]);
-                    run.put("rss_file_bytes", mem1[2]);
-                    run.put("rss_file_bytes_growth_during_search", mem1[2] - mem0[2]);
-                    run.put("rss_file_bytes_per_vector", (double) mem1[2] / total);
-                    run.put("heap_max_bytes", Runtime.getRuntime().maxMemory());
                 }
                 run.put("search", perFanout);
                 if (lfw != null) {

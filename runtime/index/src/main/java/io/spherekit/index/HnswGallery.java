@@ -44,6 +44,7 @@ import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.IndexFormatTooNewException;
 import org.apache.lucene.index.IndexFormatTooOldException;
 import org.apache.lucene.index.IndexNotFoundException;
+import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.LeafReader;
@@ -60,6 +61,7 @@ import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.SearcherFactory;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.Directory;
@@ -138,9 +140,13 @@ public final class HnswGallery implements Identifier, Closeable {
      * @param fanout     default HNSW search beam (number of nearest embeddings collected per query), >= 1;
      *                   default 100
      * @param overfetch  candidates per requested identity (several embeddings per identity), >= 1; default 4
+     * @param searchThreads threads one query may use, one index segment per task (Lucene's
+     *                   {@code IndexSearcher(reader, executor)}); 1 (default) searches every segment on the calling
+     *                   thread. More than one pays off only for an index of several segments
+     *                   ({@link #forceMerge(int)} to as many segments as threads)
      */
     public record Options(Encoding encoding, int maxConn, int beamWidth, int threads, double ramBufferMb, int fanout,
-                          int overfetch) {
+                          int overfetch, int searchThreads) {
         public Options {
             Objects.requireNonNull(encoding, "encoding");
             if (maxConn < 2 || maxConn > Lucene99HnswVectorsFormat.MAXIMUM_MAX_CONN) {
@@ -151,41 +157,46 @@ public final class HnswGallery implements Identifier, Closeable {
                 throw new IllegalArgumentException("beamWidth must be in [1," + Lucene99HnswVectorsFormat.MAXIMUM_BEAM_WIDTH
                         + "], got " + beamWidth);
             }
-            if (threads < 1 || !(ramBufferMb >= 16 && ramBufferMb <= 1 << 20) || fanout < 1 || overfetch < 1) {
-                throw new IllegalArgumentException("threads, fanout and overfetch must be >= 1 and ramBufferMb in"
-                        + " [16, 1048576]; got threads=" + threads + " ramBufferMb=" + ramBufferMb + " fanout="
-                        + fanout + " overfetch=" + overfetch);
+            if (threads < 1 || !(ramBufferMb >= 16 && ramBufferMb <= 1 << 20) || fanout < 1 || overfetch < 1
+                    || searchThreads < 1) {
+                throw new IllegalArgumentException("threads, fanout, overfetch and searchThreads must be >= 1 and"
+                        + " ramBufferMb in [16, 1048576]; got threads=" + threads + " ramBufferMb=" + ramBufferMb
+                        + " fanout=" + fanout + " overfetch=" + overfetch + " searchThreads=" + searchThreads);
             }
         }
 
-        /** @return float32, M 32, beamWidth 200, all processors, 1024 MB, fanout 100, overfetch 4 */
+        /** @return float32, M 32, beamWidth 200, all processors, 1024 MB, fanout 100, overfetch 4, 1 search thread */
         public static Options defaults() {
             return new Options(Encoding.FLOAT32, DEFAULT_MAX_CONN, DEFAULT_BEAM_WIDTH,
-                    Runtime.getRuntime().availableProcessors(), 1024, 100, 4);
+                    Runtime.getRuntime().availableProcessors(), 1024, 100, 4, 1);
+        }
+
+        public Options withSearchThreads(int t) {
+            return new Options(encoding, maxConn, beamWidth, threads, ramBufferMb, fanout, overfetch, t);
         }
 
         public Options withEncoding(Encoding e) {
-            return new Options(e, maxConn, beamWidth, threads, ramBufferMb, fanout, overfetch);
+            return new Options(e, maxConn, beamWidth, threads, ramBufferMb, fanout, overfetch, searchThreads);
         }
 
         public Options withGraph(int m, int beam) {
-            return new Options(encoding, m, beam, threads, ramBufferMb, fanout, overfetch);
+            return new Options(encoding, m, beam, threads, ramBufferMb, fanout, overfetch, searchThreads);
         }
 
         public Options withThreads(int t) {
-            return new Options(encoding, maxConn, beamWidth, t, ramBufferMb, fanout, overfetch);
+            return new Options(encoding, maxConn, beamWidth, t, ramBufferMb, fanout, overfetch, searchThreads);
         }
 
         public Options withRamBufferMb(double mb) {
-            return new Options(encoding, maxConn, beamWidth, threads, mb, fanout, overfetch);
+            return new Options(encoding, maxConn, beamWidth, threads, mb, fanout, overfetch, searchThreads);
         }
 
         public Options withFanout(int f) {
-            return new Options(encoding, maxConn, beamWidth, threads, ramBufferMb, f, overfetch);
+            return new Options(encoding, maxConn, beamWidth, threads, ramBufferMb, f, overfetch, searchThreads);
         }
 
         public Options withOverfetch(int o) {
-            return new Options(encoding, maxConn, beamWidth, threads, ramBufferMb, fanout, o);
+            return new Options(encoding, maxConn, beamWidth, threads, ramBufferMb, fanout, o, searchThreads);
         }
     }
 
@@ -255,6 +266,7 @@ public final class HnswGallery implements Identifier, Closeable {
     private final Metadata meta;
     private final IndexWriter writer; // null when read-only
     private final ExecutorService mergeExecutor; // null unless writable with threads > 1
+    private final ExecutorService searchExecutor; // null unless searchThreads > 1
     private final SearcherManager searchers;
     private volatile int fanout;
     private volatile int overfetch;
@@ -272,8 +284,27 @@ public final class HnswGallery implements Identifier, Closeable {
         this.mergeExecutor = ex;
         this.fanout = opts.fanout();
         this.overfetch = opts.overfetch();
-        this.searchers = writer != null ? new SearcherManager(writer, true, false, null)
-                : new SearcherManager(directory, null);
+        ExecutorService se = opts.searchThreads() > 1 ? Executors.newFixedThreadPool(opts.searchThreads(), r -> {
+            Thread t = new Thread(r, "hnsw-search");
+            t.setDaemon(true);
+            return t;
+        }) : null;
+        SearcherFactory sf = se == null ? null : new SearcherFactory() {
+            @Override
+            public IndexSearcher newSearcher(IndexReader reader, IndexReader previous) {
+                return new IndexSearcher(reader, se);
+            }
+        };
+        try {
+            this.searchers = writer != null ? new SearcherManager(writer, true, false, sf)
+                    : new SearcherManager(directory, sf);
+        } catch (IOException | RuntimeException e) {
+            if (se != null) {
+                se.shutdownNow();
+            }
+            throw e;
+        }
+        this.searchExecutor = se;
     }
 
     // ------------------------------------------------------------------ opening
@@ -824,6 +855,9 @@ public final class HnswGallery implements Identifier, Closeable {
                 if (mergeExecutor != null) {
                     mergeExecutor.shutdownNow();
                 }
+                if (searchExecutor != null) {
+                    searchExecutor.shutdownNow();
+                }
             }
         }
     }
@@ -965,8 +999,22 @@ public final class HnswGallery implements Identifier, Closeable {
          * @return the target folder
          */
         public Path finish(boolean forceMerge) throws IOException {
-            if (forceMerge) {
-                g.forceMerge(1);
+            return finish(forceMerge ? 1 : 0);
+        }
+
+        /**
+         * As {@link #finish(boolean)}, merging to at most {@code maxSegments} segments first (0: no merge). Several
+         * segments let a search with {@link Options#searchThreads()} &gt; 1 walk them in parallel.
+         *
+         * @param maxSegments 0, or the segment count to merge down to (&gt;= 1)
+         * @return the target folder
+         */
+        public Path finish(int maxSegments) throws IOException {
+            if (maxSegments < 0) {
+                throw new IllegalArgumentException("maxSegments must be >= 0, got " + maxSegments);
+            }
+            if (maxSegments > 0) {
+                g.forceMerge(maxSegments);
             }
             g.close();
             Path old = null;
@@ -1003,6 +1051,9 @@ public final class HnswGallery implements Identifier, Closeable {
                     g.directory.close();
                     if (g.mergeExecutor != null) {
                         g.mergeExecutor.shutdownNow();
+                    }
+                    if (g.searchExecutor != null) {
+                        g.searchExecutor.shutdownNow();
                     }
                 } finally {
                     deleteTree(tmp);

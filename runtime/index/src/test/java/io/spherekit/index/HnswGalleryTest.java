@@ -207,6 +207,38 @@ class HnswGalleryTest {
     }
 
     @Test
+    void searchThreadsWalkSegmentsInParallelWithTheSameResult() throws IOException {
+        // three commits without merging leave three segments; a reader with 2 search threads searches them as
+        // parallel tasks and must give brute force's top k, the same as the single-thread reader
+        Map<String, List<float[]>> m = data(60, 3, 12);
+        Path p = dir.resolve("g");
+        try (HnswGallery g = HnswGallery.create(p, DIM, "m", "", HnswGallery.Options.defaults().withThreads(1))) {
+            for (int round = 0; round < 3; round++) {
+                for (Map.Entry<String, List<float[]>> e : m.entrySet()) {
+                    g.add(e.getKey(), e.getValue().get(round));
+                }
+                g.commit();
+            }
+        }
+        HnswGallery.Options two = HnswGallery.Options.defaults().withSearchThreads(2);
+        try (HnswGallery one = HnswGallery.open(p, false); HnswGallery par = HnswGallery.open(p, false, two)) {
+            assertTrue(par.stats().segments() >= 2, "segments: " + par.stats().segments());
+            Random r = new Random(6);
+            for (int i = 0; i < 10; i++) {
+                float[] q = i % 2 == 0 ? gauss(r, 1) : m.get("id" + (i * 5)).get(i % 3).clone();
+                for (int k : new int[] {1, 10}) {
+                    List<Match> want = bruteForce(m, q, k);
+                    assertSameMatches(want, par.search(q, k, 180), 1e-6);
+                    assertSameMatches(one.search(q, k, 180), par.search(q, k, 180), 0);
+                }
+            }
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> HnswGallery.Options.defaults().withSearchThreads(0));
+        assertTrue(e.getMessage().contains("searchThreads=0"), e.getMessage());
+    }
+
+    @Test
     void removeAndAddIncrementally() throws IOException {
         Map<String, List<float[]>> m = data(40, 2, 5);
         Path p = dir.resolve("g");
