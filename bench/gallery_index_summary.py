@@ -2,7 +2,9 @@
 """Tables for a gallery-index results folder: reads every run-<size>-<encoding>.json below DIR (written by
 io.spherekit.bench.GalleryIndexBench) and prints Markdown: build/disk/memory per run, recall and latency per search
 beam, LFW identification exact vs index, and a projection to larger galleries from the two largest synthetic sizes
-(power-law fit t ~ N^b through the two points, per quantity; disk and RSS per vector held at the largest size's value).
+(power-law fit t ~ N^b through the two points, per quantity: build time and p50 latency at one beam; disk and RSS
+per vector held at the largest size's value). Runs are grouped by encoding, synthetic generator and segment count;
+synthetic-only runs are used when there are any, else the runs with LFW embeddings mixed in.
 
     python3 bench/gallery_index_summary.py DIR [--project 1000000,10000000] [--fanout 200]
 """
@@ -41,7 +43,7 @@ def main(argv):
             fan = int(argv[i + 1])
     runs = load(d)
     print("### Build, disk and memory\n")
-    print("| vectors (synthetic + LFW) | encoding | build (add + merge to 1 segment) | build rate | disk / vector | "
+    print("| vectors (synthetic + LFW) | encoding | build (add + merge to the segments) | build rate | disk / vector | "
           "RSS file-backed / vector after searching | Java heap held by the open index | load avg at build | file |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in runs:
@@ -49,14 +51,17 @@ def main(argv):
               f"{r['build_add_seconds']:.0f} + {r['build_merge_seconds']:.0f} s | {r['build_vectors_per_second']:.0f} /s | "
               f"{r['disk_bytes_per_vector']:.0f} B | {r['rss_file_bytes_per_vector']:.0f} B | "
               f"{r['heap_bytes_after_open'] / 1024:.0f} KiB | {r['loadavg_before_build'].split()[0]} | `{r['_file']}` |")
-    print("\n### Recall against the exact scan and single-query latency (k = 10, one thread)\n")
+    print("\n### Recall against the exact scan and single-query latency (k = 10, one query at a time)\n")
     print("All probes; where LFW embeddings are mixed in, also the synthetic probes alone (the real LFW probes are the rest).\n")
-    print("| vectors | encoding | beam | effective beam | recall@1 | recall@10 | synthetic probes: recall@1 / @10 | p50 | p99 | load avg | Java / Lucene |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("Segments: the index merged to that many segments; search threads: segments searched in parallel by one "
+          "query (`HnswGallery.Options.searchThreads`).\n")
+    print("| vectors | encoding | segments | search threads | beam | effective beam | recall@1 | recall@10 | synthetic probes: recall@1 / @10 | p50 | p99 | load avg | Java / Lucene |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         for s in r["search"]:
             eff = max(s["fanout"], 4 * 10)
-            print(f"| {r['vectors']:,} | {r['encoding']} | {s['fanout']} | {eff} | {s['recall_at_1']:.4f} | "
+            print(f"| {r['vectors']:,} | {r['encoding']} | {r.get('segments', 1)} | {s.get('search_threads', 1)} | "
+                  f"{s['fanout']} | {eff} | {s['recall_at_1']:.4f} | "
                   f"{s['recall_at_10']:.4f} | "
                   + (f"{s['synthetic_recall_at_1']:.4f} / {s['synthetic_recall_at_10']:.4f}" if r["real_enrolled"] and "synthetic_recall_at_10" in s else "")
                   + f" | {s['latency_ms_p50']:.2f} ms | {s['latency_ms_p99']:.2f} ms | "
@@ -85,13 +90,19 @@ def main(argv):
             for s in r["search"]:
                 x = s["lfw_index"]
                 print(f"| {r['real_enrolled']:,} LFW + {r['synthetic_vectors']:,} synthetic | {r['encoding']} | "
-                      f"{s['fanout']} | {e['genuine_probes']} / {e['impostor_probes']} | {e['rank1']:.4f} | "
+                      f"{s['fanout']}" + (f" ({r.get('segments', 1)} seg, {s.get('search_threads', 1)} thr)"
+                                          if r.get('segments', 1) != 1 or s.get('search_threads', 1) != 1 else "")
+                      + f" | {e['genuine_probes']} / {e['impostor_probes']} | {e['rank1']:.4f} | "
                       f"{x['rank1']:.4f} | {e['far_0.0100000']['dir']:.4f} | {x['far_0.0100000']['dir']:.4f} | "
                       f"{e['far_0.100000']['dir']:.4f} | {x['far_0.100000']['dir']:.4f} |")
+    # runs of one kind: synthetic only, or (when every run mixes in the LFW embeddings) the mixed runs, per encoding,
+    # synthetic generator and segment count
     synth = {}
-    for r in runs:
-        if r["real_enrolled"] == 0:
-            synth.setdefault(r["encoding"], []).append(r)
+    only = [r for r in runs if r["real_enrolled"] == 0]
+    for r in only or runs:
+        key = r["encoding"] + ("" if r.get("synthetic", "latent") == "latent" else f", {r['synthetic']}") + (
+            "" if r.get("segments", 1) == 1 else f", {r['segments']} segments")
+        synth.setdefault(key, []).append(r)
     print("\n### Projection from the two largest synthetic sizes (power law through them for time; per-vector sizes of "
           "the largest run, linear)\n")
     print("| encoding | fit from | quantity | exponent b | " + " | ".join(f"at {n:,}" for n in project) + " |")
@@ -102,11 +113,18 @@ def main(argv):
             continue
         ns = [r["vectors"] for r in rs]
         src = " / ".join(f"{n:,}" for n in ns[-2:])
-        def lat(r, key):
-            return next(s[key] for s in r["search"] if s["fanout"] == fan)
+        def lat(r, key, threads=1):
+            return next((s[key] for s in r["search"] if s["fanout"] == fan and s.get("search_threads", 1) == threads),
+                        None)
         b, f = fit([(r["vectors"], r["build_add_seconds"] + r["build_merge_seconds"]) for r in rs])
         print(f"| {enc} | {src} | build time, 2 threads, this shared machine | {b:.2f} | "
               + " | ".join(f"{f(n) / 3600:,.1f} h" for n in project) + " |")
+        for thr in sorted({s.get("search_threads", 1) for r in rs for s in r["search"]}):
+            pts = [(r["vectors"], lat(r, "latency_ms_p50", thr)) for r in rs]
+            if all(y is not None for _, y in pts):
+                b, f = fit(pts)
+                print(f"| {enc} | {src} | p50 query latency at beam {fan}, {thr} search thread(s) | {b:.2f} | "
+                      + " | ".join(f"{f(n):,.1f} ms" for n in project) + " |")
         last = rs[-1]
         ext = last["disk_bytes_by_extension"]
         hot = ext.get("vex", 0) + (ext.get("veq", 0) if enc == "int7" else ext.get("vec", 0))
