@@ -30,10 +30,23 @@ public final class Galleries {
      *                     dimension
      */
     public static Identifier open(Path path, int expectedDim) throws IOException {
+        return open(path, expectedDim, 1);
+    }
+
+    /**
+     * As {@link #open(Path, int)}; an HNSW index searches its segments with {@code searchThreads} threads per query
+     * ({@link HnswGallery.Options#searchThreads()}; ignored for an exact gallery file).
+     *
+     * @param searchThreads threads per query, &gt;= 1
+     */
+    public static Identifier open(Path path, int expectedDim, int searchThreads) throws IOException {
+        if (searchThreads < 1) {
+            throw new IllegalArgumentException("searchThreads must be >= 1, got " + searchThreads);
+        }
         if (!Files.isDirectory(path)) {
             return Gallery.load(path, expectedDim);
         }
-        HnswGallery g = HnswGallery.open(path, false);
+        HnswGallery g = HnswGallery.open(path, false, HnswGallery.Options.defaults().withSearchThreads(searchThreads));
         if (g.dim() != expectedDim) {
             g.close();
             throw new IOException("gallery index " + path + " holds " + g.dim() + "-d embeddings"

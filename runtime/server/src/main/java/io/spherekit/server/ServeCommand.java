@@ -46,6 +46,11 @@ final class ServeCommand implements Callable<Integer> {
             + " default: its scores and 'same' decisions would be meaningless).")
     boolean allowModelMismatch;
 
+    @Option(names = "--gallery-search-threads", defaultValue = "1", paramLabel = "N",
+            description = "HNSW --gallery: threads per /v1/search query, one index segment each (default:"
+                    + " ${DEFAULT-VALUE}; build the index with 'gallery build --segments N').")
+    int gallerySearchThreads;
+
     @Option(names = "--max-concurrency", paramLabel = "N",
             description = "Requests decoded and embedded at once (default: the number of processors).")
     Integer maxConcurrency;
@@ -97,6 +102,10 @@ final class ServeCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--timeout-ms, --read-timeout-ms, --max-body-bytes and"
                     + " --max-pixels must be >= 1");
         }
+        if (gallerySearchThreads < 1) {
+            throw new CommandLine.ParameterException(cl, "--gallery-search-threads must be >= 1, got "
+                    + gallerySearchThreads);
+        }
         if (minBodyRate < 0) {
             throw new CommandLine.ParameterException(cl, "--min-body-rate must be >= 0, got " + minBodyRate);
         }
@@ -117,7 +126,8 @@ final class ServeCommand implements Callable<Integer> {
                 b.optMaxConcurrency(maxConcurrency);
             }
             if (galleryFile != null) {
-                b.optGallery(Galleries.open(galleryFile, embedder.embeddingDim()), galleryFile).optAllowModelMismatch(allowModelMismatch);
+                b.optGallery(Galleries.open(galleryFile, embedder.embeddingDim(), gallerySearchThreads), galleryFile)
+                        .optAllowModelMismatch(allowModelMismatch);
             }
             server = b.build().start(port);
         } catch (Exception | Error e) {

@@ -122,6 +122,12 @@ class GalleryServeCliTest {
         List<String> viaExact = searchLines("gallery", "search", "--model", model.toString(), "--provider", "cpu",
                 "--gallery", exact.toString(), "--k", "5", query.toString());
         assertEquals(viaExact, viaIndex);
+        assertEquals(viaExact, searchLines("gallery", "search", "--model", model.toString(), "--provider", "cpu",
+                "--gallery", idx.toString(), "--k", "5", "--search-threads", "2", query.toString()));
+        assertEquals(2, RuntimeMainTest.run("gallery", "search", "--model", model.toString(), "--gallery",
+                idx.toString(), "--search-threads", "0", query.toString()).code());
+        assertEquals(2, RuntimeMainTest.run("gallery", "build", "--model", model.toString(), "--root",
+                root.toString(), "--output", dir.resolve("y").toString(), "--index", "hnsw", "--segments", "-1").code());
         double best = Math.max(RuntimeMainTest.expectedCosine(query, root.resolve("P3/img1.png")),
                 RuntimeMainTest.expectedCosine(query, root.resolve("P3/img2.png")));
         assertTrue(viaIndex.get(0).endsWith("\tP3"), viaIndex.toString());
@@ -232,6 +238,8 @@ class GalleryServeCliTest {
     @Test
     void serveRefusesBadSettingsBeforeListening() throws IOException {
         assertEquals(2, RuntimeMainTest.run("serve", "--model", model.toString(), "--max-concurrency", "0").code());
+        assertEquals(2, RuntimeMainTest.run("serve", "--model", model.toString(), "--gallery-search-threads", "0")
+                .code());
         assertEquals(2, RuntimeMainTest.run("serve", "--model", model.toString(), "--threshold", "2").code());
         assertEquals(2, RuntimeMainTest.run("serve", "--model", model.toString(), "--port", "70000").code());
         RuntimeMainTest.Run r = RuntimeMainTest.run("serve", "--model", bare.toString(), "--provider", "cpu", "--port", "0");

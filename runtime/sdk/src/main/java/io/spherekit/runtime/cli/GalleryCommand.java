@@ -186,6 +186,12 @@ public final class GalleryCommand implements Runnable {
         @Mixin
         HnswOptions hnsw;
 
+        @Option(names = "--segments", defaultValue = "1", paramLabel = "N",
+                description = "hnsw: merge the index to N segments (default: ${DEFAULT-VALUE}; 0 = no merge). With"
+                        + " N > 1, 'search --search-threads N' and 'serve --gallery-search-threads N' search the"
+                        + " segments in parallel.")
+        int segments;
+
         @Mixin
         BatchOption batchOption;
 
@@ -197,6 +203,9 @@ public final class GalleryCommand implements Runnable {
             int batch = batchOption.validated(spec);
             CommandLine cl = spec.commandLine();
             HnswGallery.Options hopts = kind == Kind.hnsw ? hnsw.options(cl) : null;
+            if (segments < 0) {
+                throw new CommandLine.ParameterException(cl, "--segments must be >= 0, got " + segments);
+            }
             PrintWriter out = cl.getOut();
             PrintWriter err = cl.getErr();
             List<Path> files = new ArrayList<>();
@@ -242,7 +251,7 @@ public final class GalleryCommand implements Runnable {
                             ids.add(labels.get(i));
                         }
                         identities = ids.size();
-                        b.finish(true);
+                        b.finish(segments);
                     }
                 }
                 out.printf(Locale.ROOT, "gallery: %d embeddings of %d identities (%d-d, model %s%s) written to %s%n",
@@ -492,6 +501,11 @@ public final class GalleryCommand implements Runnable {
                         + "100; larger is slower and finds the exact top-k more often). Ignored for exact galleries.")
         Integer fanout;
 
+        @Option(names = "--search-threads", defaultValue = "1", paramLabel = "N",
+                description = "HNSW: threads per query, one index segment each (default: ${DEFAULT-VALUE}; see"
+                        + " 'build --segments').")
+        int searchThreads;
+
         @Parameters(index = "0", paramLabel = "IMAGE", description = "Query face image.")
         Path image;
 
@@ -509,9 +523,12 @@ public final class GalleryCommand implements Runnable {
                 throw new CommandLine.ParameterException(cl, "--fanout must be in [1," + HnswGallery.MAX_FANOUT
                         + "], got " + fanout);
             }
+            if (searchThreads < 1) {
+                throw new CommandLine.ParameterException(cl, "--search-threads must be >= 1, got " + searchThreads);
+            }
             PrintWriter out = cl.getOut();
             try (FaceEmbedder embedder = modelOptions.open()) {
-                Identifier g = Galleries.open(galleryFile, embedder.embeddingDim());
+                Identifier g = Galleries.open(galleryFile, embedder.embeddingDim(), searchThreads);
                 try {
                     String id = ModelId.of(embedder);
                     checkModel(cl, galleryFile, g, id, Galleries.preprocessingOf(embedder), allowModelMismatch);
