@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Tables for a gallery-index results folder: reads every run-<size>-<encoding>.json below DIR (written by
 io.spherekit.bench.GalleryIndexBench) and prints Markdown: build/disk/memory per run, recall and latency per search
-beam, LFW identification exact vs index, and a projection to larger galleries from the two largest synthetic sizes
-(power-law fit t ~ N^b through the two points, per quantity: build time and p50 latency at one beam; disk and RSS
-per vector held at the largest size's value). Runs are grouped by encoding, synthetic generator and segment count;
+beam, LFW identification exact vs index, and a projection to larger galleries from the synthetic sizes measured
+(power law t = a·N^b fitted by least squares in log-log through every size of a group, which through two sizes is
+the line through both; the exponent between each pair of neighbouring sizes is printed beside it, so curvature
+shows; per quantity: build time, p50 latency at one beam, and p50 latency at the smallest measured beam whose
+recall@10 over all probes reaches 0.99; disk and RSS per vector held at the largest size's value). Runs are grouped by encoding, synthetic generator and segment count;
 synthetic-only runs are used when there are any, else the runs with LFW embeddings mixed in.
 
     python3 bench/gallery_index_summary.py DIR [--project 1000000,10000000] [--fanout 200]
@@ -27,9 +29,19 @@ def load(d):
 
 
 def fit(points):
-    (n1, y1), (n2, y2) = points[-2], points[-1]
-    b = math.log(y2 / y1) / math.log(n2 / n1)
-    return b, lambda n: y2 * (n / n2) ** b
+    """Least-squares power law y = a·n^b in log-log through all (n, y) points (two points: the line through both).
+    Returns (b, f, local) with local the exponents between neighbouring sizes."""
+    xs = [math.log(n) for n, _ in points]
+    ys = [math.log(y) for _, y in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    a = my - b * mx
+    local = [(ys[i + 1] - ys[i]) / (xs[i + 1] - xs[i]) for i in range(len(xs) - 1)]
+    return b, lambda n: math.exp(a + b * math.log(n)), local
+
+
+def local_text(local):
+    return ", ".join(f"{b:.2f}" for b in local)
 
 
 def main(argv):
@@ -103,37 +115,50 @@ def main(argv):
         key = r["encoding"] + ("" if r.get("synthetic", "latent") == "latent" else f", {r['synthetic']}") + (
             "" if r.get("segments", 1) == 1 else f", {r['segments']} segments")
         synth.setdefault(key, []).append(r)
-    print("\n### Projection from the two largest synthetic sizes (power law through them for time; per-vector sizes of "
-          "the largest run, linear)\n")
-    print("| encoding | fit from | quantity | exponent b | " + " | ".join(f"at {n:,}" for n in project) + " |")
-    print("|---|---|---|---|" + "---|" * len(project))
+    print("\n### Projection from the synthetic sizes measured (power law fitted through all of them for time, "
+          "least squares in log-log; exponents between neighbouring sizes beside it; per-vector sizes of the largest "
+          "run, linear)\n")
+    print("| encoding | fit from | quantity | exponent b | local exponents | "
+          + " | ".join(f"at {n:,}" for n in project) + " |")
+    print("|---|---|---|---|---|" + "---|" * len(project))
     for enc, rs in sorted(synth.items()):
         rs.sort(key=lambda r: r["vectors"])
         if len(rs) < 2:
             continue
         ns = [r["vectors"] for r in rs]
-        src = " / ".join(f"{n:,}" for n in ns[-2:])
+        src = " / ".join(f"{n:,}" for n in ns)
         def lat(r, key, threads=1):
             return next((s[key] for s in r["search"] if s["fanout"] == fan and s.get("search_threads", 1) == threads),
                         None)
-        b, f = fit([(r["vectors"], r["build_add_seconds"] + r["build_merge_seconds"]) for r in rs])
-        print(f"| {enc} | {src} | build time, 2 threads, this shared machine | {b:.2f} | "
+        def at_recall(r, threads, target=0.99):
+            ok = sorted((s["fanout"], s) for s in r["search"]
+                        if s.get("search_threads", 1) == threads and s["recall_at_10"] >= target)
+            return ok[0][1] if ok else None
+        b, f, loc = fit([(r["vectors"], r["build_add_seconds"] + r["build_merge_seconds"]) for r in rs])
+        print(f"| {enc} | {src} | build time, 2 threads, this shared machine | {b:.2f} | {local_text(loc)} | "
               + " | ".join(f"{f(n) / 3600:,.1f} h" for n in project) + " |")
         for thr in sorted({s.get("search_threads", 1) for r in rs for s in r["search"]}):
             pts = [(r["vectors"], lat(r, "latency_ms_p50", thr)) for r in rs]
             if all(y is not None for _, y in pts):
-                b, f = fit(pts)
+                b, f, loc = fit(pts)
                 print(f"| {enc} | {src} | p50 query latency at beam {fan}, {thr} search thread(s) | {b:.2f} | "
+                      f"{local_text(loc)} | " + " | ".join(f"{f(n):,.1f} ms" for n in project) + " |")
+            hits = [at_recall(r, thr) for r in rs]
+            if all(h is not None for h in hits):
+                b, f, loc = fit([(r["vectors"], h["latency_ms_p50"]) for r, h in zip(rs, hits)])
+                beams = " / ".join(str(h["fanout"]) for h in hits)
+                print(f"| {enc} | {src} | p50 at the smallest beam with recall@10 ≥ 0.99 (beam {beams}), {thr} search "
+                      f"thread(s) | {b:.2f} | {local_text(loc)} | "
                       + " | ".join(f"{f(n):,.1f} ms" for n in project) + " |")
         last = rs[-1]
         ext = last["disk_bytes_by_extension"]
         hot = ext.get("vex", 0) + (ext.get("veq", 0) if enc == "int7" else ext.get("vec", 0))
-        print(f"| {enc} | {ns[-1]:,} | disk, all files (linear) | 1 | " + " | ".join(
+        print(f"| {enc} | {ns[-1]:,} | disk, all files (linear) | 1 | – | " + " | ".join(
             f"{last['disk_bytes_per_vector'] * n / 2**30:.1f} GiB" for n in project) + " |")
         print(f"| {enc} | {ns[-1]:,} | page-cache working set of the graph search: graph + "
-              f"{'int7' if enc == 'int7' else 'float32'} vectors, {hot / last['vectors']:.0f} B/vector (linear) | 1 | "
+              f"{'int7' if enc == 'int7' else 'float32'} vectors, {hot / last['vectors']:.0f} B/vector (linear) | 1 | – | "
               + " | ".join(f"{hot / last['vectors'] * n / 2**30:.1f} GiB" for n in project) + " |")
-        print(f"| {enc} | {ns[-1]:,} | Java heap of the open index | 0 | "
+        print(f"| {enc} | {ns[-1]:,} | Java heap of the open index | 0 | – | "
               + " | ".join(f"{last['heap_bytes_after_open'] / 1024:.0f} KiB" for n in project) + " |")
     return 0
 
