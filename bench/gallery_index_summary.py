@@ -5,8 +5,9 @@ beam, LFW identification exact vs index, and a projection to larger galleries fr
 (power law t = a·N^b fitted by least squares in log-log through every size of a group, which through two sizes is
 the line through both; the exponent between each pair of neighbouring sizes is printed beside it, so curvature
 shows; per quantity: build time, p50 latency at one beam, and p50 latency at the smallest measured beam whose
-recall@10 over all probes reaches 0.99; disk and RSS per vector held at the largest size's value). Runs are grouped by encoding, synthetic generator and segment count;
-synthetic-only runs are used when there are any, else the runs with LFW embeddings mixed in.
+recall@10 over all probes reaches 0.99; disk and RSS per vector held at the largest size's value). Runs are grouped
+by encoding, synthetic generator and segment count; synthetic-only runs are used when there are any, else the runs
+with LFW embeddings mixed in.
 
     python3 bench/gallery_index_summary.py DIR [--project 1000000,10000000] [--fanout 200]
 """
@@ -38,6 +39,11 @@ def fit(points):
     a = my - b * mx
     local = [(ys[i + 1] - ys[i]) / (xs[i + 1] - xs[i]) for i in range(len(xs) - 1)]
     return b, lambda n: math.exp(a + b * math.log(n)), local
+
+
+def load1(r):
+    """1-minute load average before the run's build."""
+    return float(r["loadavg_before_build"].split()[0])
 
 
 def local_text(local):
@@ -108,13 +114,19 @@ def main(argv):
                       f"{x['rank1']:.4f} | {e['far_0.0100000']['dir']:.4f} | {x['far_0.0100000']['dir']:.4f} | "
                       f"{e['far_0.100000']['dir']:.4f} | {x['far_0.100000']['dir']:.4f} |")
     # runs of one kind: synthetic only, or (when every run mixes in the LFW embeddings) the mixed runs, per encoding,
-    # synthetic generator and segment count
+    # synthetic generator, segment count and graph (M / beamWidth); one run per size, the one built on the quietest
+    # machine (lowest 1-min load before the build) when a size was run twice
     synth = {}
     only = [r for r in runs if r["real_enrolled"] == 0]
     for r in only or runs:
         key = r["encoding"] + ("" if r.get("synthetic", "latent") == "latent" else f", {r['synthetic']}") + (
-            "" if r.get("segments", 1) == 1 else f", {r['segments']} segments")
-        synth.setdefault(key, []).append(r)
+            "" if r.get("segments", 1) == 1 else f", {r['segments']} segments") + (
+            f", M {r['hnsw_m']} / bw {r['hnsw_beam_width']}")
+        by_size = synth.setdefault(key, {})
+        old = by_size.get(r["vectors"])
+        if old is None or load1(r) < load1(old):
+            by_size[r["vectors"]] = r
+    synth = {k: list(v.values()) for k, v in synth.items()}
     print("\n### Projection from the synthetic sizes measured (power law fitted through all of them for time, "
           "least squares in log-log; exponents between neighbouring sizes beside it; per-vector sizes of the largest "
           "run, linear)\n")
@@ -131,25 +143,25 @@ def main(argv):
             return next((s[key] for s in r["search"] if s["fanout"] == fan and s.get("search_threads", 1) == threads),
                         None)
         def at_recall(r, threads, target=0.99):
-            ok = sorted((s["fanout"], s) for s in r["search"]
-                        if s.get("search_threads", 1) == threads and s["recall_at_10"] >= target)
-            return ok[0][1] if ok else None
-        b, f, loc = fit([(r["vectors"], r["build_add_seconds"] + r["build_merge_seconds"]) for r in rs])
-        print(f"| {enc} | {src} | build time, 2 threads, this shared machine | {b:.2f} | {local_text(loc)} | "
-              + " | ".join(f"{f(n) / 3600:,.1f} h" for n in project) + " |")
+            return min((s for s in r["search"]
+                        if s.get("search_threads", 1) == threads and s["recall_at_10"] >= target),
+                       key=lambda s: s["fanout"], default=None)
+        def fitted_row(quantity, pts, fmt):
+            b, f, loc = fit(pts)
+            print(f"| {enc} | {src} | {quantity} | {b:.2f} | {local_text(loc)} | "
+                  + " | ".join(fmt(f(n)) for n in project) + " |")
+        fitted_row("build time, 2 threads, this shared machine",
+                   [(r["vectors"], r["build_add_seconds"] + r["build_merge_seconds"]) for r in rs],
+                   lambda t: f"{t / 3600:,.1f} h")
         for thr in sorted({s.get("search_threads", 1) for r in rs for s in r["search"]}):
             pts = [(r["vectors"], lat(r, "latency_ms_p50", thr)) for r in rs]
             if all(y is not None for _, y in pts):
-                b, f, loc = fit(pts)
-                print(f"| {enc} | {src} | p50 query latency at beam {fan}, {thr} search thread(s) | {b:.2f} | "
-                      f"{local_text(loc)} | " + " | ".join(f"{f(n):,.1f} ms" for n in project) + " |")
+                fitted_row(f"p50 query latency at beam {fan}, {thr} search thread(s)", pts, lambda t: f"{t:,.1f} ms")
             hits = [at_recall(r, thr) for r in rs]
             if all(h is not None for h in hits):
-                b, f, loc = fit([(r["vectors"], h["latency_ms_p50"]) for r, h in zip(rs, hits)])
                 beams = " / ".join(str(h["fanout"]) for h in hits)
-                print(f"| {enc} | {src} | p50 at the smallest beam with recall@10 ≥ 0.99 (beam {beams}), {thr} search "
-                      f"thread(s) | {b:.2f} | {local_text(loc)} | "
-                      + " | ".join(f"{f(n):,.1f} ms" for n in project) + " |")
+                fitted_row(f"p50 at the smallest beam with recall@10 ≥ 0.99 (beam {beams}), {thr} search thread(s)",
+                           [(r["vectors"], h["latency_ms_p50"]) for r, h in zip(rs, hits)], lambda t: f"{t:,.1f} ms")
         last = rs[-1]
         ext = last["disk_bytes_by_extension"]
         hot = ext.get("vex", 0) + (ext.get("veq", 0) if enc == "int7" else ext.get("vec", 0))
